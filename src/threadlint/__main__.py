@@ -1,0 +1,3 @@
+from threadlint.cli import main
+
+main()

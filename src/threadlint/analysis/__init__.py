@@ -1,0 +1,1 @@
+"""Per-file analysis: parsing, name resolution and the facts rules read."""

@@ -1,0 +1,364 @@
+"""What every rule may ask about the module it is looking at.
+
+One `ModuleContext` is built per parsed file: the libcst tree, node
+positions, parent links, imports, and the bindings of every scope.  It
+answers the questions rules keep asking ("what does this name refer to?",
+"is this expression a Thread?") so no rule re-derives them.
+
+Parent links and bindings come from one cheap pre-pass of our own rather
+than libcst's ParentNodeProvider/ScopeProvider/QualifiedNameProvider: on the
+standard library those providers cost several times the parse itself, and
+the lint needs only a small part of what they compute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Set, Union
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from threadlint.analysis import threading_api as api
+
+ScopeNode = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef]
+
+
+@dataclass
+class Binding:
+    """One way a name or attribute gets its value."""
+
+    value: Optional[cst.BaseExpression] = None
+    annotation: Optional[cst.BaseExpression] = None
+
+
+@dataclass
+class ClassInfo:
+    node: cst.ClassDef
+    name: str
+    bases: List[Optional[str]]  # qualified names; None where unresolved
+    methods: Dict[str, cst.FunctionDef] = field(default_factory=dict)
+    # `self.attr = value` anywhere in the class's methods, and class-level
+    # `attr = value`.
+    attrs: Dict[str, List[Binding]] = field(default_factory=dict)
+
+
+class _Indexer(cst.CSTVisitor):
+    """One pass that records parents, imports, scope bindings and classes."""
+
+    def __init__(self, ctx: "ModuleContext") -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.stack: List[cst.CSTNode] = []
+        self.scopes: List[ScopeNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.stack:
+            self.ctx.parents[node] = self.stack[-1]
+        self.stack.append(node)
+        if isinstance(node, (cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            self.scopes.append(node)
+            self.ctx.bindings.setdefault(node, {})
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        self.stack.pop()
+        if self.scopes and self.scopes[-1] is original_node:
+            self.scopes.pop()
+
+    # -- helpers -----------------------------------------------------------
+
+    def _bind(self, name: str, binding: Binding) -> None:
+        self.ctx.bindings[self.scopes[-1]].setdefault(name, []).append(binding)
+
+    def _bind_target(self, target: cst.BaseExpression, binding: Binding) -> None:
+        if isinstance(target, cst.Name):
+            self._bind(target.value, binding)
+        elif isinstance(target, cst.Attribute):
+            self._bind_self_attr(target, binding)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind_target(element.value, Binding())
+
+    def _bind_self_attr(self, target: cst.Attribute, binding: Binding) -> None:
+        if not (isinstance(target.value, cst.Name) and target.value.value in ("self", "cls")):
+            return
+        cls = self.ctx.enclosing_class(target)
+        if cls is not None:
+            self.ctx.classes[cls].attrs.setdefault(target.attr.value, []).append(binding)
+
+    # -- imports -----------------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if dotted is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.ctx.imports[alias.asname.name.value] = dotted
+            else:
+                top = dotted.split(".")[0]
+                self.ctx.imports[top] = top
+            self.ctx.imported_modules.add(dotted)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        module = _dotted(node.module) if node.module is not None else ""
+        if module is None:
+            return
+        prefix = "." * len(node.relative) + module
+        self.ctx.imported_modules.add(prefix)
+        if isinstance(node.names, cst.ImportStar):
+            self.ctx.star_imports.append(prefix)
+            return
+        for alias in node.names:
+            name = _dotted(alias.name)
+            if name is None:
+                continue
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.ctx.imports[local] = f"{prefix}.{name}" if prefix else name
+
+    # -- bindings ----------------------------------------------------------
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = [self.ctx.qualname(arg.value) for arg in node.bases if arg.keyword is None]
+        self.ctx.classes[node] = ClassInfo(node=node, name=node.name.value, bases=bases)
+        self.ctx.classes_by_name.setdefault(node.name.value, node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        parent = self.scopes[-2] if len(self.scopes) > 1 else None
+        if isinstance(parent, cst.ClassDef):
+            self.ctx.classes[parent].methods.setdefault(node.name.value, node)
+        params = node.params
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            annotation = param.annotation.annotation if param.annotation else None
+            self.ctx.bindings[node].setdefault(param.name.value, []).append(
+                Binding(annotation=annotation)
+            )
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self.ctx.bindings[node].setdefault(star.name.value, []).append(Binding())
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind_target(target.target, Binding(value=node.value))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind_target(node.target, Binding(value=node.value, annotation=node.annotation.annotation))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind_target(node.target, Binding())
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind_target(node.asname.name, Binding(value=node.item))
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_target(node.target, Binding())
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_target(node.target, Binding(value=node.value))
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self.ctx.globals_declared.setdefault(self.scopes[-1], set()).add(item.name.value)
+
+
+def _dotted(node: Union[cst.Name, cst.Attribute, cst.BaseExpression, None]) -> Optional[str]:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base is not None else None
+    return None
+
+
+def dotted_name(node: Optional[cst.BaseExpression]) -> Optional[str]:
+    """`a.b.c` for a chain of names and attributes, else None."""
+    return _dotted(node)
+
+
+class ModuleContext:
+    def __init__(self, path: str, module: cst.Module, module_name: str = "") -> None:
+        self.path = path
+        self.module_name = module_name
+        self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self.module = self.wrapper.module
+        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self.imports: Dict[str, str] = {}
+        self.imported_modules: Set[str] = set()
+        self.star_imports: List[str] = []
+        self.bindings: Dict[cst.CSTNode, Dict[str, List[Binding]]] = {}
+        self.globals_declared: Dict[cst.CSTNode, Set[str]] = {}
+        self.classes: Dict[cst.ClassDef, ClassInfo] = {}
+        self.classes_by_name: Dict[str, cst.ClassDef] = {}
+        self.module.visit(_Indexer(self))
+        self._positions = self.wrapper.resolve(PositionProvider)
+
+    # -- positions and tree navigation -------------------------------------
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self._positions[node]
+
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return self.parents.get(node)
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        current = self.parents.get(node)
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
+
+    def enclosing_function(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.FunctionDef):
+                return ancestor
+        return None
+
+    def enclosing_scope(self, node: cst.CSTNode) -> ScopeNode:
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+                return ancestor
+        return self.module
+
+    def enclosing_class(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
+        """The class whose method (directly) contains `node`."""
+        function = self.enclosing_function(node)
+        while function is not None:
+            parent = self.parents.get(function)
+            if isinstance(parent, cst.IndentedBlock):
+                parent = self.parents.get(parent)
+            if isinstance(parent, cst.ClassDef):
+                return parent
+            function = self.enclosing_function(function)
+        return None
+
+    def is_module_level(self, node: cst.CSTNode) -> bool:
+        """True when `node` runs at import time (not inside a def or lambda)."""
+        return not any(
+            isinstance(a, (cst.FunctionDef, cst.Lambda)) for a in self.ancestors(node)
+        )
+
+    # -- names -------------------------------------------------------------
+
+    def qualname(self, node: Optional[cst.BaseExpression]) -> Optional[str]:
+        """The fully qualified name an expression refers to through imports.
+
+        `Thread` after `from threading import Thread` is `threading.Thread`;
+        `th.Lock` after `import threading as th` is `threading.Lock`.  Names
+        bound locally (not imported) resolve to themselves when defined at
+        module level, so a local class `Worker` is `Worker`.
+        """
+        dotted = _dotted(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        if head in self.imports:
+            target = self.imports[head]
+            return f"{target}.{rest}" if rest else target
+        return dotted
+
+    def bindings_of(self, name: str, at: cst.CSTNode) -> List[Binding]:
+        """The bindings `name` may have at `at`: innermost scope that binds it."""
+        for ancestor in self.ancestors(at):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.Module)):
+                scope = self.bindings.get(ancestor, {})
+                if name in self.globals_declared.get(ancestor, set()):
+                    return self.bindings.get(self.module, {}).get(name, [])
+                if name in scope:
+                    return scope[name]
+        return []
+
+    # -- types -------------------------------------------------------------
+
+    def kind_of(self, expr: Optional[cst.BaseExpression], _depth: int = 0) -> Optional[str]:
+        """The concurrency kind (threading_api) of an expression's value, if known.
+
+        Follows constructor calls, local and module bindings, `with ... as`,
+        annotations and `self.attr` assignments anywhere in the class.  When
+        the bindings disagree, the kind is unknown (None): rules stay silent
+        rather than guess.
+        """
+        if expr is None or _depth > 6:
+            return None
+        if isinstance(expr, cst.Call):
+            return self.kind_of_type(expr.func)
+        if isinstance(expr, cst.Name):
+            return self._kind_of_bindings(self.bindings_of(expr.value, expr), _depth)
+        if isinstance(expr, cst.Attribute):
+            attr_bindings = self.self_attr_bindings(expr)
+            if attr_bindings is not None:
+                return self._kind_of_bindings(attr_bindings, _depth)
+        return None
+
+    def kind_of_type(self, type_expr: cst.BaseExpression) -> Optional[str]:
+        """The kind of instances of the class (or factory) `type_expr` names."""
+        qualified = self.qualname(type_expr)
+        if qualified is None:
+            return None
+        if qualified in api.TYPE_KINDS:
+            return api.TYPE_KINDS[qualified]
+        local = self.classes_by_name.get(qualified)
+        if local is not None:
+            return self._kind_of_class(local, set())
+        return None
+
+    def _kind_of_class(self, node: cst.ClassDef, seen: Set[str]) -> Optional[str]:
+        info = self.classes[node]
+        if info.name in seen:
+            return None
+        seen.add(info.name)
+        for base in info.bases:
+            if base is None:
+                continue
+            if base in api.TYPE_KINDS and api.TYPE_KINDS[base] in (api.THREAD, api.TIMER):
+                return api.TYPE_KINDS[base]
+            local = self.classes_by_name.get(base)
+            if local is not None:
+                kind = self._kind_of_class(local, seen)
+                if kind is not None:
+                    return kind
+        return None
+
+    def is_thread_subclass(self, node: cst.ClassDef) -> bool:
+        return self._kind_of_class(node, set()) in api.THREAD_KINDS
+
+    def self_attr_bindings(self, expr: cst.Attribute) -> Optional[List[Binding]]:
+        """Bindings of `self.x`/`cls.x` in the enclosing class; None if not such an access."""
+        if not (isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls")):
+            return None
+        cls = self.enclosing_class(expr)
+        if cls is None:
+            return None
+        return self.classes[cls].attrs.get(expr.attr.value, [])
+
+    def _kind_of_bindings(self, bindings: List[Binding], depth: int) -> Optional[str]:
+        kinds: Set[Optional[str]] = set()
+        for binding in bindings:
+            if binding.annotation is not None:
+                kinds.add(self._kind_of_annotation(binding.annotation))
+            elif binding.value is not None:
+                if isinstance(binding.value, cst.Name) and binding.value.value == "None":
+                    continue  # `self._thread = None` placeholders say nothing
+                kinds.add(self.kind_of(binding.value, depth + 1))
+            else:
+                kinds.add(None)
+        if len(kinds) == 1:
+            return kinds.pop()
+        return None
+
+    def _kind_of_annotation(self, annotation: cst.BaseExpression) -> Optional[str]:
+        if isinstance(annotation, cst.Subscript):  # Optional[threading.Thread]
+            if self.qualname(annotation.value) in ("typing.Optional", "Optional"):
+                element = annotation.slice[0].slice
+                if isinstance(element, cst.Index):
+                    return self._kind_of_annotation(element.value)
+            return None
+        if isinstance(annotation, cst.SimpleString):
+            return None
+        return self.kind_of_type(annotation)
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)

@@ -1,0 +1,135 @@
+"""Everything threadlint does with one file, as a pure function of its bytes.
+
+This runs in worker processes and its result is cached by content hash, so
+it takes and returns only plain, picklable data (no libcst nodes escape).
+
+Cost control: parsing with libcst and resolving positions costs about 100x
+a byte scan, and most files of a project never touch a thread.  A file in
+which no concurrency API or annotation appears is only checked for syntax
+with the C parser (`ast`), and gets the full libcst analysis when anything
+in it could matter.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from threadlint.analysis.context import ModuleContext
+from threadlint.config import Settings
+from threadlint.diagnostics import Diagnostic
+from threadlint.rules.base import FileRule, all_rules
+from threadlint.suppress import Suppression, find_suppressions, is_skipped_file
+
+_SIGNALS = re.compile(
+    rb"thread|Thread|concurrent|multiprocessing|socketserver|ThreadingMixIn|"
+    rb"Lock\b|Condition|Semaphore|Timer|[Ee]xecutor|to_thread|add_done_callback|"
+    rb"guarded-by|threadlint:"
+)
+
+
+@dataclass
+class FileResult:
+    path: str
+    module_name: str
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    suppressions: Dict[int, Suppression] = field(default_factory=dict)
+    facts: Optional[object] = None
+    error: Optional[str] = None
+    analysed: bool = False
+    skipped: bool = False
+
+
+def is_relevant(source: bytes, settings: Settings) -> bool:
+    if _SIGNALS.search(source):
+        return True
+    extra = [*settings.thread_entry_points, *settings.lock_types, *settings.thread_safe_types]
+    return any(name.rsplit(".", 1)[-1].encode() in source for name in extra)
+
+
+def analyze_source(path: str, module_name: str, source: bytes, settings: Settings) -> FileResult:
+    """Lint one file; never raises (an internal error is returned in `error`)."""
+    result = FileResult(path=path, module_name=module_name)
+    try:
+        _analyze(result, source, settings)
+    except Exception:  # noqa: BLE001 - one broken file must not lose the others
+        result.diagnostics = []
+        result.error = traceback.format_exc()
+    return result
+
+
+def _analyze(result: FileResult, source: bytes, settings: Settings) -> None:
+    if is_skipped_file(source):
+        result.skipped = True
+        return
+    result.suppressions = find_suppressions(source)
+    syntax_error = _host_syntax_error(source)
+    if syntax_error is None and not is_relevant(source, settings):
+        return
+    try:
+        module = cst.parse_module(source)
+    except (cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        result.diagnostics.append(_syntax_diagnostic(result.path, syntax_error, exc))
+        return
+    if syntax_error is not None and not is_relevant(source, settings):
+        # Newer syntax than the host's parser knows, and nothing to analyse.
+        return
+    ctx = ModuleContext(result.path, module, result.module_name)
+    rules = [
+        rule(ctx, settings, result.diagnostics.append)
+        for rule in file_rules(settings)
+    ]
+    if rules:
+        ctx.wrapper.visit_batched(rules)
+    result.facts = collect_facts(ctx, settings)
+    result.analysed = True
+
+
+def collect_facts(ctx: ModuleContext, settings: Settings) -> Optional[object]:
+    """The module's summary for the project-wide link (see threadlint.facts)."""
+    return None
+
+
+def file_rules(settings: Settings) -> List[type]:
+    return [
+        rule
+        for rule in all_rules()
+        if issubclass(rule, FileRule)
+        and settings.is_selected(rule.code, preview=rule.preview, opt_in=rule.opt_in)
+    ]
+
+
+def _host_syntax_error(source: bytes) -> Optional[SyntaxError]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences etc.
+            ast.parse(source)
+    except SyntaxError as exc:
+        return exc
+    except (ValueError, UnicodeDecodeError) as exc:  # null bytes, bad encodings
+        return SyntaxError(str(exc))
+    return None
+
+
+def _syntax_diagnostic(
+    path: str, host_error: Optional[SyntaxError], cst_error: Exception
+) -> Diagnostic:
+    """TL001, preferring CPython's message (it names the problem best)."""
+    if host_error is not None and host_error.lineno:
+        line = host_error.lineno
+        col = host_error.offset or 1
+        message = host_error.msg
+    elif isinstance(cst_error, cst.ParserSyntaxError):
+        line, col = cst_error.raw_line, cst_error.raw_column + 1
+        message = cst_error.message
+    else:
+        line, col = 1, 1
+        message = str(host_error or cst_error)
+    message = " ".join(message.split())
+    return Diagnostic(path, max(line, 1), max(col, 1), "TL001", f"syntax error: {message}")

@@ -1,0 +1,203 @@
+"""Settings: `[tool.threadlint]` in pyproject.toml (or threadlint.toml), validated.
+
+Configuration errors are user errors: they are raised as `ConfigError` with
+one line naming the file, the key and the expected form, and the CLI turns
+them into exit status 2.  Nothing is ever silently ignored.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on old interpreters only
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE: Tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "*.egg-info",
+    "build",
+    "dist",
+    "__pycache__",
+    "node_modules",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".threadlint_cache",
+)
+
+
+class ConfigError(Exception):
+    """A configuration or usage problem, reported in one line with exit 2."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: Tuple[str, ...] = ("TL",)
+    ignore: Tuple[str, ...] = ()
+    extend_select: Tuple[str, ...] = ()
+    extend_ignore: Tuple[str, ...] = ()
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: Tuple[str, ...] = ()
+    thread_entry_points: Tuple[str, ...] = ()
+    thread_safe_types: Tuple[str, ...] = ()
+    lock_types: Tuple[str, ...] = ()
+    free_threaded: bool = False
+    respect_gitignore: bool = True
+    preview: bool = False
+    target_version: Optional[str] = None
+    # Where relative paths in the configuration are anchored.
+    root: str = field(default=".", compare=False)
+    config_file: Optional[str] = field(default=None, compare=False)
+
+    def is_selected(self, code: str, *, preview: bool = False, opt_in: bool = False) -> bool:
+        from threadlint.selection import is_selected
+
+        return is_selected(self, code, preview=preview, opt_in=opt_in)
+
+
+# key in TOML -> (Settings field, expected form)
+_LIST_OF_CODES = "a list of rule codes or prefixes, e.g. [\"TL1\", \"TL203\"]"
+_LIST_OF_STRINGS = "a list of strings"
+_KEYS: Dict[str, Tuple[str, str]] = {
+    "select": ("select", _LIST_OF_CODES),
+    "ignore": ("ignore", _LIST_OF_CODES),
+    "extend-select": ("extend_select", _LIST_OF_CODES),
+    "extend-ignore": ("extend_ignore", _LIST_OF_CODES),
+    "per-file-ignores": (
+        "per_file_ignores",
+        'a table of glob = list of codes, e.g. {"tests/*" = ["TL201"]}',
+    ),
+    "exclude": ("exclude", _LIST_OF_STRINGS),
+    "extend-exclude": ("extend_exclude", _LIST_OF_STRINGS),
+    "thread-entry-points": ("thread_entry_points", _LIST_OF_STRINGS),
+    "thread-safe-types": ("thread_safe_types", _LIST_OF_STRINGS),
+    "lock-types": ("lock_types", _LIST_OF_STRINGS),
+    "free-threaded": ("free_threaded", "true or false"),
+    "respect-gitignore": ("respect_gitignore", "true or false"),
+    "preview": ("preview", "true or false"),
+    "target-version": ("target_version", 'a Python version such as "py39" or "3.12"'),
+}
+
+_CODE_KEYS = {"select", "ignore", "extend-select", "extend-ignore"}
+
+
+def find_config_file(start: Path) -> Optional[Path]:
+    """The nearest threadlint.toml, or pyproject.toml with [tool.threadlint], upwards."""
+    for directory in (start, *start.parents):
+        candidate = directory / "threadlint.toml"
+        if candidate.is_file():
+            return candidate
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and _has_tool_table(candidate):
+            return candidate
+    return None
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # a broken pyproject.toml that is not ours is not our business
+    return isinstance(data.get("tool"), dict) and "threadlint" in data["tool"]
+
+
+def load_config(path: Path) -> Settings:
+    """Read and validate one configuration file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("threadlint", {})
+        where = "[tool.threadlint]"
+    else:
+        table = data
+        where = "threadlint.toml"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {where} must be a table")
+    settings = Settings(root=str(path.parent.resolve()), config_file=str(path))
+    return apply_table(settings, table, f"{path}: {where}")
+
+
+def apply_table(settings: Settings, table: Dict[str, Any], where: str) -> Settings:
+    """Validate a table of configuration keys and apply it over `settings`."""
+    changes: Dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {known})")
+        attr, expected = _KEYS[key]
+        changes[attr] = _convert(key, value, expected, where)
+    return replace(settings, **changes)
+
+
+def _convert(key: str, value: Any, expected: str, where: str) -> Any:
+    def bad() -> ConfigError:
+        return ConfigError(f"{where}: '{key}' must be {expected}, got {value!r}")
+
+    if key in ("free-threaded", "respect-gitignore", "preview"):
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if key == "target-version":
+        if not isinstance(value, str) or parse_target_version(value) is None:
+            raise bad()
+        return value
+    if key == "per-file-ignores":
+        if not isinstance(value, dict):
+            raise bad()
+        pairs = []
+        for glob, codes in value.items():
+            if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+                raise bad()
+            pairs.append((glob, tuple(validate_codes(codes, f"{where}: 'per-file-ignores'"))))
+        return tuple(pairs)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise bad()
+    if key in _CODE_KEYS:
+        return tuple(validate_codes(value, f"{where}: '{key}'"))
+    return tuple(value)
+
+
+def validate_codes(codes: List[str], where: str) -> List[str]:
+    from threadlint.selection import is_known_prefix
+
+    cleaned = []
+    for code in codes:
+        code = code.strip().upper()
+        if not code:
+            continue
+        if not is_known_prefix(code):
+            raise ConfigError(f"{where}: unknown rule code or prefix '{code}'")
+        cleaned.append(code)
+    return cleaned
+
+
+def parse_target_version(value: str) -> Optional[Tuple[int, int]]:
+    """'py39', '3.9' or '>=3.9' (requires-python style) to (3, 9)."""
+    text = value.strip().lstrip(">=~^ ").lower()
+    if text.startswith("py") and text[2:].isdigit() and len(text) >= 4:
+        return (int(text[2]), int(text[3:]))
+    parts = text.split(".")
+    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+        return (int(parts[0]), int(parts[1]))
+    return None
+
+
+def settings_fields() -> List[str]:
+    return [f.name for f in fields(Settings)]

@@ -1,0 +1,149 @@
+"""TL2xx: thread and executor lifecycle — how threads are created, run and ended."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from threadlint.analysis import threading_api as api
+from threadlint.analysis.calls import argument
+from threadlint.diagnostics import Edit, Fix
+from threadlint.rules.base import FileRule, register
+
+# Where each thread-starting API takes its argument tuple: (position, keyword).
+_ARGS_PARAMETER = {
+    "threading.Thread": (3, "args"),
+    "threading.Timer": (2, "args"),
+    "_thread.start_new_thread": (1, "args"),
+    "_thread.start_new": (1, "args"),
+    "multiprocessing.Process": (3, "args"),
+}
+_POOL_ARGS_METHODS = ("apply", "apply_async")
+
+# Expressions that already are (or make) a sequence of arguments.
+_SEQUENCES = (cst.Tuple, cst.List, cst.ListComp, cst.GeneratorExp)
+
+
+@register
+class ThreadArgsNotTuple(FileRule):
+    """
+    ## What it does
+    Flags an `args=` argument of `Thread`, `Timer`, `_thread.start_new_thread`,
+    `multiprocessing.Process` and pool `apply`/`apply_async` that is not a
+    tuple: `args=(x)`, or a bare string or number.
+
+    ## Why is this bad?
+    Parentheses without a comma are not a tuple: `(url)` is just `url`. The
+    thread unpacks `args` with `*args`, so a string is split into one
+    argument per character (`TypeError: takes 1 positional argument but 23
+    were given`, raised in the new thread where nobody sees it), and a number
+    fails with `TypeError: argument after * must be an iterable`.
+
+    ## Example
+    ```python
+    t = threading.Thread(target=download, args=(url))
+    ```
+
+    ## Use instead
+    ```python
+    t = threading.Thread(target=download, args=(url,))
+    ```
+
+    ## Fix
+    `--fix` adds the trailing comma: `args=(url)` becomes `args=(url,)` and
+    `args="abc"` becomes `args=("abc",)`.
+
+    ## How to suppress
+    `# noqa: TL203` on the line.
+
+    ## Known limits
+    A parenthesised name bound to a tuple or list in the same function is
+    not flagged; one whose value cannot be seen (a parameter, an attribute)
+    is, since the parentheses show the tuple was meant to be written there.
+    """
+
+    code = "TL203"
+    name = "thread-args-not-tuple"
+    summary = "`args=` is not a tuple: `(x)` needs a trailing comma, `(x,)`"
+    fixable = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        value = self._args_value(node)
+        if value is None or not self._is_mistake(value):
+            return
+        shown = self.ctx.code_for(_strip_parens(value))
+        written = f"({shown})" if value.lpar else shown
+        self.report(
+            value,
+            f"`args` is `{_short(written)}`, not a tuple: it is unpacked with `*`, "
+            f"so the thread gets the wrong arguments; write `({_short(shown)},)`",
+            fix=self._fix(node, value, shown),
+        )
+
+    def _args_value(self, node: cst.Call) -> Optional[cst.BaseExpression]:
+        qualified = self.ctx.qualname(node.func)
+        if qualified in _ARGS_PARAMETER:
+            position, keyword = _ARGS_PARAMETER[qualified]
+            return argument(node, position, keyword)
+        if self.ctx.kind_of_type(node.func) in api.THREAD_KINDS:
+            # A Thread subclass without its own __init__ takes Thread's signature.
+            local = self.ctx.classes_by_name.get(qualified or "")
+            if local is not None and "__init__" not in self.ctx.classes[local].methods:
+                return argument(node, 3, "args")
+            return None
+        if (
+            isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _POOL_ARGS_METHODS
+            and self.ctx.kind_of(node.func.value) in (api.THREAD_POOL, api.PROCESS_POOL)
+        ):
+            return argument(node, 1, "args")
+        return None
+
+    def _is_mistake(self, value: cst.BaseExpression) -> bool:
+        if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return True
+        if isinstance(value, (cst.Integer, cst.Float, cst.Imaginary)):
+            return True
+        if not value.lpar or isinstance(value, _SEQUENCES):
+            return False
+        if isinstance(value, cst.Name):
+            if value.value == "None":
+                return False
+            return not self._bound_to_sequence(value)
+        return isinstance(value, (cst.Attribute, cst.Subscript, cst.BinaryOperation))
+
+    def _bound_to_sequence(self, name: cst.Name) -> bool:
+        bindings = self.ctx.bindings_of(name.value, name)
+        return any(
+            isinstance(b.value, _SEQUENCES)
+            or (isinstance(b.value, cst.Call) and self.ctx.qualname(b.value.func) in ("tuple", "list"))
+            for b in bindings
+        )
+
+    def _fix(self, call: cst.Call, value: cst.BaseExpression, shown: str) -> Fix:
+        # Positions exclude a node's own parentheses, so the edit rewrites the
+        # whole call, regenerated by libcst with only this argument changed.
+        element = cst.Element(_strip_parens(value), comma=cst.Comma())
+        if value.lpar:  # keep the user's parentheses, and any comments inside them
+            one_tuple = cst.Tuple(elements=[element], lpar=value.lpar, rpar=value.rpar)
+        else:
+            one_tuple = cst.Tuple(elements=[element])
+        new_args = [
+            arg.with_changes(value=one_tuple) if arg.value is value else arg for arg in call.args
+        ]
+        pos = self.ctx.position(call)
+        text = self.ctx.code_for(call.with_changes(args=new_args))
+        edit = Edit(pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1, text)
+        return Fix("make `args` a one-element tuple", (edit,))
+
+
+def _strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
+    if node.lpar:
+        return node.with_changes(lpar=[], rpar=[])
+    return node
+
+
+def _short(code: str, limit: int = 40) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= limit else code[: limit - 3] + "..."

@@ -1,0 +1,63 @@
+"""Suppression comments: `# noqa`, `# noqa: TL101,TL102`, `# threadlint: ignore[TL101]`.
+
+As in flake8, a suppression applies to the physical line a finding is
+reported on.  `# threadlint: skip-file` on a line of its own skips the file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, Optional
+
+# flake8's own noqa grammar: codes separated by commas and/or spaces.
+_NOQA = re.compile(
+    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
+    re.IGNORECASE,
+)
+_IGNORE = re.compile(r"#\s*threadlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
+SKIP_FILE = re.compile(rb"^[ \t]*#[ \t]*threadlint:[ \t]*skip-file\b", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One suppression comment; `codes` is None for a blanket one."""
+
+    line: int
+    codes: Optional[FrozenSet[str]]
+
+    def covers(self, code: str) -> bool:
+        return self.codes is None or any(code.startswith(c) for c in self.codes)
+
+
+def _codes(text: Optional[str]) -> Optional[FrozenSet[str]]:
+    if text is None:
+        return None
+    found = frozenset(c.upper() for c in re.split(r"[,\s]+", text) if c)
+    return found or None
+
+
+def find_suppressions(source: bytes) -> Dict[int, Suppression]:
+    """Suppression comments by 1-based line number."""
+    if b"noqa" not in source.lower() and b"threadlint:" not in source:
+        return {}
+    text = source.decode("utf-8", errors="replace")
+    result: Dict[int, Suppression] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "#" not in line:
+            continue
+        for regex in (_NOQA, _IGNORE):
+            match = regex.search(line)
+            if match:
+                codes = _codes(match.group("codes"))
+                previous = result.get(number)
+                if previous is not None and (previous.codes is None or codes is None):
+                    codes = None
+                elif previous is not None and previous.codes is not None and codes is not None:
+                    codes = previous.codes | codes
+                result[number] = Suppression(number, codes)
+    return result
+
+
+def is_skipped_file(source: bytes) -> bool:
+    return SKIP_FILE.search(source) is not None

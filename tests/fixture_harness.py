@@ -1,0 +1,73 @@
+"""Fixture files with their expected findings marked inline.
+
+A line expecting findings carries a comment `# expect: TL203` (several codes
+separated by commas).  A fixture directory named after a rule code is
+linted with that rule alone; any other directory (such as `clean/`) with
+every rule, preview ones included.  Each `.py` file directly in a fixture
+directory is its own one-file project; each subdirectory is one project of
+several modules (for findings that cross files).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import List, Set, Tuple
+
+from threadlint.config import Settings
+from threadlint.runner import run
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>TL\d{3}(?:\s*,\s*TL\d{3})*)")
+
+Finding = Tuple[str, int, str]  # (path relative to the project, line, code)
+
+
+def fixture_projects() -> List[Path]:
+    """Every project under tests/fixtures: single files and multi-module folders."""
+    projects: List[Path] = []
+    for group in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+        for entry in sorted(group.iterdir()):
+            if entry.suffix == ".py" or (entry.is_dir() and entry.name != "__pycache__"):
+                projects.append(entry)
+    return projects
+
+
+def settings_for(project: Path) -> Settings:
+    group = project.parent.name if project.is_file() else project.parent.name
+    base = Settings(root=str(project if project.is_dir() else project.parent), preview=True)
+    if re.fullmatch(r"TL\d{3}", group):
+        return replace(base, select=(group,))
+    return replace(base, select=("ALL",))
+
+
+def expected_findings(project: Path) -> Set[Finding]:
+    files = [project] if project.is_file() else sorted(project.rglob("*.py"))
+    base = project.parent if project.is_file() else project
+    found: Set[Finding] = set()
+    for path in files:
+        rel = path.relative_to(base).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = _EXPECT.search(line)
+            if match:
+                for code in re.split(r"\s*,\s*", match.group("codes")):
+                    found.add((rel, number, code))
+    return found
+
+
+def actual_findings(project: Path, settings: Settings) -> Set[Finding]:
+    base = (project.parent if project.is_file() else project).resolve()
+    result = run([str(project)], settings, jobs=1)
+    assert not result.errors, result.errors
+    return {
+        (Path(d.path).resolve().relative_to(base).as_posix(), d.line, d.code)
+        for d in result.diagnostics
+    }
+
+
+def compare(expected: Set[Finding], actual: Set[Finding]) -> List[str]:
+    """Human-readable differences; empty when the findings match exactly."""
+    problems = [f"missing: {f[0]}:{f[1]}: {f[2]}" for f in sorted(expected - actual)]
+    problems += [f"unexpected: {f[0]}:{f[1]}: {f[2]}" for f in sorted(actual - expected)]
+    return problems
