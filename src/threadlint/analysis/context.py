@@ -284,6 +284,11 @@ class ModuleContext:
         if expr is None or _depth > 6:
             return None
         if isinstance(expr, cst.Call):
+            if isinstance(expr.func, cst.Attribute):
+                method = expr.func.attr.value
+                receiver = self.kind_of(expr.func.value, _depth + 1)
+                if (receiver, method) in api.METHOD_RESULT_KINDS:
+                    return api.METHOD_RESULT_KINDS[(receiver, method)]
             return self.kind_of_type(expr.func)
         if isinstance(expr, cst.Name):
             return self._kind_of_bindings(self.bindings_of(expr.value, expr), _depth)

@@ -17,7 +17,7 @@ import re
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import libcst as cst
 
@@ -34,13 +34,30 @@ _SIGNALS = re.compile(
 )
 
 
+# Fact collectors: name -> function(ctx, settings) returning a picklable
+# summary of the module for project rules (see `register_collector`).
+Collector = Callable[[ModuleContext, Settings], Any]
+_COLLECTORS: Dict[str, Collector] = {}
+
+
+def register_collector(name: str) -> Callable[[Collector], Collector]:
+    """Decorator: run this function on every analysed module; its result is
+    stored in `FileResult.facts[name]` for the project rules to read."""
+
+    def decorate(function: Collector) -> Collector:
+        _COLLECTORS[name] = function
+        return function
+
+    return decorate
+
+
 @dataclass
 class FileResult:
     path: str
     module_name: str
     diagnostics: List[Diagnostic] = field(default_factory=list)
     suppressions: Dict[int, Suppression] = field(default_factory=dict)
-    facts: Optional[object] = None
+    facts: Dict[str, Any] = field(default_factory=dict)
     error: Optional[str] = None
     analysed: bool = False
     skipped: bool = False
@@ -91,9 +108,9 @@ def _analyze(result: FileResult, source: bytes, settings: Settings) -> None:
     result.analysed = True
 
 
-def collect_facts(ctx: ModuleContext, settings: Settings) -> Optional[object]:
-    """The module's summary for the project-wide link (see threadlint.facts)."""
-    return None
+def collect_facts(ctx: ModuleContext, settings: Settings) -> Dict[str, Any]:
+    """The module's summaries for the project-wide link, one per collector."""
+    return {name: collect(ctx, settings) for name, collect in _COLLECTORS.items()}
 
 
 def file_rules(settings: Settings) -> List[type]:

@@ -7,7 +7,7 @@ and queue types live here, in one table, and nowhere else.
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet
+from typing import Dict, FrozenSet, Tuple
 
 # Kinds: the small vocabulary that rules reason with.
 THREAD = "thread"
@@ -79,6 +79,13 @@ TYPE_KINDS: Dict[str, str] = {
     "asyncio.get_running_loop": EVENT_LOOP,
     "asyncio.new_event_loop": EVENT_LOOP,
     "collections.deque": DEQUE,
+}
+
+# What some methods return, by (receiver kind, method): `executor.submit()`
+# returns a concurrent.futures Future.
+METHOD_RESULT_KINDS: Dict[Tuple[str, str], str] = {
+    (THREAD_EXECUTOR, "submit"): FUTURE,
+    (PROCESS_EXECUTOR, "submit"): FUTURE,
 }
 
 THREAD_KINDS: FrozenSet[str] = frozenset({THREAD, TIMER})

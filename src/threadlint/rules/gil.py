@@ -1,0 +1,1 @@
+"""TL4xx: the GIL and processes."""

@@ -1,0 +1,1 @@
+"""TL1xx: races on shared state (project rules over the concurrency model)."""
