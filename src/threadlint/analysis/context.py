@@ -14,7 +14,7 @@ the lint needs only a small part of what they compute.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Set, Union
+from typing import Dict, Iterator, List, Mapping, Optional, Set, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -195,11 +195,15 @@ class ModuleContext:
         self.classes: Dict[cst.ClassDef, ClassInfo] = {}
         self.classes_by_name: Dict[str, cst.ClassDef] = {}
         self.module.visit(_Indexer(self))
-        self._positions = self.wrapper.resolve(PositionProvider)
+        self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
 
     # -- positions and tree navigation -------------------------------------
 
     def position(self, node: cst.CSTNode) -> CodeRange:
+        # Resolving positions costs more than parsing, so it is done on the
+        # first request: most analysed files report nothing.
+        if self._positions is None:
+            self._positions = self.wrapper.resolve(PositionProvider)
         return self._positions[node]
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:

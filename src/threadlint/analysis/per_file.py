@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -27,10 +28,16 @@ from threadlint.diagnostics import Diagnostic
 from threadlint.rules.base import FileRule, all_rules
 from threadlint.suppress import Suppression, find_suppressions, is_skipped_file
 
+# What makes a file worth a full analysis: code (not prose) that imports or
+# names a concurrency API, takes a lock, or carries a threadlint annotation.
 _SIGNALS = re.compile(
-    rb"thread|Thread|concurrent|multiprocessing|socketserver|ThreadingMixIn|"
-    rb"Lock\b|Condition|Semaphore|Timer|[Ee]xecutor|to_thread|add_done_callback|"
-    rb"guarded-by|threadlint:"
+    rb"^[ \t]*(?:import|from)[ \t]+(?:threading|_thread|concurrent|multiprocessing|"
+    rb"socketserver|queue|asyncio)\b"
+    rb"|\b(?:Thread|Timer|Lock|RLock|Condition|Semaphore|BoundedSemaphore|"
+    rb"ThreadPoolExecutor|ProcessPoolExecutor|ThreadPool|ThreadingMixIn)\b"
+    rb"|\bwith[ \t]+[\w.]*(?:lock|mutex|cond)\w*[ \t]*:|\.acquire\("
+    rb"|\b(?:to_thread|run_in_executor|add_done_callback)\b|threadlint:|guarded-by",
+    re.MULTILINE,
 )
 
 
@@ -70,8 +77,15 @@ def is_relevant(source: bytes, settings: Settings) -> bool:
     return any(name.rsplit(".", 1)[-1].encode() in source for name in extra)
 
 
+# libcst visits recursively; deeply nested literals (generated tables) need
+# more than the default 1000 frames.
+_RECURSION_LIMIT = 10_000
+
+
 def analyze_source(path: str, module_name: str, source: bytes, settings: Settings) -> FileResult:
     """Lint one file; never raises (an internal error is returned in `error`)."""
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
     result = FileResult(path=path, module_name=module_name)
     try:
         _analyze(result, source, settings)
@@ -138,8 +152,10 @@ def _syntax_diagnostic(
     path: str, host_error: Optional[SyntaxError], cst_error: Exception
 ) -> Diagnostic:
     """TL001, preferring CPython's message (it names the problem best)."""
-    if host_error is not None and host_error.lineno:
-        line = host_error.lineno
+    cst_position = isinstance(cst_error, cst.ParserSyntaxError)
+    if host_error is not None and (host_error.lineno or not cst_position):
+        # An unknown coding cookie has no position: line 1 is where it is.
+        line = host_error.lineno or 1
         col = host_error.offset or 1
         message = host_error.msg
     elif isinstance(cst_error, cst.ParserSyntaxError):
