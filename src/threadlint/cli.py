@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, List, Optional, Tuple
+from typing import IO, Any, List, Optional, Tuple
 
 import click
 
 from threadlint import __version__
+from threadlint.baseline import Baseline
+from threadlint.baseline import write_baseline as save_baseline
+from threadlint.cache import cache_for
 from threadlint.config import ConfigError, Settings, find_config_file, load_config, validate_codes
 from threadlint.diagnostics import Diagnostic
-from threadlint.report import FORMATS
-from threadlint.report.text import render_with_source
+from threadlint.fix import applicable, fix_run, unified_diff, write_fixes
+from threadlint.report import FORMATS, render_report
 from threadlint.rules.base import all_rules, get_rule
 from threadlint.runner import RunResult, run, run_source
+from threadlint.selection import layer_over
+from threadlint.source_text import SourceCache, SourceText
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -38,8 +45,13 @@ def build_settings(
     preview: bool,
     free_threaded: bool,
     respect_gitignore: Optional[bool] = None,
+    config_start: Optional[Path] = None,
 ) -> Settings:
-    """Config file first, then the command line over it."""
+    """Config file first, then the command line over it.
+
+    The configuration file is searched for from `config_start` (default:
+    the working directory) upwards.
+    """
     if isolated:
         settings = Settings(root=str(Path.cwd()))
     elif config:
@@ -48,19 +60,16 @@ def build_settings(
             raise ConfigError(f"--config: no such file: {config}")
         settings = load_config(path)
     else:
-        found = find_config_file(Path.cwd())
+        found = find_config_file(config_start or Path.cwd())
         settings = load_config(found) if found else Settings(root=str(Path.cwd()))
-    changes = {}
-    if select:
-        changes["select"] = tuple(validate_codes(_split(select), "--select"))
-    if ignore:
-        changes["ignore"] = tuple(validate_codes(_split(ignore), "--ignore"))
-    if extend_select:
-        extra = validate_codes(_split(extend_select), "--extend-select")
-        changes["extend_select"] = (*settings.extend_select, *extra)
-    if extend_ignore:
-        extra = validate_codes(_split(extend_ignore), "--extend-ignore")
-        changes["extend_ignore"] = (*settings.extend_ignore, *extra)
+    settings = layer_over(
+        settings,
+        select=validate_codes(_split(select), "--select"),
+        ignore=validate_codes(_split(ignore), "--ignore"),
+        extend_select=validate_codes(_split(extend_select), "--extend-select"),
+        extend_ignore=validate_codes(_split(extend_ignore), "--extend-ignore"),
+    )
+    changes: dict[str, Any] = {}
     if exclude:
         changes["exclude"] = tuple(_split(exclude))
     if extend_exclude:
@@ -106,21 +115,69 @@ def _statistics(diagnostics: List[Diagnostic], out: IO[str]) -> None:
         out.write(f"{count:<5} {code} {name}\n")
 
 
-def _summary(result: RunResult, quiet: bool) -> None:
-    if quiet:
-        return
-    n = len(result.diagnostics)
-    files = len({d.path for d in result.diagnostics})
-    fixable = sum(1 for d in result.diagnostics if d.fix is not None and d.fix.safe)
-    if n == 0:
-        message = f"No problems found in {result.files_checked} file{'s' * (result.files_checked != 1)}."
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+def _summary(
+    diagnostics: List[Diagnostic],
+    files_checked: int,
+    *,
+    unsafe_fixes: bool,
+    fixed: Optional[int] = None,
+    baselined: int = 0,
+) -> str:
+    n = len(diagnostics)
+    if fixed:
+        message = f"Found {_plural(n + fixed, 'problem')} ({fixed} fixed, {n} remaining)."
+    elif n == 0:
+        message = f"No problems found in {_plural(files_checked, 'file')}."
     else:
-        message = f"Found {n} problem{'s' * (n != 1)} in {files} file{'s' * (files != 1)}"
-        message += f" ({fixable} fixable with --fix)." if fixable else "."
-    click.echo(message, err=True)
+        files = len({d.path for d in diagnostics})
+        message = f"Found {_plural(n, 'problem')} in {_plural(files, 'file')}"
+        fixable = sum(1 for d in diagnostics if applicable(d.fix, unsafe_fixes))
+        hidden = sum(1 for d in diagnostics if d.fix is not None and not applicable(d.fix, unsafe_fixes))
+        notes = []
+        if fixable:
+            notes.append(f"{fixable} fixable with --fix")
+        if hidden:
+            notes.append(f"{hidden} more with --fix --unsafe-fixes")
+        message += f" ({'; '.join(notes)})." if notes else "."
+    if baselined:
+        message += f" {_plural(baselined, 'known problem')} hidden by the baseline."
+    return message
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def _use_color(choice: str, stream: IO[str]) -> bool:
+    """--color auto: colour a terminal, unless NO_COLOR (FORCE_COLOR forces it)."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class _Command(click.Command):
+    """The last line of defence: an unexpected error is one line and exit 2,
+    its traceback only with -v (per-file errors are handled in the runner)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if ctx.params.get("verbose"):
+                click.echo(traceback.format_exc(), err=True, nl=False)
+            hint = "" if ctx.params.get("verbose") else " (run with -v for the traceback)"
+            click.echo(f"threadlint: internal error: {type(exc).__name__}: {exc}{hint}", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces config).")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
@@ -136,16 +193,33 @@ def _summary(result: RunResult, quiet: bool) -> None:
     show_default=True, help="Output format.",
 )
 @click.option("--output-file", type=click.Path(dir_okay=False), help="Write the report to a file.")
-@click.option("--show-source", is_flag=True, help="Show the offending line under each finding.")
+@click.option("--show-source", is_flag=True, help="Show the code around each finding, with carets.")
+@click.option(
+    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+    help="Colour the text output (auto: when writing to a terminal; NO_COLOR is honoured).",
+)
 @click.option("--statistics", is_flag=True, help="Count findings per rule at the end.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
               help="Worker processes (default: all cores; 1 = in-process).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the results cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False),
+              help="The results cache's directory (default: .threadlint_cache/ at the project root).")
 @click.option("--config", type=click.Path(), help="Read configuration from this file.")
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @click.option("--stdin-filename", help="The name of the file read from '-' (stdin).")
 @click.option("--preview", is_flag=True, help="Also run rules marked preview.")
 @click.option("--free-threaded", is_flag=True, help="Lint for a free-threaded (PEP 703) CPython.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change nothing.")
+@click.option(
+    "--unsafe-fixes", is_flag=True,
+    help="With --fix/--diff, also apply fixes that change behaviour on purpose.",
+)
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Report only findings that this baseline file does not list.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Write every current finding to this baseline file and exit.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Show one rule's documentation and exit.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
@@ -163,14 +237,22 @@ def cli(
     output_format: str,
     output_file: Optional[str],
     show_source: bool,
+    color: str,
     statistics: bool,
     exit_zero: bool,
     jobs: int,
+    no_cache: bool,
+    cache_dir: Optional[str],
     config: Optional[str],
     isolated: bool,
     stdin_filename: Optional[str],
     preview: bool,
     free_threaded: bool,
+    fix: bool,
+    diff: bool,
+    unsafe_fixes: bool,
+    baseline: Optional[str],
+    write_baseline: Optional[str],
     list_rules: bool,
     explain: Optional[str],
     quiet: bool,
@@ -192,52 +274,143 @@ def cli(
             extend_select=extend_select, extend_ignore=extend_ignore, exclude=exclude,
             extend_exclude=extend_exclude, preview=preview, free_threaded=free_threaded,
             respect_gitignore=respect_gitignore,
+            config_start=_stdin_directory(paths, stdin_filename) if not config else None,
         )
+        known = Baseline.load(baseline) if baseline else None
     except ConfigError as exc:
         click.echo(f"threadlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    if write_baseline and (fix or diff):
+        click.echo("threadlint: error: --write-baseline cannot be combined with --fix or --diff",
+                   err=True)
+        sys.exit(EXIT_ERROR)
+    sources = SourceCache()
 
-    targets = list(paths) or ["."]
+    # As ruff: --stdin-filename without paths means stdin (editors rely on it).
+    targets = list(paths) or (["-"] if stdin_filename else ["."])
+    stdin_name: Optional[str] = None
     if "-" in targets:
         if targets != ["-"]:
             click.echo("threadlint: error: '-' (stdin) cannot be mixed with other paths", err=True)
             sys.exit(EXIT_ERROR)
-        source = click.get_binary_stream("stdin").read()
-        result = run_source(source, stdin_filename or "-", settings)
+        source = sys.stdin.buffer.read()
+        stdin_name = stdin_filename or "-"
+        sources.put(stdin_name, SourceText.from_bytes(source))
+        result = run_source(source, stdin_name, settings)
     else:
         missing = [p for p in targets if not Path(p).exists()]
         if missing:
             click.echo(f"threadlint: error: no such file or directory: {missing[0]}", err=True)
             sys.exit(EXIT_ERROR)
-        result = run(targets, settings, jobs=jobs)
+        result = run(targets, settings, jobs=jobs, cache=cache_for(settings, no_cache, cache_dir))
+
+    _report_errors(result, verbose)
+    if write_baseline:
+        try:
+            count = save_baseline(write_baseline, result.diagnostics, sources)
+        except ConfigError as exc:
+            click.echo(f"threadlint: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        if not quiet:
+            click.echo(f"Wrote {_plural(count, 'finding')} to the baseline {write_baseline}.",
+                       err=True)
+        sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+
+    wanted = known.new_findings if known else None
+    fixed: Optional[int] = None
+    if fix or diff:
+        outcome = fix_run(result, settings, sources, unsafe=unsafe_fixes, wanted=wanted)
+        for warning in outcome.warnings:
+            click.echo(f"threadlint: warning: {warning}", err=True)
+        if not outcome.converged:
+            click.echo("threadlint: warning: fixes did not settle after "
+                       "several rounds; run --fix again and check the result", err=True)
+        changed = outcome.changed_paths(sources)
+        if diff:
+            for path in changed:
+                after = sources.get(path)
+                assert after is not None
+                click.echo(unified_diff(path, outcome.originals[path].text, after.text), nl=False)
+            if not quiet:
+                message = (
+                    f"Would fix {_plural(outcome.fixed, 'problem')} in {_plural(len(changed), 'file')}."
+                    if changed else "No fixes available."
+                )
+                click.echo(message, err=True)
+            sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if changed else EXIT_CLEAN)
+        result = outcome.result
+        fixed = outcome.fixed
+        if stdin_name is not None:
+            # As ruff: the fixed source goes to stdout, the findings to stderr.
+            fixed_source = sources.get(stdin_name)
+            assert fixed_source is not None
+            sys.stdout.buffer.write(fixed_source.to_bytes())
+            sys.stdout.flush()
+        else:
+            problems = write_fixes(outcome, sources)
+            for problem in problems:
+                click.echo(f"threadlint: error: {problem}", err=True)
+            if problems:
+                result.errors.append(("<fix>", "\n".join(problems)))
+
+    diagnostics = result.diagnostics
+    baselined = 0
+    if known:
+        diagnostics, hidden = known.split(diagnostics, sources)
+        baselined = len(hidden)
 
     out: IO[str]
     if output_file:
-        out = open(output_file, "w", encoding="utf-8")
+        try:
+            out = open(output_file, "w", encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"threadlint: error: --output-file {output_file}: {exc.strerror}", err=True)
+            sys.exit(EXIT_ERROR)
+    elif fix and stdin_name is not None:
+        out = sys.stderr
     else:
         out = sys.stdout
     try:
-        if output_format == "text" and show_source:
-            render_with_source(result.diagnostics, out)
-        else:
-            FORMATS[output_format](result.diagnostics, out)
+        render_report(
+            output_format, diagnostics, out, sources=sources, color=_use_color(color, out),
+            show_source=show_source, unsafe_fixes=unsafe_fixes,
+        )
         if statistics and output_format == "text":
-            _statistics(result.diagnostics, out)
+            _statistics(diagnostics, out)
     finally:
         if output_file:
             out.close()
 
+    if not quiet:
+        click.echo(
+            _summary(diagnostics, result.files_checked, unsafe_fixes=unsafe_fixes, fixed=fixed,
+                     baselined=baselined),
+            err=True,
+        )
+    if result.errors:
+        sys.exit(EXIT_ERROR)
+    if diagnostics and not exit_zero:
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_CLEAN)
+
+
+def _stdin_directory(paths: Tuple[str, ...], stdin_filename: Optional[str]) -> Optional[Path]:
+    """Where to look for configuration when linting stdin named `stdin_filename`.
+
+    Editors run the linter from anywhere; the file's own project decides.
+    """
+    if not stdin_filename or paths not in ((), ("-",)):
+        return None
+    directory = Path(stdin_filename).absolute().parent
+    return directory if directory.is_dir() else None
+
+
+def _report_errors(result: RunResult, verbose: bool) -> None:
     for path, error in result.errors:
         first = error.strip().splitlines()[-1] if error.strip() else "unknown error"
         click.echo(f"threadlint: internal error while linting {path}: {first}", err=True)
         if verbose:
             click.echo(error, err=True)
-    _summary(result, quiet)
-    if result.errors:
-        sys.exit(EXIT_ERROR)
-    if result.diagnostics and not exit_zero:
-        sys.exit(EXIT_FINDINGS)
-    sys.exit(EXIT_CLEAN)
 
 
 def main() -> None:

@@ -66,6 +66,11 @@ class Settings:
     thread_entry_points: Tuple[str, ...] = ()
     thread_safe_types: Tuple[str, ...] = ()
     lock_types: Tuple[str, ...] = ()
+    # TL401's tables (threadlint.analysis.cpu_profile), extended by qualified
+    # names or prefixes.
+    io_functions: Tuple[str, ...] = ()
+    gil_releasing_functions: Tuple[str, ...] = ()
+    cpu_heavy_functions: Tuple[str, ...] = ()
     free_threaded: bool = False
     respect_gitignore: bool = True
     preview: bool = False
@@ -97,6 +102,9 @@ _KEYS: Dict[str, Tuple[str, str]] = {
     "thread-entry-points": ("thread_entry_points", _LIST_OF_STRINGS),
     "thread-safe-types": ("thread_safe_types", _LIST_OF_STRINGS),
     "lock-types": ("lock_types", _LIST_OF_STRINGS),
+    "io-functions": ("io_functions", _LIST_OF_STRINGS),
+    "gil-releasing-functions": ("gil_releasing_functions", _LIST_OF_STRINGS),
+    "cpu-heavy-functions": ("cpu_heavy_functions", _LIST_OF_STRINGS),
     "free-threaded": ("free_threaded", "true or false"),
     "respect-gitignore": ("respect_gitignore", "true or false"),
     "preview": ("preview", "true or false"),
@@ -120,9 +128,15 @@ def find_config_file(start: Path) -> Optional[Path]:
 
 def _has_tool_table(pyproject: Path) -> bool:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False  # a broken pyproject.toml that is not ours is not our business
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        # A broken pyproject.toml that is not ours is not our business; one
+        # that configures threadlint is, and `load_config` reports it.
+        return "tool.threadlint" in text
     return isinstance(data.get("tool"), dict) and "threadlint" in data["tool"]
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from threadlint.analysis.per_file import FileResult, analyze_source
+from threadlint.cache import ResultCache
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
 from threadlint.discovery import discover, display_path, module_name_for
@@ -48,14 +50,52 @@ def collect_files(paths: Sequence[str], settings: Settings) -> List[Path]:
     return files
 
 
-def run(paths: Sequence[str], settings: Settings, jobs: int = 0) -> RunResult:
+def run(
+    paths: Sequence[str],
+    settings: Settings,
+    jobs: int = 0,
+    cache: Optional[ResultCache] = None,
+) -> RunResult:
     cwd = Path.cwd().resolve()
     files = collect_files(paths, settings)
     work: List[_Job] = [
         (display_path(p, cwd), module_name_for(p), str(p.resolve())) for p in files
     ]
-    results = analyze_files(work, settings, jobs)
+    results = analyze_files(work, settings, jobs, cache)
+    results = analyze_reached(results, work, settings, cache)
     return finish(results, settings)
+
+
+def analyze_reached(
+    results: List[FileResult],
+    work: List[_Job],
+    settings: Settings,
+    cache: Optional[ResultCache] = None,
+) -> List[FileResult]:
+    """Analyse the modules without a concurrency signal that code on threads calls
+    into (a worker function in a plain helper module), so the project link sees them."""
+    from threadlint.model_link import modules_to_analyse
+
+    for _ in range(3):
+        wanted = modules_to_analyse(results, settings)
+        jobs = [job for job in work if job[1] in wanted]
+        if not jobs:
+            break
+        redone = {}
+        for display, module_name, absolute in jobs:
+            try:
+                with open(absolute, "rb") as handle:
+                    source = handle.read()
+            except OSError:
+                continue
+            cached = cache.get(source, display, module_name, "forced") if cache else None
+            if cached is None:
+                cached = analyze_source(display, module_name, source, settings, force=True)
+                if cache is not None:
+                    cache.put(source, cached, "forced")
+            redone[display] = cached
+        results = [redone.get(r.path, r) for r in results]
+    return results
 
 
 def run_source(source: bytes, display_name: str, settings: Settings) -> RunResult:
@@ -65,15 +105,18 @@ def run_source(source: bytes, display_name: str, settings: Settings) -> RunResul
     return finish([result], settings)
 
 
-def analyze_files(work: List[_Job], settings: Settings, jobs: int) -> List[FileResult]:
+def analyze_files(
+    work: List[_Job], settings: Settings, jobs: int, cache: Optional[ResultCache] = None
+) -> List[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     jobs = min(jobs, max(1, len(work)))
     if jobs == 1:
-        return _analyze_chunk(work, settings)
+        return _analyze_chunk(work, settings, cache)
     chunks = _chunks(work, jobs * 4)
     results: List[FileResult] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for chunk_result in pool.map(_analyze_chunk, chunks, [settings] * len(chunks)):
+        n = len(chunks)
+        for chunk_result in pool.map(_analyze_chunk, chunks, [settings] * n, [cache] * n):
             results.extend(chunk_result)
     return results
 
@@ -97,7 +140,9 @@ def _size(path: str) -> int:
         return 0
 
 
-def _analyze_chunk(chunk: List[_Job], settings: Settings) -> List[FileResult]:
+def _analyze_chunk(
+    chunk: List[_Job], settings: Settings, cache: Optional[ResultCache] = None
+) -> List[FileResult]:
     out = []
     for display, module_name, absolute in chunk:
         try:
@@ -108,7 +153,14 @@ def _analyze_chunk(chunk: List[_Job], settings: Settings) -> List[FileResult]:
             result.error = f"cannot read file: {exc.strerror}"
             out.append(result)
             continue
-        out.append(analyze_source(display, module_name, source, settings))
+        cached = cache.get(source, display, module_name) if cache is not None else None
+        if cached is not None:
+            out.append(cached)
+            continue
+        result = analyze_source(display, module_name, source, settings)
+        if cache is not None:
+            cache.put(source, result)
+        out.append(result)
     return out
 
 
@@ -122,10 +174,14 @@ def finish(results: List[FileResult], settings: Settings) -> RunResult:
         if result.error is not None:
             run_result.errors.append((result.path, result.error))
         diagnostics.extend(result.diagnostics)
-    diagnostics.extend(link_project(results, settings))
+    try:
+        diagnostics.extend(link_project(results, settings))
+    except Exception:  # noqa: BLE001 - a broken project rule must not lose the rest
+        run_result.errors.append(("<project>", traceback.format_exc()))
     by_path = {r.path: r for r in results}
     kept = [d for d in diagnostics if _keep(d, by_path.get(d.path), settings)]
-    kept.extend(unused_suppressions(results, kept, diagnostics, settings))
+    unused = unused_suppressions(results, kept, diagnostics, settings)
+    kept.extend(d for d in unused if _keep(d, by_path.get(d.path), settings))
     run_result.diagnostics = sorted(set(kept), key=lambda d: d.sort_key)
     return run_result
 
@@ -155,12 +211,14 @@ def _keep(diagnostic: Diagnostic, result: Optional[FileResult], settings: Settin
 def _per_file_ignored(diagnostic: Diagnostic, settings: Settings) -> bool:
     if not settings.per_file_ignores:
         return False
+    # Globs are anchored at the project root (the display path is relative
+    # to the working directory, which may be below it), or match the name.
     path = Path(diagnostic.path)
-    candidates = {diagnostic.path, path.name}
+    candidates = {path.name}
     try:
         candidates.add(path.resolve().relative_to(Path(settings.root).resolve()).as_posix())
     except ValueError:
-        pass
+        candidates.add(diagnostic.path)
     for glob, codes in settings.per_file_ignores:
         if any(fnmatch.fnmatch(c, glob) for c in candidates):
             if any(diagnostic.code.startswith(code) or code == "ALL" for code in codes):
@@ -186,7 +244,7 @@ def unused_suppressions(
         for line, suppression in result.suppressions.items():
             if suppression.codes is None:
                 continue
-            ours = sorted(c for c in suppression.codes if c.startswith("TL"))
+            ours = sorted(c for c in suppression.codes if c.startswith("TL") and c != "TL002")
             unused = [
                 c
                 for c in ours

@@ -3,10 +3,16 @@
 The most specific matching prefix wins, so `--select TL1 --ignore TL101`
 keeps TL102 and `--ignore TL1 --extend-select TL101` keeps TL101.  On a tie
 the ignore wins.
+
+The command line is a layer over the configuration file, as in ruff: its
+`--select` replaces the file's whole selection, and its other options
+decide every code they name whatever the file said about it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, Set
 
 if TYPE_CHECKING:
@@ -47,3 +53,42 @@ def is_selected(settings: "Settings", code: str, *, preview: bool, opt_in: bool)
         # Opt-in rules are never switched on by a family prefix.
         return select_len == len(code) or ALL in positive
     return True
+
+
+def _covers(prefix: str, code: str) -> bool:
+    return prefix == ALL or code.startswith(prefix)
+
+
+def _without_covered(prefixes: tuple[str, ...], by: Sequence[str]) -> tuple[str, ...]:
+    return tuple(p for p in prefixes if not any(_covers(b, p) for b in by))
+
+
+def layer_over(
+    settings: Settings,
+    *,
+    select: Sequence[str],
+    ignore: Sequence[str],
+    extend_select: Sequence[str],
+    extend_ignore: Sequence[str],
+) -> Settings:
+    """The command line's selection applied over the configuration's."""
+    if select:
+        return replace(
+            settings,
+            select=tuple(select),
+            ignore=tuple(ignore),
+            extend_select=tuple(extend_select),
+            extend_ignore=tuple(extend_ignore),
+        )
+    ignores = (*ignore, *extend_ignore)
+    if not ignores and not extend_select:
+        return settings
+    # Drop the file's entries that would outrank the command line (equal or
+    # more specific prefixes of the codes it names); the rest still apply.
+    return replace(
+        settings,
+        select=_without_covered(settings.select, ignores),
+        extend_select=(*_without_covered(settings.extend_select, ignores), *extend_select),
+        ignore=_without_covered(settings.ignore, extend_select),
+        extend_ignore=(*_without_covered(settings.extend_ignore, extend_select), *ignores),
+    )

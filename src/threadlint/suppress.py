@@ -37,16 +37,21 @@ def _codes(text: Optional[str]) -> Optional[FrozenSet[str]]:
     return found or None
 
 
-def find_suppressions(source: bytes) -> Dict[int, Suppression]:
-    """Suppression comments by 1-based line number."""
+def find_suppressions(source: bytes, *, noqa: bool = True) -> Dict[int, Suppression]:
+    """Suppression comments by 1-based line number.
+
+    `noqa=False` leaves `# noqa` comments out, for the flake8 plugin: flake8
+    applies them itself (and `flake8 --disable-noqa` must reveal findings).
+    """
     if b"noqa" not in source.lower() and b"threadlint:" not in source:
         return {}
+    regexes = (_NOQA, _IGNORE) if noqa else (_IGNORE,)
     text = source.decode("utf-8", errors="replace")
     result: Dict[int, Suppression] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if "#" not in line:
             continue
-        for regex in (_NOQA, _IGNORE):
+        for regex in regexes:
             match = regex.search(line)
             if match:
                 codes = _codes(match.group("codes"))

@@ -84,7 +84,9 @@ class _Indexer(cst.CSTVisitor):
     def _bind_self_attr(self, target: cst.Attribute, binding: Binding) -> None:
         if not (isinstance(target.value, cst.Name) and target.value.value in ("self", "cls")):
             return
-        cls = self.ctx.enclosing_class(target)
+        # The target itself has no parent link yet (children are indexed
+        # after their parent's visit), the statement being visited has.
+        cls = self.ctx.enclosing_class(self.stack[-1])
         if cls is not None:
             self.ctx.classes[cls].attrs.setdefault(target.attr.value, []).append(binding)
 
@@ -181,9 +183,14 @@ def dotted_name(node: Optional[cst.BaseExpression]) -> Optional[str]:
 
 
 class ModuleContext:
-    def __init__(self, path: str, module: cst.Module, module_name: str = "") -> None:
+    def __init__(
+        self, path: str, module: cst.Module, module_name: str = "", source: Optional[bytes] = None
+    ) -> None:
         self.path = path
         self.module_name = module_name
+        # The bytes parsed, when known: lets a collector find line numbers with
+        # the C parser instead of resolving libcst positions (see analysis.model).
+        self.source = source
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.module = self.wrapper.module
         self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
@@ -312,6 +319,13 @@ class ModuleContext:
         local = self.classes_by_name.get(qualified)
         if local is not None:
             return self._kind_of_class(local, set())
+        # A module-level alias of an API: `_allocate_lock = _thread.allocate_lock`.
+        if isinstance(type_expr, cst.Name):
+            aliases = self.bindings.get(self.module, {}).get(type_expr.value, [])
+            if len(aliases) == 1 and isinstance(aliases[0].value, (cst.Name, cst.Attribute)):
+                target = self.qualname(aliases[0].value)
+                if target in api.TYPE_KINDS:
+                    return api.TYPE_KINDS[target]
         return None
 
     def _kind_of_class(self, node: cst.ClassDef, seen: Set[str]) -> Optional[str]:

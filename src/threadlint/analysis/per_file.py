@@ -25,14 +25,13 @@ import libcst as cst
 from threadlint.analysis.context import ModuleContext
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
-from threadlint.rules.base import FileRule, all_rules
 from threadlint.suppress import Suppression, find_suppressions, is_skipped_file
 
 # What makes a file worth a full analysis: code (not prose) that imports or
 # names a concurrency API, takes a lock, or carries a threadlint annotation.
 _SIGNALS = re.compile(
     rb"^[ \t]*(?:import|from)[ \t]+(?:threading|_thread|concurrent|multiprocessing|"
-    rb"socketserver|queue|asyncio)\b"
+    rb"socketserver)\b"
     rb"|\b(?:Thread|Timer|Lock|RLock|Condition|Semaphore|BoundedSemaphore|"
     rb"ThreadPoolExecutor|ProcessPoolExecutor|ThreadPool|ThreadingMixIn)\b"
     rb"|\bwith[ \t]+[\w.]*(?:lock|mutex|cond)\w*[ \t]*:|\.acquire\("
@@ -82,26 +81,31 @@ def is_relevant(source: bytes, settings: Settings) -> bool:
 _RECURSION_LIMIT = 10_000
 
 
-def analyze_source(path: str, module_name: str, source: bytes, settings: Settings) -> FileResult:
-    """Lint one file; never raises (an internal error is returned in `error`)."""
+def analyze_source(
+    path: str, module_name: str, source: bytes, settings: Settings, force: bool = False
+) -> FileResult:
+    """Lint one file; never raises (an internal error is returned in `error`).
+
+    `force` analyses it even without a concurrency signal (the project link
+    asks for modules that code running on threads calls into)."""
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
     result = FileResult(path=path, module_name=module_name)
     try:
-        _analyze(result, source, settings)
+        _analyze(result, source, settings, force)
     except Exception:  # noqa: BLE001 - one broken file must not lose the others
         result.diagnostics = []
         result.error = traceback.format_exc()
     return result
 
 
-def _analyze(result: FileResult, source: bytes, settings: Settings) -> None:
+def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool = False) -> None:
     if is_skipped_file(source):
         result.skipped = True
         return
     result.suppressions = find_suppressions(source)
     syntax_error = _host_syntax_error(source)
-    if syntax_error is None and not is_relevant(source, settings):
+    if syntax_error is None and not force and not is_relevant(source, settings):
         return
     try:
         module = cst.parse_module(source)
@@ -111,7 +115,7 @@ def _analyze(result: FileResult, source: bytes, settings: Settings) -> None:
     if syntax_error is not None and not is_relevant(source, settings):
         # Newer syntax than the host's parser knows, and nothing to analyse.
         return
-    ctx = ModuleContext(result.path, module, result.module_name)
+    ctx = ModuleContext(result.path, module, result.module_name, source)
     rules = [
         rule(ctx, settings, result.diagnostics.append)
         for rule in file_rules(settings)
@@ -128,6 +132,10 @@ def collect_facts(ctx: ModuleContext, settings: Settings) -> Dict[str, Any]:
 
 
 def file_rules(settings: Settings) -> List[type]:
+    # Imported here, not at the top: rule modules import fact collectors,
+    # which import this module to register themselves.
+    from threadlint.rules.base import FileRule, all_rules
+
     return [
         rule
         for rule in all_rules()
@@ -152,17 +160,15 @@ def _syntax_diagnostic(
     path: str, host_error: Optional[SyntaxError], cst_error: Exception
 ) -> Diagnostic:
     """TL001, preferring CPython's message (it names the problem best)."""
-    cst_position = isinstance(cst_error, cst.ParserSyntaxError)
-    if host_error is not None and (host_error.lineno or not cst_position):
-        # An unknown coding cookie has no position: line 1 is where it is.
-        line = host_error.lineno or 1
-        col = host_error.offset or 1
-        message = host_error.msg
+    if host_error is not None and host_error.lineno:
+        line, col, message = host_error.lineno, host_error.offset or 1, host_error.msg
     elif isinstance(cst_error, cst.ParserSyntaxError):
+        # CPython gave no position (null bytes): libcst's, with CPython's words.
         line, col = cst_error.raw_line, cst_error.raw_column + 1
-        message = cst_error.message
+        message = host_error.msg if host_error is not None else cst_error.message
     else:
+        # An unknown coding cookie has no position: line 1 is where it is.
         line, col = 1, 1
-        message = str(host_error or cst_error)
+        message = host_error.msg if host_error is not None else str(cst_error)
     message = " ".join(message.split())
     return Diagnostic(path, max(line, 1), max(col, 1), "TL001", f"syntax error: {message}")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import sys
+from typing import List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.calls import argument
+from threadlint.analysis.calls import argument, has_keyword
+from threadlint.analysis.context import ModuleContext, dotted_name
+from threadlint.analysis.spawn import find_spawn
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
 
@@ -147,3 +151,984 @@ def _strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
 def _short(code: str, limit: int = 40) -> str:
     code = " ".join(code.split())
     return code if len(code) <= limit else code[: limit - 3] + "..."
+
+
+# -- shared by the thread rules ---------------------------------------------------
+
+
+def _line(ctx: ModuleContext, node: cst.CSTNode) -> int:
+    return ctx.position(node).start.line
+
+
+def _thread_creations(ctx: ModuleContext, holder: cst.BaseExpression) -> Optional[List[cst.Call]]:
+    """The constructor calls that create the thread `holder` refers to.
+
+    None when some binding of the holder is not a visible constructor (a
+    parameter, a value from elsewhere): the thread was not created here.
+    """
+    if isinstance(holder, cst.Call):
+        return [holder]
+    if isinstance(holder, cst.Name):
+        bindings = ctx.bindings_of(holder.value, holder)
+    elif isinstance(holder, cst.Attribute):
+        found = ctx.self_attr_bindings(holder)
+        if found is None:
+            return None
+        bindings = found
+    else:
+        return None
+    creations: List[cst.Call] = []
+    for binding in bindings:
+        value = binding.value
+        if facts.is_none(value):
+            continue
+        if not (isinstance(value, cst.Call) and ctx.kind_of_type(value.func) in api.THREAD_KINDS):
+            return None
+        if isinstance(ctx.parent(value), cst.WithItem):
+            return None  # `with Worker() as w:` — the class's __exit__ may join it
+        creations.append(value)
+    return creations or None
+
+
+def _started_thread(ctx: ModuleContext, call: cst.Call) -> Optional[cst.BaseExpression]:
+    """The receiver of `X.start()` when X is a Thread or Timer."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "start"):
+        return None
+    if ctx.kind_of(func.value) not in api.THREAD_KINDS:
+        return None
+    return func.value
+
+
+def _shown(ctx: ModuleContext, node: cst.CSTNode) -> str:
+    return _short(ctx.code_for(node))
+
+
+@register
+class ThreadNeverJoined(FileRule):
+    """
+    ## What it does
+    Flags the `.start()` of a `Thread` or `Timer` that is not a daemon and
+    that nothing in the module joins: no `join()` on the variable, on the
+    `self` attribute it is kept in (from any method of the class), or on
+    the elements of the list or dict it was added to. `Thread(...).start()`
+    on a thread that is never named is flagged the same way.
+
+    ## Why is this bad?
+    Python waits for every non-daemon thread before the interpreter exits.
+    A forgotten thread keeps the program alive after the main thread has
+    finished (a hung CLI, a test run that never ends), its exceptions and
+    its end go unnoticed, and the code that started it cannot know when
+    its work is done.
+
+    ## Example
+    ```python
+    class Worker(threading.Thread):
+        def run(self):
+            crunch()
+
+    for i in range(20):
+        Worker().start()
+    ```
+
+    ## Use instead
+    ```python
+    workers = [Worker() for _ in range(20)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    ```
+    or make a background thread a daemon: `Thread(target=poll, daemon=True)`,
+    `t.daemon = True`, or `self.daemon = True` in a subclass's `__init__`.
+
+    ## How to suppress
+    `# noqa: TL201` on the line of the `.start()` call.
+
+    ## Known limits
+    Only what one module shows is used. A thread that escapes the code that
+    made it (returned, passed to a call, stored on another object, kept in
+    a list that is itself handed on) is assumed to be joined elsewhere and
+    not reported. `join(timeout)` counts as a join, a `Timer` that is
+    `cancel()`ed on some path counts as handled, and a join on any path
+    counts (joining only the last thread of a loop is not detected). A
+    thread subclass that hands `self` to somebody in its methods
+    (`registry.add(self)`) is assumed to be joined by them.
+    """
+
+    code = "TL201"
+    name = "thread-never-joined"
+    summary = "A non-daemon thread is started and never joined"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        receiver = _started_thread(self.ctx, node)
+        if receiver is None:
+            return
+        creations = _thread_creations(self.ctx, receiver)
+        if creations is None:
+            return
+        if any(facts.constructor_daemon(self.ctx, c) for c in creations):
+            return
+        cls = facts.local_thread_class(self.ctx, creations[0].func)
+        if facts.publishes_self(self.ctx, cls):
+            return
+        what = "timer" if self.ctx.kind_of(receiver) == api.TIMER else "thread"
+        ending = "joined or cancelled" if what == "timer" else "joined"
+        if isinstance(receiver, cst.Call):
+            self.report(
+                node,
+                f"{what} `{_shown(self.ctx, receiver)}` is started but never {ending} and is "
+                f"not a daemon: no reference to it is kept, and interpreter exit waits for it",
+            )
+            return
+        holder = facts.holder_occurrences(self.ctx, receiver)
+        if holder is None:
+            return
+        label, occurrences = holder
+        fate = facts.ThreadFate(self.ctx, facts.ThreadMethods(self.ctx, cls))
+        if fate.holder_handled(occurrences):
+            return
+        created = ", ".join(str(_line(self.ctx, c)) for c in creations)
+        where = f"created line {created}"
+        if fate.containers:
+            where += ", kept in " + ", ".join(f"`{c}`" for c in fate.containers)
+        by = " by any method of the class" if label.startswith("self.") else ""
+        self.report(
+            node,
+            f"{what} `{label}` ({where}) is started but never {ending}{by} and is not a "
+            f"daemon: interpreter exit waits for it",
+        )
+
+
+@register
+class RunCalledDirectly(FileRule):
+    """
+    ## What it does
+    Flags `t.run()` where `t` is a `threading.Thread` or `Timer` (or an
+    instance of a local `Thread` subclass).
+
+    ## Why is this bad?
+    `run()` is the thread's body, not a way to start it: calling it runs
+    the body right here, in the calling thread, and no thread is ever
+    started. The program still works, only serially, which hides the bug.
+
+    ## Example
+    ```python
+    t = threading.Thread(target=download, args=(url,))
+    t.run()
+    ```
+
+    ## Use instead
+    ```python
+    t = threading.Thread(target=download, args=(url,))
+    t.start()
+    ```
+
+    ## How to suppress
+    `# noqa: TL204` on the line (for instance a test that runs a thread's
+    body synchronously on purpose).
+
+    ## Known limits
+    `self.run()` and `super().run()` inside a thread class are its own
+    business and are never flagged. Objects whose type cannot be seen (a
+    parameter without an annotation) are not checked.
+    """
+
+    code = "TL204"
+    name = "run-called-directly"
+    summary = "`t.run()` runs the thread's body in the calling thread; use `t.start()`"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "run"):
+            return
+        receiver = func.value
+        if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls"):
+            return
+        if isinstance(receiver, cst.Call) and self.ctx.qualname(receiver.func) == "super":
+            return
+        kind = self.ctx.kind_of(receiver)
+        if kind not in api.THREAD_KINDS:
+            return
+        shown = _shown(self.ctx, receiver)
+        creations = _thread_creations(self.ctx, receiver)
+        evidence = ""
+        call_start = ".start()" if isinstance(receiver, cst.Call) else f"{shown}.start()"
+        if creations and not isinstance(receiver, cst.Call):
+            evidence = f" (`{shown}` is a {kind} created line {_line(self.ctx, creations[0])})"
+        self.report(
+            node,
+            f"`{shown}.run()` runs the {kind}'s body here, in the calling thread, and starts "
+            f"no thread{evidence}: call `{call_start}`",
+        )
+
+
+@register
+class ThreadStartedAtImport(FileRule):
+    """
+    ## What it does
+    Flags a `Thread` or `Timer` started (or `_thread.start_new_thread`
+    called) at module level, where it runs as a side effect of importing
+    the module. Code under `if __name__ == "__main__":` and `__main__.py`
+    files are scripts, not imports, and are not flagged.
+
+    ## Why is this bad?
+    Importing should not have side effects like starting threads: the
+    import lock is held while the module body runs, so a thread that
+    imports anything (even implicitly, e.g. via `str.encode` codecs or
+    `time.strptime`) blocks until the import finishes, and deadlocks if
+    the import waits for the thread. Importers (tests, tools, `pydoc`)
+    also get a thread they never asked for.
+
+    ## Example
+    ```python
+    # metrics.py
+    _flusher = threading.Thread(target=flush_forever, daemon=True)
+    _flusher.start()
+    ```
+
+    ## Use instead
+    ```python
+    _flusher = None
+
+    def start_flushing():
+        global _flusher
+        _flusher = threading.Thread(target=flush_forever, daemon=True)
+        _flusher.start()
+    ```
+
+    ## How to suppress
+    `# noqa: TL208` on the line of the `.start()` call.
+
+    ## Known limits
+    Whether a module is imported or run as a script is not known; only the
+    `__main__` guard and `__main__.py` tell. Threads started in a function
+    that the module body calls are not followed.
+    """
+
+    code = "TL208"
+    name = "thread-started-at-import"
+    summary = "A thread is started at module level, as a side effect of importing the module"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.ctx.is_module_level(node) or facts.is_main_guard(self.ctx, node):
+            return
+        if self.ctx.path.replace("\\", "/").rsplit("/", 1)[-1] == "__main__.py":
+            return
+        qualified = self.ctx.qualname(node.func)
+        if qualified in ("_thread.start_new_thread", "_thread.start_new"):
+            self.report(
+                node,
+                "`_thread.start_new_thread()` at module level starts a thread when the module "
+                "is imported, while the import lock is held: start it from a function",
+            )
+            return
+        receiver = _started_thread(self.ctx, node)
+        if receiver is None:
+            return
+        kind = self.ctx.kind_of(receiver)
+        self.report(
+            node,
+            f"{kind} `{_shown(self.ctx, receiver)}` is started at module level: importing the "
+            f"module starts it while the import lock is held; start it from a function",
+        )
+
+
+@register
+class ThreadInitNotCalled(FileRule):
+    """
+    ## What it does
+    Flags the `__init__` of a `Thread` subclass (directly, or through a
+    local base class) that does not call `super().__init__(...)`,
+    `threading.Thread.__init__(self, ...)` or its base's `__init__` on
+    every path: never at all, only in one branch of an `if` without `else`,
+    or after an early `return`.
+
+    ## Why is this bad?
+    `Thread.__init__` sets up the thread's internal state. Without it,
+    `start()` raises `RuntimeError: thread.__init__() not called`, and
+    even `repr()` or `name` of the object fail.
+
+    ## Example
+    ```python
+    class Worker(threading.Thread):
+        def __init__(self, queue):
+            self.queue = queue
+    ```
+
+    ## Use instead
+    ```python
+    class Worker(threading.Thread):
+        def __init__(self, queue):
+            super().__init__()
+            self.queue = queue
+    ```
+
+    ## How to suppress
+    `# noqa: TL205` on the `def __init__` line.
+
+    ## Known limits
+    Any call of an `__init__` attribute counts (`super(Worker, self)`,
+    `Base.__init__(self)`, a loop over bases), and so does a call of a
+    method of the class that makes one. Paths that raise do not create an
+    object, so they need no call. Calls inside `try` count as made.
+    """
+
+    code = "TL205"
+    name = "thread-init-not-called"
+    summary = "A `Thread` subclass's `__init__` does not call `Thread.__init__` on every path"
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value != "__init__":
+            return
+        block = self.ctx.parent(node)
+        cls = self.ctx.parent(block) if isinstance(block, cst.IndentedBlock) else None
+        if not isinstance(cls, cst.ClassDef) or not self.ctx.is_thread_subclass(cls):
+            return
+        if not isinstance(node.body, cst.IndentedBlock):
+            statements: List[cst.BaseStatement] = []
+        else:
+            statements = list(node.body.body)
+        flow = _InitFlow(self.ctx, cls)
+        returns_early, falls_through = flow.block(statements)
+        if not (returns_early or falls_through):
+            return
+        name = self.ctx.classes[cls].name
+        if flow.calls_anywhere:
+            how = (
+                f"returns at line {flow.early_return_line} before calling it"
+                if returns_early
+                else "calls it only on some paths"
+            )
+        else:
+            how = "never calls it"
+        self.report(
+            node,
+            f"`{name}.__init__` {how}: a `Thread` subclass must call `super().__init__()` "
+            f"first, else `start()` raises `RuntimeError: thread.__init__() not called`",
+        )
+
+
+class _InitFlow:
+    """Which paths through an `__init__` reach its end or a `return`
+    without calling a base `__init__`."""
+
+    def __init__(self, ctx: ModuleContext, cls: cst.ClassDef) -> None:
+        self.ctx = ctx
+        self.methods = ctx.classes[cls].methods
+        self.calls_anywhere = False
+        self.early_return_line = 0
+
+    def block(self, statements: List[cst.BaseStatement]) -> Tuple[bool, bool]:
+        """(some path returns without the call, some path falls through without it)."""
+        returns = False
+        for statement in statements:
+            statement_returns, falls = self.statement(statement)
+            returns = returns or statement_returns
+            if not falls:
+                return returns, False
+        return returns, True
+
+    def statement(self, statement: cst.BaseStatement) -> Tuple[bool, bool]:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if self._calls_init(small):
+                    return False, False
+                if isinstance(small, cst.Return):
+                    self.early_return_line = _line(self.ctx, small)
+                    return True, False
+                if isinstance(small, cst.Raise):
+                    return False, False  # no object is made on this path
+            return False, True
+        if isinstance(statement, cst.If):
+            returns, falls = self.block(_body(statement.body))
+            if statement.orelse is None:
+                return returns, True
+            if isinstance(statement.orelse, cst.If):
+                other_returns, other_falls = self.statement(statement.orelse)
+            else:
+                other_returns, other_falls = self.block(_body(statement.orelse.body))
+            return returns or other_returns, falls or other_falls
+        if isinstance(statement, (cst.With,)):
+            return self.block(_body(statement.body))
+        if isinstance(statement, cst.Try):
+            returns, falls = self.block(_body(statement.body))
+            if statement.finalbody is not None:
+                final_returns, final_falls = self.block(_body(statement.finalbody.body))
+                return returns or final_returns, falls and final_falls
+            return returns, falls
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            return False, True
+        # Loops, match: the call may or may not happen; count one inside as made.
+        if self._calls_init(statement):
+            return False, False
+        return False, True
+
+    def _calls_init(self, node: cst.CSTNode) -> bool:
+        for call in _calls_outside_defs(node):
+            func = call.func
+            if not isinstance(func, cst.Attribute):
+                continue
+            if func.attr.value == "__init__":
+                self.calls_anywhere = True
+                return True
+            if (
+                isinstance(func.value, cst.Name)
+                and func.value.value == "self"
+                and func.attr.value in self.methods
+                and any(
+                    isinstance(c.func, cst.Attribute) and c.func.attr.value == "__init__"
+                    for c in _calls_outside_defs(self.methods[func.attr.value].body)
+                )
+            ):
+                self.calls_anywhere = True
+                return True
+        return False
+
+
+def _body(block: cst.BaseSuite) -> List[cst.BaseStatement]:
+    if isinstance(block, cst.IndentedBlock):
+        return list(block.body)
+    if isinstance(block, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=block.body)]
+    return []
+
+
+def _calls_outside_defs(node: cst.CSTNode) -> List[cst.Call]:
+    found: List[cst.Call] = []
+    stack: List[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
+            continue
+        if isinstance(current, cst.Call):
+            found.append(current)
+        stack.extend(current.children)
+    return found
+
+
+# Return annotations that say the result is not callable.
+_PLAIN_RESULT_TYPES = frozenset(
+    {"None", "int", "str", "bool", "float", "bytes", "dict", "list", "set", "tuple"}
+)
+# Expressions that are never callables.
+_NOT_CALLABLE = (
+    cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString,
+    cst.FormattedString, cst.List, cst.Tuple, cst.Dict, cst.Set, cst.ListComp, cst.SetComp,
+    cst.DictComp, cst.GeneratorExp, cst.BinaryOperation, cst.Comparison, cst.BooleanOperation,
+    cst.UnaryOperation, cst.Await,
+)
+_DECORATORS_KEEPING_RESULT = frozenset({"staticmethod", "classmethod", "abc.abstractmethod"})
+
+
+@register
+class ThreadTargetCalled(FileRule):
+    """
+    ## What it does
+    Flags a thread target that is called where it should be passed:
+    `Thread(target=work())`, `Timer(1, f())`, `executor.submit(f())`,
+    `executor.map(f(), xs)`, `asyncio.to_thread(f())`,
+    `loop.run_in_executor(None, f())`, `future.add_done_callback(f())`.
+
+    ## Why is this bad?
+    The parentheses call the function immediately, in the current thread,
+    and the thread gets its *return value* as the target. The work runs
+    serially (it "works", just slowly), and then the thread fails with
+    `TypeError: 'NoneType' object is not callable` — in the other thread,
+    where nobody sees it.
+
+    ## Example
+    ```python
+    t = threading.Thread(target=download(url))
+    future = executor.submit(resize(image))
+    ```
+
+    ## Use instead
+    ```python
+    t = threading.Thread(target=download, args=(url,))
+    future = executor.submit(resize, image)
+    ```
+
+    ## How to suppress
+    `# noqa: TL202` on the line.
+
+    ## Known limits
+    A call that returns a callable is fine, and threadlint gives the
+    benefit of the doubt:
+    - `functools.partial(...)` and `lambda` targets are not calls of the
+      target;
+    - a function of this module is flagged only when none of its `return`s
+      visibly gives a callable (a nested `def`, a `lambda`, a
+      `functools.partial`, the name of a function or class, `self.method`),
+      it has no decorator that could change its result, and no return
+      annotation naming a callable type;
+    - a call that is passed a function (`log_errors(work)`) is taken for a
+      wrapper and not flagged;
+    - a function that cannot be seen (imported, a method of an unknown
+      object) is flagged only when its name does not suggest a factory
+      (`make_*`, `get_*`, `create_*`, `build_*`, `*factory*`, `*handler*`,
+      `*callback*`, `*wrapper*`, ...), and a class that cannot be seen (a
+      `CamelCase` name) is never flagged, since its instances may define
+      `__call__`.
+    """
+
+    code = "TL202"
+    name = "thread-target-called"
+    summary = "The thread target is called instead of passed: it runs now, in this thread"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        spawn = find_spawn(self.ctx, node)
+        if spawn is None or not isinstance(spawn.target, cst.Call):
+            return
+        called = spawn.target
+        if self.ctx.qualname(called.func) in ("functools.partial", "functools.partialmethod"):
+            return
+        evidence = self._not_callable_evidence(called)
+        if evidence is None:
+            return
+        callee = _shown(self.ctx, called.func)
+        self.report(
+            called,
+            f"`{_shown(self.ctx, called)}` is called here, in this thread, and its result is "
+            f"handed to `{spawn.api}` as the callable ({evidence}): pass `{callee}` and its "
+            f"arguments separately",
+        )
+
+    def _not_callable_evidence(self, call: cst.Call) -> Optional[str]:
+        """Why the call's result is taken for a non-callable; None to stay silent."""
+        if any(self._is_function_reference(arg.value) for arg in call.args):
+            return None  # log_errors(work): a wrapper returning a callable
+        func = call.func
+        if isinstance(func, cst.Name):
+            definitions = facts.definitions_visible(self.ctx, func.value, call)
+            if definitions is None:
+                return self._unresolved(func.value)
+            if not definitions:
+                # A built-in (or a star import): only known ones say what they return.
+                if func.value in facts.NON_CALLABLE_BUILTINS and not self.ctx.star_imports:
+                    return f"`{func.value}()` returns no callable"
+                return None
+            return self._definitions_evidence(definitions)
+        if isinstance(func, cst.Attribute):
+            method = self._method(func)
+            if method is not None:
+                return self._definitions_evidence([method])
+            return self._unresolved(func.attr.value)
+        return None
+
+    def _unresolved(self, name: str) -> Optional[str]:
+        if name[:1].isupper() or facts.name_suggests_factory(name):
+            return None
+        return f"`{name}` does not look like a factory of callables"
+
+    def _definitions_evidence(self, definitions: List[facts.Definition]) -> Optional[str]:
+        lines = []
+        for definition in definitions:
+            if isinstance(definition, cst.ClassDef):
+                if "__call__" in self.ctx.classes[definition].methods or definition.bases:
+                    return None
+                what = "has no `__call__`"
+            elif self._returns_no_callable(definition):
+                what = "returns no callable"
+            else:
+                return None
+            line = _line(self.ctx, definition)
+            lines.append(f"`{definition.name.value}` (line {line}) {what}")
+        return "; ".join(lines) if lines else None
+
+    def _returns_no_callable(self, function: cst.FunctionDef) -> bool:
+        for decorator in function.decorators:
+            if self.ctx.qualname(decorator.decorator) not in _DECORATORS_KEEPING_RESULT:
+                return False
+        if function.returns is not None:
+            annotation = function.returns.annotation
+            if not (isinstance(annotation, cst.Name) and annotation.value in _PLAIN_RESULT_TYPES):
+                return False
+        for value in _return_values(function):
+            if self._may_be_callable(value, function):
+                return False
+        return True
+
+    def _may_be_callable(self, value: cst.BaseExpression, function: cst.FunctionDef) -> bool:
+        if isinstance(value, _NOT_CALLABLE) or facts.is_none(value):
+            return False
+        if isinstance(value, cst.Name) and value.value in ("True", "False"):
+            return False
+        if isinstance(value, cst.Lambda):
+            return True
+        if isinstance(value, cst.Call):
+            if self.ctx.qualname(value.func) in ("functools.partial", "functools.partialmethod"):
+                return True
+            name = dotted_name(value.func) or ""
+            return facts.name_suggests_factory(name.rsplit(".", 1)[-1])
+        if isinstance(value, cst.Name):
+            if facts.definitions_visible(self.ctx, value.value, value):
+                return True
+            if value.value in self.ctx.imports:
+                return True
+            # A parameter or a variable: callable if the function is named so.
+            return (
+                facts.name_suggests_factory(function.name.value)
+                or self._bound_to_callable(value)
+            )
+        if isinstance(value, cst.Attribute):
+            return (
+                self._method(value) is not None
+                or facts.name_suggests_factory(function.name.value)
+                or facts.name_suggests_factory(value.attr.value)
+            )
+        return facts.name_suggests_factory(function.name.value)
+
+    def _bound_to_callable(self, name: cst.Name) -> bool:
+        return any(
+            binding.value is not None and self._is_function_reference(binding.value)
+            for binding in self.ctx.bindings_of(name.value, name)
+        )
+
+    def _is_function_reference(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Lambda):
+            return True
+        if isinstance(expr, cst.Call):
+            return self.ctx.qualname(expr.func) == "functools.partial"
+        if isinstance(expr, cst.Name):
+            found = facts.definitions_visible(self.ctx, expr.value, expr) or []
+            return bool(found) and all(isinstance(d, cst.FunctionDef) for d in found)
+        if isinstance(expr, cst.Attribute):
+            return self._method(expr) is not None
+        return False
+
+    def _method(self, attr: cst.Attribute) -> Optional[cst.FunctionDef]:
+        """`self.m` / `cls.m` / `LocalClass.m` as a method defined in this module."""
+        receiver = attr.value
+        if not isinstance(receiver, cst.Name):
+            return None
+        if receiver.value in ("self", "cls"):
+            cls = self.ctx.enclosing_class(attr)
+        else:
+            if facts.definitions_visible(self.ctx, receiver.value, attr) is None:
+                return None
+            cls = self.ctx.classes_by_name.get(receiver.value)
+        seen = set()
+        while cls is not None and cls not in seen:
+            seen.add(cls)
+            info = self.ctx.classes[cls]
+            if attr.attr.value in info.methods:
+                return info.methods[attr.attr.value]
+            local_bases = [b for b in info.bases if b in self.ctx.classes_by_name]
+            cls = self.ctx.classes_by_name[local_bases[0]] if local_bases else None
+        return None
+
+
+def _return_values(function: cst.FunctionDef) -> List[cst.BaseExpression]:
+    """The values of `return` statements of `function` itself (not nested defs)."""
+    values: List[cst.BaseExpression] = []
+    stack: List[cst.CSTNode] = [function.body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(current, cst.Return) and current.value is not None:
+            values.append(current.value)
+        stack.extend(current.children)
+    return values
+
+
+_SUBMIT_METHODS = frozenset({"submit", "map"})
+_ASYNC_POOL_METHODS = frozenset({"apply_async", "map_async", "starmap_async"})
+_FUTURES_EXECUTORS = frozenset({api.THREAD_EXECUTOR, api.PROCESS_EXECUTOR})
+_POOLS = frozenset({api.THREAD_POOL, api.PROCESS_POOL})
+
+
+@register
+class FutureExceptionLost(FileRule):
+    """
+    ## What it does
+    Flags work handed to an executor whose outcome nobody can ever see:
+    the `Future` of `executor.submit(...)` thrown away (an expression
+    statement, or a local variable never read), the lazy iterator of
+    `executor.map(...)` never consumed, or `pool.apply_async(...)` (also
+    `map_async`, `starmap_async`) thrown away without an `error_callback`.
+
+    ## Why is this bad?
+    An exception raised by the task is stored in its `Future` (or
+    `AsyncResult`) and re-raised only by `result()`, `exception()` or when
+    the `map` iterator reaches it. Discard it, and the failure vanishes
+    without a trace: no traceback, no log line, just missing work.
+
+    ## Example
+    ```python
+    with ThreadPoolExecutor() as executor:
+        for path in paths:
+            executor.submit(convert, path)
+    ```
+
+    ## Use instead
+    ```python
+    with ThreadPoolExecutor() as executor:
+        futures = [executor.submit(convert, path) for path in paths]
+        for future in concurrent.futures.as_completed(futures):
+            future.result()  # re-raises the task's exception
+    ```
+
+    ## How to suppress
+    `# noqa: TL206` on the line; assigning the result to `_` also says the
+    result is deliberately ignored.
+
+    ## Known limits
+    The receiver must be known to be a `concurrent.futures` executor or a
+    `multiprocessing` pool (created in this module, an annotated parameter,
+    a `self` attribute), or be named like an executor (`*executor*`) in a
+    module that imports `concurrent.futures`. A future stored anywhere
+    (a list, an attribute, passed to a call) counts as observed, and so
+    does a task of this module (a function or `self.method`) whose body
+    catches `Exception`/`BaseException` itself to log or record it.
+    """
+
+    code = "TL206"
+    name = "future-exception-lost"
+    summary = "The result of `executor.submit`/`map` is discarded: a task's exception is lost"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return
+        method = func.attr.value
+        receiver_kind = self._receiver_kind(func.value, method)
+        if receiver_kind is None:
+            return
+        if method in _ASYNC_POOL_METHODS and has_keyword(node, ("error_callback",)):
+            return
+        discarded = self._discarded(node)
+        if discarded is None or self._task_handles_errors(node):
+            return
+        shown = f"{_shown(self.ctx, func)}(...)"
+        if method == "map" and receiver_kind in _FUTURES_EXECUTORS:
+            what = f"the iterator of `{shown}` is {discarded}: a task's exception is re-raised " \
+                   f"only when its result is read, so it is never seen; consume it (`list(...)`)"
+        elif method == "submit":
+            what = f"the Future of `{shown}` is {discarded}: a task's exception is stored in it " \
+                   f"and never seen; keep it and call `result()` (or check `exception()`)"
+        else:
+            what = f"the result of `{shown}` is {discarded} and there is no `error_callback`: a " \
+                   f"task's exception is never seen; call `get()` or pass `error_callback=`"
+        self.report(node, what)
+
+    def _receiver_kind(self, receiver: cst.BaseExpression, method: str) -> Optional[str]:
+        kind = self.ctx.kind_of(receiver)
+        if method in _SUBMIT_METHODS and kind in _FUTURES_EXECUTORS:
+            return kind
+        if method in _ASYNC_POOL_METHODS and kind in _POOLS:
+            return kind
+        if kind is None and method in _SUBMIT_METHODS and self._named_executor(receiver):
+            return api.THREAD_EXECUTOR
+        return None
+
+    def _task_handles_errors(self, call: cst.Call) -> bool:
+        """A task of this module whose body catches every exception itself
+        (to log or record it) loses nothing when its future is dropped."""
+        target = argument(call, 0, None)
+        function: Optional[cst.FunctionDef] = None
+        if isinstance(target, cst.Name):
+            found = facts.definitions_visible(self.ctx, target.value, call) or []
+            function = next((d for d in found if isinstance(d, cst.FunctionDef)), None)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            cls = self.ctx.enclosing_class(call)
+            if target.value.value == "self" and cls is not None:
+                function = self.ctx.classes[cls].methods.get(target.attr.value)
+        if function is None or not isinstance(function.body, cst.IndentedBlock):
+            return False
+        return any(
+            isinstance(statement, cst.Try) and any(_is_broad(h) for h in statement.handlers)
+            for statement in function.body.body
+        )
+
+    def _named_executor(self, receiver: cst.BaseExpression) -> bool:
+        if not any(m == "concurrent.futures" or m.startswith("concurrent.futures.")
+                   for m in self.ctx.imported_modules):
+            return False
+        name = receiver.attr.value if isinstance(receiver, cst.Attribute) else (
+            receiver.value if isinstance(receiver, cst.Name) else ""
+        )
+        return "executor" in name.lower()
+
+    def _discarded(self, call: cst.Call) -> Optional[str]:
+        parent = self.ctx.parent(call)
+        if isinstance(parent, cst.Expr):
+            return "discarded"
+        if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1):
+            return None
+        target = parent.targets[0].target
+        if not isinstance(target, cst.Name) or target.value == "_":
+            return None
+        scope = facts.resolving_scope(self.ctx, target.value, target)
+        if not isinstance(scope, cst.FunctionDef):
+            return None  # a module global may be read by importers
+        occurrences = facts.name_occurrences(self.ctx, target.value, scope)
+        if all(facts.is_store(self.ctx, occ) for occ in occurrences):
+            return f"assigned to `{target.value}`, which is never read"
+        return None
+
+
+def _is_broad(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    names = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
+    types = [e.value for e in names] if names is not None else [handler.type]
+    return any(dotted_name(t) in ("Exception", "BaseException") for t in types)
+
+
+_SHUTDOWN_MEMBERS = frozenset({"shutdown", "close", "terminate", "__exit__"})
+# Base classes that are known not to shut down an attribute of their subclass.
+_TRANSPARENT_BASES = frozenset({"object", "typing.Generic", "abc.ABC"})
+
+
+@register
+class ExecutorNotShutDown(FileRule):
+    """
+    ## What it does
+    Flags a `ThreadPoolExecutor`, `ProcessPoolExecutor`,
+    `multiprocessing.pool.ThreadPool` or `multiprocessing.Pool` created in a
+    function outside `with` and never shut down: no `shutdown()`,
+    `close()` or `terminate()` on the variable in that function, or on the
+    `self` attribute it is stored in by any method of the module. Also a
+    pool used once and dropped: `ThreadPool(4).map(f, xs)`.
+
+    ## Why is this bad?
+    The pool's worker threads (or processes) stay alive, idle, until the
+    interpreter exits: each call of the function leaks a pool. Exceptions
+    during shutdown and the ordering of cleanup are left to interpreter
+    exit, where they are hardest to debug.
+
+    ## Example
+    ```python
+    def convert_all(paths):
+        executor = ThreadPoolExecutor(max_workers=8)
+        return list(executor.map(convert, paths))
+    ```
+
+    ## Use instead
+    ```python
+    def convert_all(paths):
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            return list(executor.map(convert, paths))
+    ```
+
+    ## How to suppress
+    `# noqa: TL207` on the line of the constructor.
+
+    ## Known limits
+    Executors created at module level or in a class body are long-lived by
+    design (one per process) and are not flagged: `concurrent.futures`
+    joins their threads at interpreter exit. An executor that escapes —
+    returned, passed to a call (`ExitStack.enter_context(ex)`,
+    `atexit.register(ex.shutdown)`, `weakref.finalize(obj, ex.shutdown)`),
+    stored on another object — is assumed to be shut down elsewhere. For a
+    `self` attribute, a shutdown anywhere in the module counts, and a class
+    with a base class from a third-party module is not checked (the base
+    may shut it down).
+    """
+
+    code = "TL207"
+    name = "executor-not-shut-down"
+    summary = "An executor or pool is created outside `with` and never shut down"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        kind = self.ctx.kind_of_type(node.func)
+        if kind not in api.EXECUTOR_KINDS or self.ctx.is_module_level(node):
+            return
+        if self.ctx.enclosing_scope(node) is not self.ctx.enclosing_function(node):
+            return  # a lambda or class body
+        shown = _shown(self.ctx, node.func)
+        verb = "shut down" if kind in _FUTURES_EXECUTORS else "closed"
+        parent = self.ctx.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            if parent.attr.value in _SHUTDOWN_MEMBERS or parent.attr.value == "__enter__":
+                return
+            self.report(
+                node,
+                f"`{shown}(...)` is used for one `.{parent.attr.value}()` and dropped, never "
+                f"{verb}: its workers stay alive until interpreter exit; use `with {shown}(...)`",
+            )
+            return
+        target = _assignment_target(parent, node)
+        if target is None:
+            return
+        evidence = self._unhandled(target)
+        if evidence is None:
+            return
+        self.report(
+            node,
+            f"`{shown}(...)` is created outside `with` and {evidence} is never {verb} "
+            f"(no `shutdown()`/`close()`, and it is not handed on): its workers stay alive "
+            f"until interpreter exit; use `with {shown}(...) as ...:`",
+        )
+
+    def _unhandled(self, target: cst.BaseExpression) -> Optional[str]:
+        """How the executor is held, if nothing shuts it down; else None."""
+        if isinstance(target, cst.Name):
+            scope = facts.resolving_scope(self.ctx, target.value, target)
+            if not isinstance(scope, cst.FunctionDef):
+                return None  # a module global, long-lived
+            occurrences = facts.name_occurrences(self.ctx, target.value, scope)
+            if self._any_handles(occurrences):
+                return None
+            return f"`{target.value}` in `{scope.name.value}()`"
+        holder = facts.holder_occurrences(self.ctx, target)
+        cls = self.ctx.enclosing_class(target)
+        if holder is None or cls is None or self._opaque(cls):
+            return None
+        label, attr_occurrences = holder
+        if self._any_handles(attr_occurrences):
+            return None
+        return f"`{label}` of `{self.ctx.classes[cls].name}`"
+
+    def _any_handles(self, occurrences: Sequence[cst.BaseExpression]) -> bool:
+        for occ in occurrences:
+            use = facts.classify(self.ctx, occ)
+            if use.kind in ("call", "attr") and use.member in _SHUTDOWN_MEMBERS:
+                return True
+            if use.kind == "value":
+                return True  # handed on (returned, passed, `with ex:`)
+        return False
+
+    def _opaque(self, cls: cst.ClassDef) -> bool:
+        """A base class we cannot see may shut the attribute down."""
+        seen = set()
+        pending = [cls]
+        while pending:
+            node = pending.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for base in self.ctx.classes[node].bases:
+                local = self.ctx.classes_by_name.get(base or "")
+                if local is not None:
+                    pending.append(local)
+                elif base is None or (
+                    base not in _TRANSPARENT_BASES and base.split(".")[0] not in _STDLIB_TOPS
+                ):
+                    return True
+        return False
+
+
+_STDLIB_TOPS = frozenset(sys.stdlib_module_names) - {"concurrent", "multiprocessing"}
+
+
+def _assignment_target(
+    parent: Optional[cst.CSTNode], value: cst.BaseExpression
+) -> Optional[cst.BaseExpression]:
+    if isinstance(parent, cst.Assign) and parent.value is value and len(parent.targets) == 1:
+        target = parent.targets[0].target
+    elif isinstance(parent, cst.AnnAssign) and parent.value is value:
+        target = parent.target
+    else:
+        return None
+    if isinstance(target, cst.Name):
+        return target
+    if (
+        isinstance(target, cst.Attribute)
+        and isinstance(target.value, cst.Name)
+        and target.value.value in ("self", "cls")
+    ):
+        return target
+    return None

@@ -1,1 +1,742 @@
 """TL3xx: locks and conditions."""
+
+from __future__ import annotations
+
+from typing import List, Optional, Set, Tuple
+
+import libcst as cst
+
+from threadlint.analysis import threading_api as api
+from threadlint.analysis.calls import argument
+from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.locks import LockAnalysis, lock_analysis, method_call_on
+from threadlint.diagnostics import Edit, Fix
+from threadlint.rules.base import FileRule, register
+
+_BLOCKS = (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite, cst.SimpleStatementLine)
+_FUNCTIONS = (cst.FunctionDef, cst.Lambda)
+_LOOPS = (cst.While, cst.For)
+_TRIES = (cst.Try, cst.TryStar)
+
+
+class _LockRule(FileRule):
+    """A file rule that asks the module's shared LockAnalysis."""
+
+    @property
+    def locks(self) -> LockAnalysis:
+        return lock_analysis(self.ctx, self.settings)
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.ctx.position(node).start.line
+
+    def shown(self, node: cst.CSTNode) -> str:
+        code = " ".join(self.ctx.code_for(node).split())
+        return code if len(code) <= 40 else code[:37] + "..."
+
+
+def _owner(ctx: ModuleContext, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    """The def (or module) whose code `node` is; None inside a lambda."""
+    for ancestor in ctx.ancestors(node):
+        if isinstance(ancestor, cst.Lambda):
+            return None
+        if isinstance(ancestor, cst.FunctionDef):
+            return ancestor
+    return ctx.module
+
+
+def _awaited(ctx: ModuleContext, call: cst.Call) -> bool:
+    return isinstance(ctx.parent(call), cst.Await)
+
+
+@register
+class AcquireWithoutRelease(_LockRule):
+    """
+    ## What it does
+    Flags `lock.acquire()` when the same function releases the lock on its
+    normal path but the release is not guaranteed: the `release()` is not in
+    a `finally` (or a catch-all `except` that re-raises), or code that can
+    raise runs between the `acquire()` and the `try` whose `finally`
+    releases it.
+
+    ## Why is this bad?
+    If anything raises between `acquire()` and `release()` — a bug, a
+    `KeyError`, a `KeyboardInterrupt` — the release never runs and the lock
+    stays held forever: every other thread that needs it blocks, and the
+    program hangs with no error pointing at the cause.
+
+    ## Example
+    ```python
+    lock.acquire()
+    update(shared)
+    lock.release()
+    ```
+
+    ## Use instead
+    ```python
+    with lock:
+        update(shared)
+    ```
+    or, when you need `acquire()`'s arguments:
+    ```python
+    if lock.acquire(timeout=5):
+        try:
+            update(shared)
+        finally:
+            lock.release()
+    ```
+
+    Also accepted: `acquire()` as a statement inside the `try` whose
+    `finally` releases, `if not lock.acquire(...): return` (or `raise`)
+    before that `try`, `lock.acquire(); lock.release()` (waiting for the lock
+    to be free), and a release registered as a callback
+    (`stack.callback(lock.release)`).
+
+    ## How to suppress
+    `# noqa: TL301` on the `acquire()` line.
+
+    ## Known limits
+    Only thread locks count (`threading`/`_thread`/`multiprocessing` locks,
+    semaphores and conditions, `lock-types` from the configuration, and
+    objects of unknown type named like a lock); `asyncio` locks, distributed
+    locks and other objects with an `acquire()` method are ignored.
+
+    A function that acquires a lock and never releases it is not flagged:
+    that is how lock wrappers hand a lock over (`__enter__`/`__exit__`,
+    `acquire()`/`release()` methods, a lock released by another thread or
+    method), and threadlint cannot tell such a hand-off from a forgotten
+    release.
+    """
+
+    code = "TL301"
+    name = "acquire-without-release"
+    summary = "`lock.acquire()` whose `release()` is not guaranteed by `try/finally` or `with`"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        receiver = method_call_on(node, ("acquire",))
+        if receiver is None or isinstance(self.ctx.parent(node), (cst.Await, cst.Arg)):
+            return  # awaited: asyncio; an argument: `assertTrue(lock.acquire(False))` in tests
+        owner = _owner(self.ctx, node)
+        if owner is None or not self.locks.is_thread_lock(receiver):
+            return
+        key = self.locks.key(receiver)
+        if self._guaranteed(node, key, owner):
+            return
+        release = self._normal_release_after(node, key, owner)
+        if release is None or self._signals(node, release, key, owner):
+            return  # released elsewhere or by another thread: a hand-off
+        if any(isinstance(a, cst.Finally) for a in self._ancestors_within(release, owner)):
+            message = (
+                f"`{key}.acquire()` is not followed directly by the `try` whose `finally` "
+                f"releases it (line {self.line(release)}): an exception raised in between "
+                f"leaves the lock held forever; acquire right before `try:` or use `with {key}:`"
+            )
+        else:
+            message = (
+                f"`{key}.release()` (line {self.line(release)}) is not in a `finally`: an "
+                f"exception raised after `{key}.acquire()` leaves the lock held forever; "
+                f"use `with {key}:` or `try/finally`"
+            )
+        self.report(node, message)
+
+    def _ancestors_within(self, node: cst.CSTNode, owner: cst.CSTNode) -> List[cst.CSTNode]:
+        found = []
+        for ancestor in self.ctx.ancestors(node):
+            if ancestor is owner:
+                break
+            found.append(ancestor)
+        return found
+
+    def _guaranteed(self, call: cst.Call, key: str, owner: cst.CSTNode) -> bool:
+        if self._release_is_callback(key, owner):
+            return True
+        child: cst.CSTNode = call
+        for ancestor in self._ancestors_within(call, owner):
+            if isinstance(ancestor, _TRIES) and child is ancestor.body and self._releases_on_exit(ancestor, key):
+                return True
+            child = ancestor
+        anchor = self._statement_of(call, owner)
+        if anchor is None:
+            return False
+        if isinstance(anchor, (cst.If, cst.While)):
+            if _implies_acquired(anchor.test, call):
+                # `if lock.acquire(timeout=...):` holds the lock in its body.
+                return self._first_step_releases(list(anchor.body.body), key)
+            if isinstance(anchor, cst.If) and isinstance(anchor.orelse, cst.Else):
+                # `if not lock.acquire(False): ... else:` holds it in the `else`.
+                return self._first_step_releases(list(anchor.orelse.body.body), key)
+        return self._first_step_releases(self._following(anchor, owner), key)
+
+    def _signals(self, acquire: cst.Call, release: cst.Call, key: str, owner: cst.CSTNode) -> bool:
+        """The lock is a signal between threads or handed over, not a critical section.
+
+        - another `acquire()` of it in this function with no release in between
+          (the second one waits for a release by another thread);
+        - a `return` between the acquire and the release, leaving with it held;
+        - a nested (or enclosing) function acquires or releases it too: the
+          spawner and its thread pass it back and forth.
+        """
+        start, end = self._where(acquire), self._where(release)
+        held = False
+        for call in sorted(self._lock_calls(owner, key), key=self._where):
+            method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+            where = self._where(call)
+            if call is acquire:
+                if held:
+                    return True
+            elif method == "acquire":
+                if start < where < end:
+                    return True
+                held = where < start or held
+            elif where < start:
+                held = False
+        # `end` is the first release on a normal path, so a `return` before it
+        # leaves the function holding the lock, on purpose.
+        if any(
+            isinstance(node, cst.Return) and start < self._where(node) < end
+            for node in self.locks.walk(owner)
+        ):
+            return True
+        return self._shared_with_nested(owner, key)
+
+    def _where(self, node: cst.CSTNode) -> Tuple[int, int]:
+        start = self.ctx.position(node).start
+        return start.line, start.column
+
+    def _lock_calls(self, scope: cst.CSTNode, key: str) -> List[cst.Call]:
+        return [
+            call
+            for call in self.locks.calls_in(scope)
+            if (receiver := method_call_on(call, ("acquire", "release"))) is not None
+            and self.locks.key(receiver) == key
+        ]
+
+    def _shared_with_nested(self, owner: cst.CSTNode, key: str) -> bool:
+        if "." in key:
+            return False
+        for node in self.locks.walk(owner, into_functions=True):
+            if node is not owner and isinstance(node, _FUNCTIONS) and self._lock_calls(node, key):
+                return True
+        outer = self.ctx.enclosing_function(owner)
+        if outer is None or key in self.ctx.bindings.get(owner, {}):
+            return False
+        return key in self.ctx.bindings.get(outer, {}) and bool(
+            self._lock_calls(outer, key)
+        )
+
+    def _statement_of(self, call: cst.Call, owner: cst.CSTNode) -> Optional[cst.CSTNode]:
+        child: cst.CSTNode = call
+        for ancestor in self._ancestors_within(call, owner):
+            if isinstance(ancestor, _BLOCKS):
+                return child
+            child = ancestor
+        return child if isinstance(owner, cst.Module) else None
+
+    def _following(self, anchor: cst.CSTNode, owner: cst.CSTNode) -> List[cst.CSTNode]:
+        """What runs after `anchor` completes normally, up to the next compound boundary.
+
+        Leaving the end of an `if`/`else`/`with` body continues after that
+        statement; loops, `try` and the function end the search.
+        """
+        following: List[cst.CSTNode] = []
+        current = anchor
+        while True:
+            block = self.ctx.parent(current)
+            if not isinstance(block, _BLOCKS):
+                return following
+            statements = list(block.body)
+            following.extend(statements[statements.index(current) + 1 :])
+            if isinstance(block, cst.SimpleStatementLine):
+                current = block
+                continue
+            if _has_real_step(following):
+                return following
+            holder = self.ctx.parent(block)
+            if isinstance(holder, cst.Else):
+                holder = self.ctx.parent(holder)
+            while isinstance(holder, cst.If) and isinstance(self.ctx.parent(holder), cst.If):
+                holder = self.ctx.parent(holder)  # an `elif` continues after its `if`
+            if not isinstance(holder, (cst.If, cst.With)) or holder is owner:
+                return following
+            current = holder
+
+    def _first_step_releases(self, statements: List[cst.CSTNode], key: str) -> bool:
+        for statement in _small_statements(statements):
+            if _trivial(statement):
+                continue
+            if isinstance(statement, _TRIES):
+                return self._releases_on_exit(statement, key)
+            if isinstance(statement, cst.Expr):
+                receiver = method_call_on(statement.value, ("release",))
+                return receiver is not None and self.locks.key(receiver) == key
+            return False
+        return False
+
+    def _releases_on_exit(self, node: cst.CSTNode, key: str) -> bool:
+        assert isinstance(node, _TRIES)
+        if node.finalbody is not None and self._releases(node.finalbody, key):
+            return True
+        for handler in node.handlers:
+            catch_all = handler.type is None or self.ctx.qualname(handler.type) == "BaseException"
+            if catch_all and self._releases(handler.body, key) and any(
+                isinstance(n, cst.Raise) for n in self.locks.walk(handler.body)
+            ):
+                return True
+        return False
+
+    def _releases(self, node: cst.CSTNode, key: str) -> bool:
+        for call in self.locks.calls_in(node):
+            receiver = method_call_on(call, ("release",))
+            if receiver is not None and self.locks.key(receiver) == key:
+                return True
+        return False
+
+    def _release_is_callback(self, key: str, owner: cst.CSTNode) -> bool:
+        """`stack.callback(lock.release)`, `atexit.register(lock.release)`..."""
+        for node in self.locks.walk(owner):
+            if (
+                isinstance(node, cst.Attribute)
+                and node.attr.value == "release"
+                and self.locks.key(node.value) == key
+            ):
+                parent = self.ctx.parent(node)
+                if not (isinstance(parent, cst.Call) and parent.func is node):
+                    return True
+        return False
+
+    def _normal_release_after(self, call: cst.Call, key: str, owner: cst.CSTNode) -> Optional[cst.Call]:
+        start = self.ctx.position(call).start
+        for candidate in self.locks.calls_in(owner):
+            receiver = method_call_on(candidate, ("release",))
+            if receiver is None or self.locks.key(receiver) != key:
+                continue
+            where = self.ctx.position(candidate).start
+            if (where.line, where.column) <= (start.line, start.column):
+                continue
+            if any(isinstance(a, cst.ExceptHandler) for a in self._ancestors_within(candidate, owner)):
+                continue  # released only on error: the lock is handed over otherwise
+            return candidate
+        return None
+
+
+def _implies_acquired(test: cst.BaseExpression, call: cst.Call) -> bool:
+    """`test` is true only if `call` acquired: `L.acquire(...)`, `ready and L.acquire(...)`."""
+    if test is call:
+        return True
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _implies_acquired(test.left, call) or _implies_acquired(test.right, call)
+    return False
+
+
+def _small_statements(statements: List[cst.CSTNode]) -> List[cst.CSTNode]:
+    flat: List[cst.CSTNode] = []
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine):
+            flat.extend(statement.body)
+        else:
+            flat.append(statement)
+    return flat
+
+
+def _trivial(statement: cst.CSTNode) -> bool:
+    """Cannot raise in practice: `pass`, `ok = True`, a guard `if not ok: return`."""
+    if isinstance(statement, cst.Pass):
+        return True
+    if isinstance(statement, cst.Assign):
+        return all(isinstance(t.target, cst.Name) for t in statement.targets) and isinstance(
+            statement.value, (cst.Name, cst.Integer, cst.SimpleString)
+        )
+    if isinstance(statement, cst.If) and statement.orelse is None:
+        body = _small_statements(list(statement.body.body))
+        return bool(body) and isinstance(body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
+    return False
+
+
+def _has_real_step(statements: List[cst.CSTNode]) -> bool:
+    return any(not _trivial(s) for s in _small_statements(statements))
+
+
+_LOCK_METHODS = frozenset(
+    {
+        "acquire", "release", "locked", "wait", "wait_for", "notify", "notify_all", "notifyAll",
+        "__enter__", "__exit__", "_is_owned",
+    }
+)
+
+
+@register
+class LockGuardsNothing(_LockRule):
+    """
+    ## What it does
+    Flags a lock that is new each time it is used: `with threading.Lock():`,
+    `threading.RLock().acquire()`, or a lock created as a local variable of a
+    function and only locked and unlocked there (never passed to a call,
+    returned, stored on an object or in a container, captured by a nested
+    function, or declared `global`/`nonlocal`).
+
+    ## Why is this bad?
+    A lock excludes only the threads that hold *the same* lock object. A lock
+    made per call is a different object in every thread, so nothing ever
+    waits on it: the code it "protects" runs unsynchronized, and the lock
+    only hides the race from readers.
+
+    ## Example
+    ```python
+    def add(item):
+        lock = threading.Lock()
+        with lock:
+            items.append(item)
+    ```
+
+    ## Use instead
+    ```python
+    _items_lock = threading.Lock()
+
+    def add(item):
+        with _items_lock:
+            items.append(item)
+    ```
+
+    ## How to suppress
+    `# noqa: TL302` on the line creating the lock.
+
+    ## Known limits
+    A `Condition(lock)` over an existing lock is not flagged: it acquires
+    that shared lock. A local lock that reaches other code in any way is
+    left alone, even when that code does not share it with other threads.
+    """
+
+    code = "TL302"
+    name = "lock-guards-nothing"
+    summary = "a lock created anew for each use protects nothing"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        kind = self.ctx.kind_of(node)
+        if kind not in api.LOCK_KINDS or not _fresh(node, kind):
+            return
+        parent = self.ctx.parent(node)
+        if isinstance(parent, cst.WithItem) and parent.item is node:
+            self.report(
+                node,
+                f"`with {self.shown(node)}:` makes a new lock each time it runs: no other "
+                f"thread can hold the same one, so it excludes nothing; create the lock once "
+                f"(module level or `__init__`) and share it",
+            )
+        elif isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value == "acquire":
+            self.report(
+                node,
+                f"`{self.shown(node)}.acquire()` acquires a brand-new lock that no other "
+                f"thread can hold, so it excludes nothing; create the lock once and share it",
+            )
+        else:
+            self._check_local(node, parent)
+
+    def _check_local(self, node: cst.Call, parent: Optional[cst.CSTNode]) -> None:
+        name: Optional[str] = None
+        if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+            target = parent.targets[0].target
+            name = target.value if isinstance(target, cst.Name) else None
+        elif isinstance(parent, cst.AnnAssign) and isinstance(parent.target, cst.Name):
+            name = parent.target.value
+        function = self.ctx.enclosing_scope(node)
+        if name is None or not isinstance(function, cst.FunctionDef):
+            return
+        if len(self.ctx.bindings.get(function, {}).get(name, [])) != 1:
+            return
+        uses = self._local_uses(function, name, parent)
+        if uses:
+            self.report(
+                node,
+                f"`{name}` is a new lock on every call of `{function.name.value}()` and never "
+                f"leaves it (locked at line {self.line(uses[0])}): no other thread can hold it, "
+                f"so it guards nothing; create it once (module level or `__init__`) and share it",
+            )
+
+    def _local_uses(
+        self, function: cst.FunctionDef, name: str, creation: Optional[cst.CSTNode]
+    ) -> List[cst.CSTNode]:
+        """Where the local lock is locked; empty when it escapes the function in any way."""
+        uses: List[cst.CSTNode] = []
+        for node in self.locks.walk(function, into_functions=True):
+            if isinstance(node, (cst.Global, cst.Nonlocal)) and any(
+                item.name.value == name for item in node.names
+            ):
+                return []
+            if not (isinstance(node, cst.Name) and node.value == name):
+                continue
+            parent = self.ctx.parent(node)
+            if parent is creation or isinstance(parent, cst.AssignTarget):
+                continue
+            if self.ctx.enclosing_scope(node) is not function:
+                return []  # captured by a nested def, lambda or class
+            locked = isinstance(parent, cst.WithItem) and parent.item is node
+            called = (
+                isinstance(parent, cst.Attribute)
+                and parent.value is node
+                and parent.attr.value in _LOCK_METHODS
+                and isinstance(self.ctx.parent(parent), cst.Call)
+            )
+            if locked or called:
+                uses.append(node)
+            elif isinstance(parent, cst.Attribute) and parent.attr is node:
+                continue  # `obj.lock` is another object's attribute
+            else:
+                return []  # passed, returned, stored, aliased...
+        return uses
+
+
+def _fresh(call: cst.Call, kind: str) -> bool:
+    """A new lock of its own (a Condition over a given lock shares that lock)."""
+    if kind != api.CONDITION:
+        return True
+    lock = argument(call, 0, "lock")
+    return lock is None or (isinstance(lock, cst.Name) and lock.value == "None")
+
+
+@register
+class ConditionWaitOutsideLoop(_LockRule):
+    """
+    ## What it does
+    Flags `cond.wait()` without a timeout, on a `threading.Condition` (or
+    `multiprocessing.Condition`), that is not inside a `while` (or `for`)
+    loop of the same function.
+
+    ## Why is this bad?
+    `wait()` returning does not mean the condition you wait for is true:
+    another thread woken by the same `notify_all()` may have consumed it
+    first, the notifier may have notified for a different reason, and the
+    platform may wake waiters spuriously. If the condition became true
+    before `wait()` was called, the notification is lost and the thread
+    waits forever. Re-check the predicate in a loop, under the lock.
+
+    ## Example
+    ```python
+    with cond:
+        if not items:
+            cond.wait()
+        item = items.pop()
+    ```
+
+    ## Use instead
+    ```python
+    with cond:
+        while not items:
+            cond.wait()
+        item = items.pop()
+    ```
+    or `cond.wait_for(lambda: items)`.
+
+    ## Fix
+    With `--unsafe-fixes`, `if not pred:` whose whole body is the `wait()`
+    (no `else`) becomes `while not pred:`. It is unsafe because the
+    predicate is evaluated again, which changes behaviour if it has side
+    effects.
+
+    ## How to suppress
+    `# noqa: TL303` on the `wait()` line.
+
+    ## Known limits
+    A `wait(timeout)` is not flagged: code waiting with a timeout must
+    already cope with waking up while the predicate is false (the timeout
+    may expire), and such waits are often interruptible sleeps. Calls on
+    objects of unknown type are checked only when named like a condition
+    (`cond`, `condition`); `Event.wait()`, `Barrier.wait()` and `asyncio`
+    conditions are not checked. A function whose body is only the `wait()`,
+    or whose every call in the module is inside a loop, is not flagged.
+    """
+
+    code = "TL303"
+    name = "condition-wait-outside-loop"
+    summary = "`cond.wait()` outside a loop that re-checks the predicate"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        receiver = method_call_on(node, ("wait",))
+        if receiver is None or _awaited(self.ctx, node) or _has_timeout(node):
+            return
+        if not self.locks.is_condition(receiver, by_name=True):
+            return
+        if _in_loop(self.ctx, node):
+            return
+        function = self.ctx.enclosing_function(node)
+        if function is not None and (
+            _only_statement(function, node, self.ctx) or self._callers_loop(function)
+        ):
+            return
+        cond = self.shown(receiver)
+        self.report(
+            node,
+            f"`{cond}.wait()` is not in a loop re-checking what it waits for: a wake-up can be "
+            f"spurious or taken by another thread, and a notify sent before the wait is lost; "
+            f"use `while not <predicate>: {cond}.wait()` or `{cond}.wait_for(<predicate>)`",
+            fix=self._fix(node),
+        )
+
+    def _callers_loop(self, function: cst.FunctionDef) -> bool:
+        sites = self.locks.call_sites(function)
+        return bool(sites) and all(_in_loop(self.ctx, site) for site in sites or [])
+
+    def _fix(self, call: cst.Call) -> Optional[Fix]:
+        """`if not pred:\\n    cond.wait()` -> `while not pred:` when the wait is the whole body."""
+        statement = self.ctx.parent(call)
+        line = self.ctx.parent(statement) if statement is not None else None
+        if not isinstance(statement, cst.Expr) or line is None or len(getattr(line, "body", ())) != 1:
+            return None
+        body = self.ctx.parent(line) if isinstance(line, cst.SimpleStatementLine) else line
+        if not isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) or len(body.body) != 1:
+            return None
+        branch = self.ctx.parent(body)
+        if not isinstance(branch, cst.If) or branch.orelse is not None:
+            return None
+        if isinstance(self.ctx.parent(branch), cst.If):
+            return None  # an `elif`
+        start = self.ctx.position(branch).start
+        edit = Edit(start.line, start.column + 1, start.line, start.column + 3, "while")
+        return Fix("re-check the predicate in a `while` loop", (edit,), safe=False)
+
+
+def _has_timeout(call: cst.Call) -> bool:
+    if any(arg.star for arg in call.args):
+        return True
+    timeout = argument(call, 0, "timeout")
+    return timeout is not None and not (isinstance(timeout, cst.Name) and timeout.value == "None")
+
+
+def _in_loop(ctx: ModuleContext, node: cst.CSTNode) -> bool:
+    for ancestor in ctx.ancestors(node):
+        if isinstance(ancestor, _FUNCTIONS):
+            return False
+        if isinstance(ancestor, _LOOPS):
+            return True
+    return False
+
+
+def _only_statement(function: cst.FunctionDef, call: cst.Call, ctx: ModuleContext) -> bool:
+    """The function is a wrapper whose body is just this call (after a docstring)."""
+    statements = _small_statements(list(function.body.body))
+    if statements and isinstance(statements[0], cst.Expr) and isinstance(
+        statements[0].value, (cst.SimpleString, cst.ConcatenatedString)
+    ):
+        statements = statements[1:]
+    if len(statements) != 1:
+        return False
+    only = statements[0]
+    return isinstance(only, (cst.Expr, cst.Return)) and only.value is call
+
+
+# Runtime errors of condition methods called without the lock.
+_UNACQUIRED = {
+    "wait": "cannot wait on un-acquired lock",
+    "wait_for": "cannot wait on un-acquired lock",
+    "notify": "cannot notify on un-acquired lock",
+    "notify_all": "cannot notify on un-acquired lock",
+    "notifyAll": "cannot notify on un-acquired lock",
+}
+_HELD_WORDS = ("held", "hold", "acquired", "owns", "owned", "locked")
+
+
+@register
+class ConditionUsedWithoutLock(_LockRule):
+    """
+    ## What it does
+    Flags `cond.wait()`, `cond.wait_for()`, `cond.notify()` and
+    `cond.notify_all()` on a `threading.Condition` (or
+    `multiprocessing.Condition`) where its lock is not held: outside
+    `with cond:`, not after `cond.acquire()`, and not in a helper that every
+    caller in the module calls with the lock held.
+
+    ## Why is this bad?
+    A condition's methods must be called with its lock held; otherwise they
+    raise `RuntimeError: cannot notify on un-acquired lock` (or `cannot wait
+    on un-acquired lock`), often only on the rare path that runs them. The
+    lock is also what makes the predicate check and the wait atomic:
+    without it a notification can slip in between and be lost.
+
+    ## Example
+    ```python
+    def put(self, item):
+        with self._lock:
+            self._items.append(item)
+        self._not_empty.notify()
+    ```
+
+    ## Use instead
+    ```python
+    def put(self, item):
+        with self._not_empty:
+            self._items.append(item)
+            self._not_empty.notify()
+    ```
+
+    A condition built on a lock (`Condition(self._mutex)`) is held when that
+    lock is (`with self._mutex:`), and so is every other condition built on
+    the same lock, as in `queue.Queue`.
+
+    ## How to suppress
+    `# noqa: TL308` on the call.
+
+    ## Known limits
+    Helpers are followed within the module only (`self.helper()` and plain
+    function calls); a function whose callers are elsewhere is trusted when
+    its name ends in `_locked`/`_unlocked` or its docstring says the lock
+    must be held, or when a decorator named like a lock (`@synchronized`)
+    wraps it. A function that calls `acquire()` on the condition (or its
+    lock) anywhere is not checked, since manual locking across branches
+    cannot be followed precisely. Objects of unknown type are not checked.
+    """
+
+    code = "TL308"
+    name = "condition-used-without-lock"
+    summary = "`wait()`/`notify()` on a Condition whose lock is not held"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        receiver = method_call_on(node, tuple(_UNACQUIRED))
+        if receiver is None or _awaited(self.ctx, node):
+            return
+        locks = self.locks
+        if not locks.known_condition(receiver):
+            return
+        owner = _owner(self.ctx, node)
+        if owner is None:
+            return  # a lambda runs whenever its caller decides
+        keys = locks.same_lock_keys(receiver)
+        if locks.held_at(node, keys) or self._acquires_anywhere(owner, keys):
+            return
+        if isinstance(owner, cst.FunctionDef) and self._documented_as_locked(owner):
+            return
+        assert isinstance(node.func, cst.Attribute)
+        method = node.func.attr.value
+        cond = locks.key(receiver)
+        lock = locks.underlying_lock(receiver)
+        holding = f"`{cond}`" + (f" (or its lock `{locks.key(lock)}`)" if lock is not None else "")
+        creation = locks.creation(receiver)
+        evidence = f" (a Condition, line {self.line(creation)})" if creation is not None else ""
+        self.report(
+            node,
+            f"`{cond}.{method}()` is called without holding {holding}{evidence}: it raises "
+            f"`RuntimeError: {_UNACQUIRED[method]}`; call it inside `with {cond}:`",
+        )
+
+    def _acquires_anywhere(self, owner: cst.CSTNode, keys: Set[str]) -> bool:
+        for call in self.locks.calls_in(owner):
+            receiver = method_call_on(call, ("acquire", "__enter__"))
+            if receiver is not None and self.locks.same_lock_keys(receiver) & keys:
+                return True
+        return False
+
+    def _documented_as_locked(self, function: cst.FunctionDef) -> bool:
+        name = function.name.value.lower()
+        if name.endswith(("_locked", "_unlocked", "_nolock", "_no_lock")):
+            return True
+        for decorator in function.decorators:
+            target = decorator.decorator
+            if isinstance(target, cst.Call):
+                target = target.func
+            called = target.attr.value if isinstance(target, cst.Attribute) else (
+                target.value if isinstance(target, cst.Name) else ""
+            )
+            if "lock" in called.lower() or "synchronized" in called.lower():
+                return True
+        docstring = function.get_docstring()
+        if docstring:
+            text = docstring.lower()
+            return "lock" in text and any(word in text for word in _HELD_WORDS)
+        return False

@@ -1,1 +1,508 @@
-"""TL1xx: races on shared state (project rules over the concurrency model)."""
+"""TL1xx: races on shared state (project rules over the concurrency model).
+
+Each rule reads the `Model` of `threadlint.model_link` (built once per run)
+and reports only code that a thread root reaches, with the evidence: the
+root that makes it concurrent and the access on the other side.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import threadlint.analysis.model  # noqa: F401  (registers the "model" fact collector)
+from threadlint import facts as F
+from threadlint.analysis.per_file import FileResult
+from threadlint.config import Settings
+from threadlint.diagnostics import Diagnostic
+from threadlint.model_link import (
+    Model,
+    Site,
+    canonical,
+    describe,
+    evidence,
+    may_race,
+    project_model,
+    real_locks,
+    self_repeats,
+)
+from threadlint.rules.base import ProjectRule, register
+
+_VERBS = {
+    F.REBIND: "assigned",
+    F.ITEM_WRITE: "assigned an item",
+    F.MUTATE: "mutated",
+    F.RMW: "updated",
+}
+
+
+def _where(model: Model, site: Site, here: str) -> str:
+    return f"line {site.access.line}" if site.path == here else f"{site.path}:{site.access.line}"
+
+
+class _RaceRule(ProjectRule):
+    def check(self, project: object, settings: Settings) -> Iterable[Diagnostic]:
+        results: Sequence[FileResult] = project  # type: ignore[assignment]
+        model = project_model(results, settings)
+        seen = set()
+        for diagnostic in self.find(model):
+            key = (diagnostic.path, diagnostic.line, diagnostic.col)
+            if key not in seen:
+                seen.add(key)
+                yield diagnostic
+
+    def find(self, model: Model) -> Iterator[Diagnostic]:
+        raise NotImplementedError
+
+    def diagnostic(self, site: Site, message: str, line: int = 0, col: int = 0) -> Diagnostic:
+        return Diagnostic(
+            site.path, line or site.access.line, col or site.access.col, self.code, message
+        )
+
+
+def _racing_writes(
+    model: Model,
+    site: Site,
+    sites: List[Site],
+    location: F.Location,
+    kinds: frozenset = F.WRITE_KINDS,
+) -> Iterator[Site]:
+    """Writes of the location that may run at the same time as `site` (itself included)."""
+    for other in sites:
+        if other.access.kind not in kinds:
+            continue
+        if other is site:
+            if len(site.roots) > 1 or any(
+                self_repeats(model, site, i, m, location[0]) for i, m in site.roots
+            ):
+                yield other
+        elif may_race(model, site, other, location):
+            yield other
+
+
+def _partner_text(model: Model, site: Site, other: Site) -> str:
+    if other is site:
+        return "several threads run it at once"
+    where = _where(model, other, site.path)
+    if other.roots:
+        return f"another thread also writes it at {where}"
+    return f"the thread that starts it also writes it at {where}"
+
+
+@register
+class UnsynchronizedSharedMutation(_RaceRule):
+    """
+    ## What it does
+    Flags a write to shared state (assignment, `del`, item assignment, a
+    mutating method such as `append`) made without a lock, in code that runs
+    on a thread, when
+
+    - most other accesses of that state hold a lock (inconsistent locking:
+      the message names the lock and how many accesses hold it), or
+    - the state is declared `# guarded-by: <lock>`, or
+    - it is a module global rebound by a thread that runs several times at
+      once.
+
+    ## Why is this bad?
+    When the code around a piece of state takes a lock to touch it, the
+    author meant that lock to protect it. The one write that skips it breaks
+    the invariant the lock was keeping: readers holding the lock can see a
+    half-updated structure, and a locked read-then-write can be overwritten
+    in between.
+
+    ## Example
+    ```python
+    class Registry:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self._items = {}
+
+        def add(self, key, value):
+            with self._lock:
+                self._items[key] = value
+
+        def get(self, key):
+            with self._lock:
+                return self._items.get(key)
+
+        def reset(self):  # called from a worker thread
+            self._items = {}  # TL101: other accesses hold self._lock
+    ```
+
+    ## Use instead
+    ```python
+        def reset(self):
+            with self._lock:
+                self._items = {}
+    ```
+
+    ## How to suppress
+    `# noqa: TL101` on the line. When a helper is always called with the lock
+    held but threadlint cannot see every caller, take the lock in the helper
+    or declare the state `# guarded-by: self._lock` and check the callers.
+
+    ## Known limits
+    Only code that a thread root reaches is checked (see
+    [concepts](../concepts.md)). A write holding a *different* lock than the
+    others is not reported. Objects passed between threads through
+    parameters are not followed: only `self` attributes of shared classes,
+    class attributes and module globals are shared state.
+    """
+
+    code = "TL101"
+    name = "unsynchronized-shared-mutation"
+    summary = "Shared state written without the lock that its other accesses hold"
+
+    def find(self, model: Model) -> Iterator[Diagnostic]:
+        for location, sites in model.sites.items():
+            scope = location[0]
+            guard = model.guards.get(location)
+            majority = _majority_lock(sites)
+            for site in sites:
+                access = site.access
+                if not site.roots or access.kind not in (F.REBIND, F.ITEM_WRITE, F.MUTATE):
+                    continue
+                if site.locks:
+                    continue
+                name = describe(location)
+                verb = _VERBS[access.kind]
+                if guard is not None:
+                    lock, line, path = guard
+                    declared = f"line {line}" if path == site.path else f"{path}:{line}"
+                    if _races_with_any(model, site, sites, location):
+                        yield self.diagnostic(
+                            site,
+                            f"`{name}` is {verb} without holding `{lock}`, which guards it "
+                            f"(`# guarded-by` at {declared}); {evidence(model, site)}",
+                        )
+                    continue
+                if majority is not None:
+                    lock, held, total, example = majority
+                    if any(
+                        may_race(model, site, other, location)
+                        for other in sites
+                        if lock in other.locks
+                    ):
+                        yield self.diagnostic(
+                            site,
+                            f"`{name}` is {verb} without a lock, but {held} of {total} "
+                            f"accesses hold `{_lock_text(lock)}` "
+                            f"(e.g. {_where(model, example, site.path)}); "
+                            f"{evidence(model, site)}",
+                        )
+                        continue
+                if (
+                    scope == "global"
+                    and access.kind == F.REBIND
+                    and not access.constant
+                    and any(self_repeats(model, site, i, m, scope) for i, m in site.roots)
+                ):
+                    yield self.diagnostic(
+                        site,
+                        f"global `{name}` is rebound without a lock by code that runs on several "
+                        f"threads at once: {evidence(model, site)}",
+                    )
+
+
+def _lock_text(key: str) -> str:
+    if key.startswith("~"):
+        return key.partition(":")[2]
+    return key
+
+
+def _majority_lock(sites: List[Site]) -> Optional[Tuple[str, int, int, Site]]:
+    """The lock most accesses hold, when unlocked accesses weigh at most a third
+    (writes count twice): (lock, accesses holding it, all accesses, one of them)."""
+    weights: Dict[str, int] = {}
+    counts: Dict[str, int] = {}
+    examples: Dict[str, Site] = {}
+    total = unlocked = 0
+    for site in sites:
+        weight = 2 if site.access.kind in F.WRITE_KINDS else 1
+        total += weight
+        locks = real_locks(site.locks)
+        if not site.locks:
+            unlocked += weight
+        for lock in locks:
+            if lock.startswith("~"):
+                continue
+            weights[lock] = weights.get(lock, 0) + weight
+            counts[lock] = counts.get(lock, 0) + 1
+            examples.setdefault(lock, site)
+    if not weights or unlocked * 3 > total:
+        return None
+    lock = max(weights, key=lambda k: (weights[k], k))
+    if counts[lock] < 2:
+        return None
+    return lock, counts[lock], len(sites), examples[lock]
+
+
+def _races_with_any(model: Model, site: Site, sites: List[Site], location: F.Location) -> bool:
+    for other in sites:
+        if other is site:
+            if len(site.roots) > 1 or any(
+                self_repeats(model, site, i, m, location[0]) for i, m in site.roots
+            ):
+                return True
+        elif may_race(model, site, other, location):
+            return True
+    return False
+
+
+@register
+class NonAtomicReadModifyWrite(_RaceRule):
+    """
+    ## What it does
+    Flags a read-modify-write of shared state with no lock held, in code
+    that runs on a thread while something else writes the same state:
+    `x += 1`, `self.n -= 1`, `x = x + n`, `d[k] += 1`,
+    `d[k] = d.get(k, 0) + 1`, `lst[i] = lst[i] * 2`.
+
+    ## Why is this bad?
+    `self.count += 1` is three steps: read `self.count`, add one, store it.
+    Two threads can both read 41 and both store 42: one increment is lost.
+    The GIL does not prevent it (a thread switch can happen between any two
+    bytecodes), and free-threaded builds make it more frequent.
+
+    ## Example
+    ```python
+    class Stats:
+        def __init__(self):
+            self.hits = 0
+
+        def record(self):  # submitted to a ThreadPoolExecutor many times
+            self.hits += 1
+    ```
+
+    ## Use instead
+    ```python
+    class Stats:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self.hits = 0
+
+        def record(self):
+            with self._lock:
+                self.hits += 1
+    ```
+    Or give each thread its own counter and add them up after `join()`, or
+    use `itertools.count()` (its `next()` is atomic in CPython).
+
+    ## How to suppress
+    `# noqa: TL102` on the line.
+
+    ## Known limits
+    Reported only when another write of the same state may run at the same
+    time: the same code on several threads (started in a loop, by a pool,
+    by several callers), or another thread or the starting thread writing
+    it. `lst += [x]` on a list is an in-place `extend` and is not reported.
+    """
+
+    code = "TL102"
+    name = "non-atomic-read-modify-write"
+    summary = "Read-modify-write of shared state without a lock: concurrent updates can be lost"
+
+    def find(self, model: Model) -> Iterator[Diagnostic]:
+        for location, sites in model.sites.items():
+            for site in sites:
+                if site.access.kind != F.RMW or not site.roots or site.locks:
+                    continue
+                other = next(iter(_racing_writes(model, site, sites, location)), None)
+                if other is None:
+                    continue
+                text = site.access.text or describe(location)
+                yield self.diagnostic(
+                    site,
+                    f"`{text}` reads and writes shared `{describe(location)}` with no lock held, "
+                    f"and {_partner_text(model, site, other)}: updates can be lost; "
+                    f"{evidence(model, site)}",
+                )
+
+
+@register
+class CheckThenAct(_RaceRule):
+    """
+    ## What it does
+    Flags an `if` that tests shared state and then acts on what it found,
+    with no lock held across both, in code that runs on a thread while the
+    state can change: `if k not in d: d[k] = v`, `if k in d: del d[k]` or
+    `v = d[k]`, lazy initialisation `if self._conn is None: self._conn = ...`,
+    `if self.queue: self.queue.pop()`.
+
+    ## Why is this bad?
+    Between the test and the action another thread can change the state:
+    two threads both see `self._conn is None` and open two connections (one
+    leaks), or both see `k in d` and the second `del d[k]` raises `KeyError`.
+
+    ## Example
+    ```python
+    def get_connection(self):  # called from worker threads
+        if self._conn is None:
+            self._conn = connect()
+        return self._conn
+    ```
+
+    ## Use instead
+    ```python
+    def get_connection(self):
+        with self._lock:
+            if self._conn is None:
+                self._conn = connect()
+            return self._conn
+    ```
+    Double-checked locking (test, take the lock, test again, act) is fine
+    and not reported; so are the atomic one-call forms `d.setdefault(k, v)`
+    and `d.pop(k, None)`.
+
+    ## How to suppress
+    `# noqa: TL103` on the `if` line.
+
+    ## Known limits
+    The test and the action must be in the same `if` statement (its body,
+    `elif`s and `else`); a test that returns early
+    (`if x is not None: return x`) followed by the action is not followed.
+    Reported only when another write of the state may run concurrently.
+    """
+
+    code = "TL103"
+    name = "check-then-act"
+    summary = "A test of shared state and the action relying on it, with no lock held across both"
+
+    def find(self, model: Model) -> Iterator[Diagnostic]:
+        checks_by_location: Dict[F.Location, List[Tuple[str, F.CheckAct]]] = {}
+        for fid, function in model.functions.items():
+            if not function.checks or not model.is_concurrent(fid):
+                continue
+            for check in function.checks:
+                checks_by_location.setdefault(canonical(model, check.location), []).append(
+                    (fid, check)
+                )
+        for location, checks in checks_by_location.items():
+            sites = model.sites.get(location)
+            if not sites:
+                continue
+            for fid, check in checks:
+                inherited = model.inherited.get(fid, frozenset())
+                if (check.test_locks | inherited) & (check.action_locks | inherited):
+                    continue
+                if any(k.startswith(F.UNKNOWN_LOCK) for k in check.test_locks | check.action_locks):
+                    continue
+                site = next(
+                    (
+                        s
+                        for s in sites
+                        if s.function == fid
+                        and s.access.line == check.action_line
+                        and s.access.kind == check.action_kind
+                    ),
+                    None,
+                )
+                if site is None or not site.roots:
+                    continue
+                other = next(iter(_racing_writes(model, site, sites, location)), None)
+                if other is None:
+                    continue
+                action = {
+                    F.REBIND: "set",
+                    F.ITEM_WRITE: "written",
+                    F.MUTATE: "changed",
+                    F.RMW: "updated",
+                    F.ITEM_READ: "read",
+                }[check.action_kind]
+                yield self.diagnostic(
+                    site,
+                    f"check-then-act on shared `{describe(location)}`: tested here and {action} at "
+                    f"line {check.action_line} with no lock held across both, and "
+                    f"{_partner_text(model, site, other)}; {evidence(model, site)}",
+                    line=check.line,
+                    col=check.col,
+                )
+
+
+@register
+class IterationOverMutatedContainer(_RaceRule):
+    """
+    ## What it does
+    Flags iteration (`for`, a comprehension, `list(d)`, `sorted(d)`,
+    `d.items()`...) over a shared dict, set or list in code that runs on a
+    thread, when another thread can add or remove items at the same time
+    and no lock is held by both.
+
+    ## Why is this bad?
+    A dict or set that changes size during iteration raises
+    `RuntimeError: dictionary changed size during iteration`; a list
+    silently skips or repeats items. The failure depends on timing, so it
+    shows up in production, not in tests.
+
+    ## Example
+    ```python
+    def broadcast(self, message):  # runs on a worker thread
+        for client in self.clients:
+            client.send(message)
+
+    def connect(self, client):  # runs on the accept thread
+        with self._lock:
+            self.clients.append(client)
+    ```
+
+    ## Use instead
+    ```python
+    def broadcast(self, message):
+        with self._lock:
+            clients = list(self.clients)  # a copy taken under the lock
+        for client in clients:
+            client.send(message)
+    ```
+
+    ## How to suppress
+    `# noqa: TL104` on the line of the iteration.
+
+    ## Known limits
+    Only mutations that can change the size are counted (`append`, `pop`,
+    `d[k] = v` on a dict, `del`...); rebinding the attribute to a new
+    container does not disturb an iteration of the old one. Copying a
+    container in one call (`list(d)`, `sorted(s)`, `d.copy()`) is atomic in
+    CPython and not reported; copying a view (`list(d.items())`) is. An
+    iteration inside a `try` that catches `RuntimeError` is taken as a race
+    the author expects.
+    """
+
+    code = "TL104"
+    name = "iteration-over-mutated-container"
+    summary = "Iterating a shared container that another thread may resize, with no common lock"
+
+    def find(self, model: Model) -> Iterator[Diagnostic]:
+        for location, sites in model.sites.items():
+            scope = location[0]
+            is_list = location in model.lists
+            for site in sites:
+                if site.access.kind != F.ITERATE or not site.roots or site.access.tolerated:
+                    continue
+                if any(k.startswith(F.UNKNOWN_LOCK) for k in site.locks):
+                    continue
+                for other in sites:
+                    access = other.access
+                    if other is site or access.kind not in F.RESIZING_KINDS or not access.resizes:
+                        continue
+                    if access.kind == F.ITEM_WRITE and is_list:
+                        continue
+                    if any(k.startswith(F.UNKNOWN_LOCK) for k in other.locks):
+                        continue
+                    if site.locks & other.locks:
+                        continue
+                    same = other.function == site.function
+                    if same and not any(
+                        self_repeats(model, site, i, m, scope) for i, m in site.roots
+                    ):
+                        continue
+                    if not same and not may_race(model, site, other, location):
+                        continue
+                    where = _where(model, other, site.path)
+                    who = "another thread" if other.roots else "the thread that starts this one"
+                    yield self.diagnostic(
+                        site,
+                        f"iterating shared `{describe(location)}` while {who} can change its size "
+                        f"({_VERBS[access.kind]} at {where}) with no common lock: "
+                        f"`RuntimeError: changed size during iteration` or skipped items; "
+                        f"{evidence(model, site)}",
+                    )
+                    break

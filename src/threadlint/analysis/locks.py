@@ -1,0 +1,503 @@
+"""Which expressions are thread locks, and which locks are held at a node.
+
+Shared by the lock rules (TL3xx) and anything else that needs a lockset.
+`lock_analysis(ctx, settings)` returns one `LockAnalysis` per module (cached),
+which answers:
+
+- `is_thread_lock(expr)` / `is_condition(expr)`: only real thread locks count
+  (RULES.md, "Lock held", and the traps list).  An expression is one when its
+  kind is known to be a lock; when its value is visible and is something else
+  (an `asyncio.Lock`, `redis.lock(...)`, `FileLock(...)`, any call we do not
+  know), it is not; only when nothing about its value can be seen (a
+  parameter, an attribute set elsewhere) does its name decide.
+- `held_here(node)` / `held_locks(node)`: what the enclosing function holds
+  at `node`: the items of enclosing `with` statements, and receivers of an
+  `X.acquire()` earlier in an enclosing block with no `X.release()` between
+  (also `if X.acquire(...):` bodies and the code after `if not
+  X.acquire(...): return`).
+- `same_lock_keys(expr)`: the keys whose holding holds `expr`'s lock: a
+  `Condition(self.mutex)` is held when `self.mutex` is, and so is every other
+  condition built on `self.mutex`.
+- `callers_hold(function, keys)`: every call site of a helper in this module
+  (`self.helper()` in related classes, `helper()` in its defining scope)
+  holds one of `keys`, directly or through its own callers.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+
+from threadlint.analysis import threading_api as api
+from threadlint.analysis.calls import argument
+from threadlint.analysis.context import Binding, ModuleContext, dotted_name
+from threadlint.config import Settings
+
+FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+Block = Union[cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite, cst.SimpleStatementLine]
+
+# A verdict on what an expression's visible values are.
+_LOCK = "lock"
+_NOT_LOCK = "not-lock"
+_UNKNOWN = "unknown"
+
+# Name tokens that end in "lock"/contain "cond" without naming a lock.
+_FALSE_FRIENDS = frozenset(
+    {"block", "clock", "deadlock", "unlock", "flock", "padlock", "second", "seconds", "secondary"}
+)
+_CONDITION_TOKENS = frozenset({"cond", "condition", "condvar"})
+_NAME_TOKENS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_ESCAPING_EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+
+def name_tokens(name: str) -> List[str]:
+    """`_notEmptyCond` -> ["not", "empty", "cond"]."""
+    return [token.lower() for token in _NAME_TOKENS.findall(name)]
+
+
+def named_like_lock(name: str) -> bool:
+    """`api.looks_like_lock_name`, without its false friends (`block`, `clock`, `seconds`)."""
+    if not api.looks_like_lock_name(name):
+        return False
+    for token in name_tokens(name):
+        if token in _FALSE_FRIENDS:
+            continue
+        if token.endswith(("lock", "cond")) or "mutex" in token:
+            return True
+        if token in _CONDITION_TOKENS:
+            return True
+    return False
+
+
+def named_like_condition(name: str) -> bool:
+    return any(
+        token in _CONDITION_TOKENS or (token.endswith("cond") and token not in _FALSE_FRIENDS)
+        for token in name_tokens(name)
+    )
+
+
+def last_name(expr: cst.BaseExpression) -> Optional[str]:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return None
+
+
+def method_call_on(call: cst.CSTNode, methods: Sequence[str]) -> Optional[cst.BaseExpression]:
+    """The receiver `X` of a call `X.m(...)` with `m` in `methods`."""
+    if (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value in methods
+    ):
+        return call.func.value
+    return None
+
+
+@dataclass(frozen=True)
+class Held:
+    """One lock (or other context manager) held at a node."""
+
+    expr: cst.BaseExpression  # as written in the `with` item or before `.acquire()`
+    key: str  # canonical text: "self._lock"
+    holder: cst.CSTNode  # the `With` or the `acquire()` call that holds it
+
+
+class LockAnalysis:
+    def __init__(self, ctx: ModuleContext, lock_types: Sequence[str] = ()) -> None:
+        self.ctx = ctx
+        self.lock_types = frozenset(lock_types)
+        self._call_index: Optional[Dict[str, List[cst.Call]]] = None
+        self._references: Optional[Dict[str, int]] = None
+        self._callers_hold_memo: Dict[Tuple[cst.CSTNode, FrozenSet[str]], bool] = {}
+        self._children: Optional[Dict[cst.CSTNode, List[cst.CSTNode]]] = None
+
+    # -- tree walking -------------------------------------------------------------
+
+    def walk(self, node: cst.CSTNode, into_functions: bool = False) -> Iterator[cst.CSTNode]:
+        """`node` and its descendants (in source order); nested defs, lambdas and
+        classes only when `into_functions` (they run at another time)."""
+        if self._children is None:
+            children: Dict[cst.CSTNode, List[cst.CSTNode]] = {}
+            for child, parent in self.ctx.parents.items():
+                children.setdefault(parent, []).append(child)
+            self._children = children
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            yield current
+            if current is not node and not into_functions and isinstance(
+                current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+            ):
+                continue
+            pending.extend(reversed(self._children.get(current, [])))
+
+    def calls_in(self, node: cst.CSTNode) -> Iterator[cst.Call]:
+        """The calls `node` makes itself (not those of nested defs and lambdas)."""
+        return (n for n in self.walk(node) if isinstance(n, cst.Call))
+
+    # -- what an expression is ------------------------------------------------
+
+    def lock_kind(self, expr: cst.BaseExpression) -> Optional[str]:
+        """The lock kind (api.LOCK_KINDS) of a thread lock; None for anything else.
+
+        A lock known only by its name is reported as `api.LOCK` (or
+        `api.CONDITION` when named like one).
+        """
+        verdict, kind = self._verdict(expr, 0)
+        if verdict == _LOCK:
+            return kind
+        if verdict == _NOT_LOCK:
+            return None
+        name = last_name(expr)
+        if name is None or not named_like_lock(name):
+            return None
+        return api.CONDITION if named_like_condition(name) else api.LOCK
+
+    def is_thread_lock(self, expr: cst.BaseExpression) -> bool:
+        return self.lock_kind(expr) is not None
+
+    def is_condition(self, expr: cst.BaseExpression, by_name: bool = False) -> bool:
+        """A thread Condition; `by_name` also accepts an unknown object named like one."""
+        verdict, kind = self._verdict(expr, 0)
+        if verdict == _LOCK:
+            return kind == api.CONDITION
+        if verdict == _NOT_LOCK or not by_name:
+            return False
+        name = last_name(expr)
+        return name is not None and named_like_condition(name)
+
+    def known_condition(self, expr: cst.BaseExpression) -> bool:
+        return self.is_condition(expr, by_name=False)
+
+    def _verdict(self, expr: cst.BaseExpression, depth: int) -> Tuple[str, Optional[str]]:
+        if depth > 6:
+            return _UNKNOWN, None
+        kind = self.ctx.kind_of(expr)
+        if kind is not None:
+            return (_LOCK, kind) if kind in api.LOCK_KINDS else (_NOT_LOCK, None)
+        if isinstance(expr, cst.Call):
+            if self.ctx.qualname(expr.func) in self.lock_types:
+                return _LOCK, api.LOCK
+            # A visible call that makes something we do not know: a
+            # distributed lock, a file lock, a pool... not a thread lock.
+            return _NOT_LOCK, None
+        if isinstance(expr, (cst.BooleanOperation, cst.IfExp)):
+            parts = (
+                [expr.left, expr.right]
+                if isinstance(expr, cst.BooleanOperation)
+                else [expr.body, expr.orelse]
+            )
+            return _combine([self._verdict(part, depth + 1) for part in parts])
+        bindings = self._bindings(expr)
+        if not bindings:
+            return _UNKNOWN, None
+        verdicts: List[Tuple[str, Optional[str]]] = []
+        for binding in bindings:
+            if binding.annotation is not None:
+                annotated = self.ctx.kind_of_type(binding.annotation)
+                if annotated is None:
+                    verdicts.append((_UNKNOWN, None))
+                elif annotated in api.LOCK_KINDS:
+                    verdicts.append((_LOCK, annotated))
+                else:
+                    verdicts.append((_NOT_LOCK, None))
+            elif binding.value is None:
+                verdicts.append((_UNKNOWN, None))
+            elif not (isinstance(binding.value, cst.Name) and binding.value.value == "None"):
+                verdicts.append(self._verdict(binding.value, depth + 1))
+        return _combine(verdicts)
+
+    def _bindings(self, expr: cst.BaseExpression) -> List[Binding]:
+        if isinstance(expr, cst.Name):
+            return self.ctx.bindings_of(expr.value, expr)
+        if isinstance(expr, cst.Attribute):
+            return self.ctx.self_attr_bindings(expr) or []
+        return []
+
+    def creation(self, expr: cst.BaseExpression) -> Optional[cst.Call]:
+        """The constructor call that made the lock `expr`, when there is exactly one."""
+        calls = [
+            b.value
+            for b in self._bindings(expr)
+            if isinstance(b.value, cst.Call) and self.ctx.kind_of(b.value) in api.LOCK_KINDS
+        ]
+        return calls[0] if len(calls) == 1 else None
+
+    # -- identity ---------------------------------------------------------------
+
+    def key(self, expr: cst.BaseExpression) -> str:
+        dotted = dotted_name(expr)
+        if dotted is not None:
+            return dotted
+        return " ".join(self.ctx.code_for(expr).split())
+
+    def underlying_lock(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+        """`self.mutex` for a condition made by `Condition(self.mutex)`."""
+        creation = self.creation(expr)
+        if creation is None or self.ctx.kind_of(creation) != api.CONDITION:
+            return None
+        lock = argument(creation, 0, "lock")
+        if lock is None or isinstance(lock, cst.Call) or (
+            isinstance(lock, cst.Name) and lock.value == "None"
+        ):
+            return None
+        return lock
+
+    def same_lock_keys(self, expr: cst.BaseExpression) -> Set[str]:
+        """Keys of the expressions whose holding holds the lock of `expr`."""
+        keys = {self.key(expr)}
+        lock = self.underlying_lock(expr)
+        if lock is not None:
+            keys.add(self.key(lock))
+        return keys
+
+    def holds(self, held: Held, keys: Set[str]) -> bool:
+        """Does holding `held` hold the lock of one of `keys` (a condition's lock counts)?"""
+        return bool(self.same_lock_keys(held.expr) & keys)
+
+    # -- what is held at a node ---------------------------------------------------
+
+    def held_here(self, node: cst.CSTNode) -> List[Held]:
+        """Everything held at `node` by its own function: `with` items and acquired receivers.
+
+        Not filtered by kind (see `held_locks`); `async with` items are left out.
+        """
+        held: List[Held] = []
+        child: cst.CSTNode = node
+        for parent in self.ctx.ancestors(node):
+            if isinstance(parent, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                break
+            if isinstance(parent, cst.With) and child is parent.body and parent.asynchronous is None:
+                for item in parent.items:
+                    held.append(Held(item.item, self.key(item.item), parent))
+            elif isinstance(parent, cst.If) and child is parent.body:
+                receiver = _acquire_receiver(parent.test, positive=True)
+                if receiver is not None:
+                    held.append(Held(receiver, self.key(receiver), parent.test))
+            if isinstance(parent, (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite, cst.SimpleStatementLine)):
+                held.extend(self._acquired_before(parent, child))
+            child = parent
+        return held
+
+    def held_locks(self, node: cst.CSTNode) -> List[Held]:
+        """`held_here`, only the thread locks."""
+        return [h for h in self.held_here(node) if self.is_thread_lock(h.expr)]
+
+    def _acquired_before(self, block: Block, child: cst.CSTNode) -> List[Held]:
+        statements = list(block.body)
+        if child not in statements:
+            return []
+        acquired: Dict[str, Held] = {}
+        for statement in _flatten(statements[: statements.index(child)]):
+            gained = _statement_acquires(statement)
+            if gained is not None:
+                acquired[self.key(gained[0])] = Held(gained[0], self.key(gained[0]), gained[1])
+                continue
+            for call in self.calls_in(statement):
+                receiver = method_call_on(call, ("release",))
+                if receiver is not None:
+                    acquired.pop(self.key(receiver), None)
+        return list(acquired.values())
+
+    # -- who calls a function -----------------------------------------------------
+
+    def call_sites(self, function: cst.FunctionDef) -> Optional[List[cst.Call]]:
+        """The calls of `function` in this module; None when it is also used otherwise
+        (passed as a callback, a thread target...), so its callers are unknown."""
+        index, references = self._index()
+        scope = self.ctx.enclosing_scope(function)
+        name = function.name.value
+        if isinstance(scope, cst.ClassDef):
+            name = f"self.{name}"
+        candidates = [c for c in index.get(name, []) if self._calls(c, function, scope)]
+        if references.get(name, 0) > len(index.get(name, [])):
+            # Some uses of the name are not calls: it escapes as a value.
+            return None
+        return candidates
+
+    def _calls(self, call: cst.Call, function: cst.FunctionDef, scope: cst.CSTNode) -> bool:
+        func = call.func
+        if isinstance(scope, cst.ClassDef):
+            if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+                return False
+            if func.value.value not in ("self", "cls"):
+                return False
+            caller_class = self.ctx.enclosing_class(call)
+            return caller_class is not None and self._related(caller_class, scope)
+        if not isinstance(func, cst.Name):
+            return False
+        # The name must reach the def's scope without being rebound on the way.
+        for ancestor in self.ctx.ancestors(call):
+            if ancestor is scope:
+                return True
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)) and func.value in self.ctx.bindings.get(
+                ancestor, {}
+            ):
+                return False
+        return False
+
+    def _related(self, a: cst.ClassDef, b: cst.ClassDef) -> bool:
+        return a is b or b in self._local_bases(a) or a in self._local_bases(b)
+
+    def _local_bases(self, cls: cst.ClassDef) -> Set[cst.ClassDef]:
+        found: Set[cst.ClassDef] = set()
+        pending = [cls]
+        while pending:
+            info = self.ctx.classes[pending.pop()]
+            for base in info.bases:
+                local = self.ctx.classes_by_name.get(base or "")
+                if local is not None and local not in found:
+                    found.add(local)
+                    pending.append(local)
+        return found
+
+    def _index(self) -> Tuple[Dict[str, List[cst.Call]], Dict[str, int]]:
+        """Calls by called name (`f()`, `self.f()`), and how often each name is referenced."""
+        if self._call_index is None or self._references is None:
+            calls: Dict[str, List[cst.Call]] = {}
+            references: Dict[str, int] = {}
+            for node in self.ctx.parents:
+                if isinstance(node, cst.Call):
+                    name = _called_name(node.func)
+                    if name is not None:
+                        calls.setdefault(name, []).append(node)
+                reference = _reference_name(self.ctx, node)
+                if reference is not None:
+                    references[reference] = references.get(reference, 0) + 1
+            self._call_index, self._references = calls, references
+        return self._call_index, self._references
+
+    def callers_hold(self, function: cst.FunctionDef, keys: Set[str]) -> bool:
+        """Every call of `function` in this module holds one of `keys` (directly or
+        because its own caller does); False when it has no visible caller."""
+        memo_key = (function, frozenset(keys))
+        if memo_key in self._callers_hold_memo:
+            return self._callers_hold_memo[memo_key]
+        # Recursion: assume held while deciding (a recursive call holds what
+        # its outer call holds).
+        self._callers_hold_memo[memo_key] = True
+        sites = self.call_sites(function)
+        result = bool(sites) and all(self.held_at(site, keys) for site in sites or [])
+        self._callers_hold_memo[memo_key] = result
+        return result
+
+    def held_at(self, node: cst.CSTNode, keys: Set[str]) -> bool:
+        """The lock of one of `keys` is held at `node`, here or by all callers."""
+        if any(self.holds(h, keys) for h in self.held_here(node)):
+            return True
+        function = self.ctx.enclosing_function(node)
+        if function is None or _inside_lambda(self.ctx, node, function):
+            return False
+        return self.callers_hold(function, keys)
+
+
+def _combine(verdicts: List[Tuple[str, Optional[str]]]) -> Tuple[str, Optional[str]]:
+    locks = {kind for verdict, kind in verdicts if verdict == _LOCK}
+    if locks:
+        return _LOCK, (locks.pop() if len(locks) == 1 else api.LOCK)
+    if any(verdict == _NOT_LOCK for verdict, _ in verdicts):
+        return _NOT_LOCK, None
+    return _UNKNOWN, None
+
+
+def _is_self(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in ("self", "cls")
+
+
+def _called_name(func: cst.BaseExpression) -> Optional[str]:
+    """`f` for `f(...)`, `self.f` for `self.f(...)` and `cls.f(...)`."""
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute) and _is_self(func.value):
+        return f"self.{func.attr.value}"
+    return None
+
+
+def _reference_name(ctx: ModuleContext, node: cst.CSTNode) -> Optional[str]:
+    """Like `_called_name`, for any use of a name or `self` attribute as a value."""
+    if isinstance(node, cst.Attribute) and _is_self(node.value):
+        return f"self.{node.attr.value}"
+    if isinstance(node, cst.Name) and not isinstance(
+        ctx.parent(node), (cst.FunctionDef, cst.ClassDef, cst.Attribute, cst.Param)
+    ):
+        return node.value
+    return None
+
+
+def _inside_lambda(ctx: ModuleContext, node: cst.CSTNode, function: cst.FunctionDef) -> bool:
+    for ancestor in ctx.ancestors(node):
+        if ancestor is function:
+            return False
+        if isinstance(ancestor, cst.Lambda):
+            return True
+    return False
+
+
+def _acquire_receiver(test: cst.BaseExpression, positive: bool) -> Optional[cst.BaseExpression]:
+    """`X` when `test` is `X.acquire(...)` (positive) or `not X.acquire(...)` (negated)."""
+    if not positive:
+        if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+            return None
+        test = test.expression
+    if _awaited(test):
+        return None
+    return method_call_on(test, ("acquire",))
+
+
+def _awaited(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Await)
+
+
+def _escapes(body: cst.BaseSuite) -> bool:
+    """The block always leaves: its last statement returns, raises, continues or breaks."""
+    statements = list(body.body)
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return bool(last.body) and isinstance(last.body[-1], _ESCAPING_EXITS)
+    return isinstance(last, _ESCAPING_EXITS)
+
+
+def _flatten(statements: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Statements in execution order, the small statements of a line one by one."""
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+        else:
+            yield statement
+
+
+def _statement_acquires(statement: cst.CSTNode) -> Optional[Tuple[cst.BaseExpression, cst.CSTNode]]:
+    """(X, holder) when the lock X is held after `statement` completes normally."""
+    value: Optional[cst.BaseExpression] = None
+    if isinstance(statement, (cst.Expr, cst.Assign, cst.AnnAssign)):
+        value = statement.value
+    elif isinstance(statement, cst.If) and statement.orelse is None and _escapes(statement.body):
+        receiver = _acquire_receiver(statement.test, positive=False)
+        if receiver is not None:
+            return receiver, statement.test
+        return None
+    if value is None:
+        return None
+    receiver = method_call_on(value, ("acquire",))
+    return (receiver, value) if receiver is not None else None
+
+
+_CACHE: weakref.WeakKeyDictionary[ModuleContext, LockAnalysis] = weakref.WeakKeyDictionary()
+
+
+def lock_analysis(ctx: ModuleContext, settings: Optional[Settings] = None) -> LockAnalysis:
+    """The module's LockAnalysis, shared by every rule that asks."""
+    analysis = _CACHE.get(ctx)
+    if analysis is None:
+        lock_types = settings.lock_types if settings is not None else ()
+        analysis = LockAnalysis(ctx, lock_types)
+        _CACHE[ctx] = analysis
+    return analysis

@@ -1,0 +1,1481 @@
+"""The per-module half of the concurrency model: facts for the race rules.
+
+For every function (and the module body) this walks the statements in
+order, keeping the set of thread locks held (`with L:` bodies, code between
+`L.acquire()` and `L.release()` in the same block), and records
+
+- every access to possibly shared state (`self.x`, `Cls.x`, tracked module
+  globals) with its kind and the locks held there;
+- every call it makes that the link may resolve, with the locks held;
+- every thread root it creates (`find_spawn`), and where it starts and joins
+  threads, so that statements before the first start and after the joins
+  are known not to run concurrently with them;
+- every `if` that tests shared state and then acts on it (TL103).
+
+Facts are plain data (`threadlint.facts`); the project link joins them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+
+from threadlint import facts as F
+from threadlint.analysis import threading_api as api
+from threadlint.analysis.calls import argument
+from threadlint.analysis.context import Binding, ModuleContext, dotted_name
+from threadlint.analysis.locks import LockAnalysis, lock_analysis
+from threadlint.analysis.per_file import register_collector
+from threadlint.analysis.positions import Positions
+from threadlint.analysis.spawn import find_spawn, unwrap_target
+from threadlint.config import Settings
+
+Unit = Union[cst.FunctionDef, cst.Lambda, cst.Module]
+
+# Methods of the built-in containers that change them.
+MUTATORS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "add",
+        "discard",
+        "update",
+        "setdefault",
+        "popitem",
+        "sort",
+        "reverse",
+        "appendleft",
+        "popleft",
+        "extendleft",
+        "rotate",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+    }
+)
+# Of those, the ones that keep the size (a concurrent iteration survives them).
+_SIZE_KEEPING = frozenset({"sort", "reverse", "rotate"})
+# Views that iterate their receiver when they are iterated.
+_VIEWS = frozenset({"items", "keys", "values"})
+# Built-ins that iterate their first argument right away.  Copying a
+# built-in container itself (`list(d)`, `sorted(s)`) is one C call, atomic in
+# CPython: only their views (`list(d.items())`) count as an iteration.
+_EAGER_ITERATION = frozenset(
+    {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict"}
+)
+_ATOMIC_COPIES = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
+# Built-ins whose result iterates the argument when it is itself iterated.
+_LAZY_ITERATION = frozenset({"enumerate", "zip", "reversed", "iter", "map", "filter"})
+# Setup methods: the object is not yet shared while they run.
+CONSTRUCTION = frozenset(
+    {
+        "__init__",
+        "__new__",
+        "__post_init__",
+        "__setstate__",
+        "__init_subclass__",
+        "__set_name__",
+        "setUp",
+        "setUpClass",
+        "__del__",
+    }
+)
+_CONTAINER_FACTORIES = frozenset(
+    {
+        "list",
+        "dict",
+        "set",
+        "collections.defaultdict",
+        "collections.OrderedDict",
+        "collections.Counter",
+        "collections.deque",
+        "weakref.WeakValueDictionary",
+        "weakref.WeakKeyDictionary",
+        "weakref.WeakSet",
+    }
+)
+_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+# Threading servers: their request handlers run one thread per request.
+THREADING_SERVERS = frozenset(
+    {
+        "socketserver.ThreadingTCPServer",
+        "socketserver.ThreadingUDPServer",
+        "socketserver.ThreadingUnixStreamServer",
+        "socketserver.ThreadingUnixDatagramServer",
+        "http.server.ThreadingHTTPServer",
+    }
+)
+# APIs whose tasks run on pool threads: a target handed to them may run many times at once.
+_POOLED_APIS = ("executor.", "pool.", "loop.run_in_executor", "asyncio.to_thread")
+_JOINING_FUNCTIONS = frozenset({"concurrent.futures.wait"})
+_LOOPS = (cst.For, cst.While)
+# Exceptions a lost race raises; a handler catching one shows the race is expected.
+_RACE_ERRORS = frozenset(
+    {
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "RuntimeError",
+        "ValueError",
+        "Exception",
+        "BaseException",
+        "StopIteration",
+        "AttributeError",
+    }
+)
+_LITERALS = (cst.Integer, cst.Float, cst.SimpleString)
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_ANNOTATION = "threadlint:"
+
+
+@dataclass
+class _Rec:
+    """An access while its function is being walked (positions are resolved at the end)."""
+
+    node: cst.CSTNode
+    location: F.Location
+    kind: str
+    locks: FrozenSet[str]
+    seq: int
+    guard: Optional[int] = None  # index of the `if` whose test reads the location
+    resizes: bool = True
+    statement: Optional[cst.CSTNode] = None
+    tolerated: bool = False
+    constant: bool = False
+
+
+@dataclass
+class _IfRec:
+    node: cst.If
+    locks: FrozenSet[str]
+    tested: Set[F.Location]
+    seq: int
+
+
+@dataclass
+class _CallRec:
+    callee: F.Callee
+    node: cst.CSTNode
+    locks: FrozenSet[str]
+    seq: int
+    owned: bool
+    repeated: bool
+
+
+@dataclass
+class _Module:
+    """What every walker of one module shares."""
+
+    ctx: ModuleContext
+    settings: Settings
+    locks: LockAnalysis
+    imports: Dict[str, str]
+    class_ids: Dict[cst.ClassDef, str]
+    class_facts: Dict[cst.ClassDef, "_ClassData"]
+    module_defs: Dict[str, str]  # module-level def/class name -> absolute id
+    nested_defs: Dict[cst.CSTNode, Dict[str, cst.FunctionDef]]
+    tracked_globals: Set[str]
+    safe_globals: Set[str]
+    pos: Positions = field(init=False)
+    function_ids: Dict[cst.FunctionDef, str] = field(default_factory=dict)
+    functions: List[F.Function] = field(default_factory=list)
+    servers: List[F.Server] = field(default_factory=list)
+
+
+@dataclass
+class _ClassData:
+    methods: Set[str]
+    safe_attrs: Set[str]
+
+
+# ---------------------------------------------------------------------------
+# The collector
+
+
+@register_collector("model")
+def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
+    module = ctx.module_name
+    is_package = ctx.path.replace("\\", "/").endswith("/__init__.py") or ctx.path == "__init__.py"
+    function_nodes: List[cst.FunctionDef] = []
+    import_nodes: List[Union[cst.Import, cst.ImportFrom]] = []
+    for node in ctx.parents:
+        if isinstance(node, cst.FunctionDef):
+            function_nodes.append(node)
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            import_nodes.append(node)
+    imports, module_imports = _import_table(import_nodes, ctx, module, is_package)
+    class_ids = {node: _qualified_id(ctx, node, module) for node in ctx.classes}
+    function_ids = {node: _qualified_id(ctx, node, module) for node in function_nodes}
+    nested: Dict[cst.CSTNode, Dict[str, cst.FunctionDef]] = {}
+    for node in function_nodes:
+        scope = ctx.enclosing_scope(node)
+        nested.setdefault(scope, {})[node.name.value] = node
+    module_defs = {name: f"{module}.{name}" for name in nested.get(ctx.module, {})}
+    for node in ctx.classes:
+        if ctx.enclosing_scope(node) is ctx.module:
+            module_defs[node.name.value] = f"{module}.{node.name.value}"
+
+    model = _Module(
+        ctx=ctx,
+        settings=settings,
+        locks=lock_analysis(ctx, settings),
+        imports=imports,
+        class_ids=class_ids,
+        class_facts={},
+        module_defs=module_defs,
+        nested_defs=nested,
+        tracked_globals=set(),
+        safe_globals=set(),
+        function_ids=function_ids,
+    )
+    model.pos = Positions(ctx)
+    module_bindings = ctx.bindings.get(ctx.module, {})
+    declared_global: Set[str] = set()
+    for names in ctx.globals_declared.values():
+        declared_global |= names
+    list_globals: Set[str] = set()
+    for name, bindings in module_bindings.items():
+        if _safe(model, bindings):
+            model.safe_globals.add(name)
+            continue
+        container = _container(model, bindings)
+        if container == "list":
+            list_globals.add(name)
+        if container is not None or name in declared_global:
+            model.tracked_globals.add(name)
+
+    classes = [_class_facts(model, node) for node in ctx.classes]
+    for node in function_nodes:
+        _Walker(model, node).run()
+    _Walker(model, ctx.module).run()
+    return F.ModuleFacts(
+        module=module,
+        functions=tuple(model.functions),
+        classes=tuple(classes),
+        imports=tuple(sorted(module_imports.items())),
+        safe_globals=frozenset(model.safe_globals),
+        list_globals=frozenset(list_globals),
+        guarded_globals=tuple(_guarded_globals(model)),
+        servers=tuple(model.servers),
+    )
+
+
+def _qualified_id(
+    ctx: ModuleContext, node: Union[cst.FunctionDef, cst.ClassDef], module: str
+) -> str:
+    parts = [node.name.value]
+    parts.extend(
+        ancestor.name.value
+        for ancestor in ctx.ancestors(node)
+        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef))
+    )
+    return ".".join([module, *reversed(parts)])
+
+
+def _import_table(
+    nodes: Sequence[Union[cst.Import, cst.ImportFrom]],
+    ctx: ModuleContext,
+    module: str,
+    is_package: bool,
+) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """Local name -> absolute dotted name, for all imports and for module-level ones."""
+    package = module if is_package else module.rpartition(".")[0]
+    everywhere: Dict[str, str] = {}
+    module_level: Dict[str, str] = {}
+    for node in nodes:
+        table = {}
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                dotted = dotted_name(alias.name)
+                if dotted is None:
+                    continue
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    table[alias.asname.name.value] = dotted
+                else:
+                    table[dotted.split(".")[0]] = dotted.split(".")[0]
+        elif not isinstance(node.names, cst.ImportStar):
+            base = dotted_name(node.module) if node.module is not None else ""
+            if base is None:
+                continue
+            level = len(node.relative)
+            if level:
+                anchor = package.split(".") if package else []
+                if level - 1 > len(anchor):
+                    continue
+                anchor = anchor[: len(anchor) - (level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                name = dotted_name(alias.name)
+                if name is None:
+                    continue
+                local = name
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    local = alias.asname.name.value
+                table[local] = f"{base}.{name}" if base else name
+        everywhere.update(table)
+        if ctx.is_module_level(node):
+            module_level.update(table)
+    return everywhere, module_level
+
+
+def _safe(model: _Module, bindings: Sequence[Binding]) -> bool:
+    """Any binding makes a thread-safe object (a lock, queue, event, thread, local...)."""
+    for binding in bindings:
+        value = binding.value if binding.value is not None else binding.annotation
+        if value is None:
+            continue
+        kind = (
+            model.ctx.kind_of(value) if binding.value is not None else model.ctx.kind_of_type(value)
+        )
+        if kind is not None and kind != api.DEQUE:
+            return True
+        if (
+            isinstance(value, cst.Call)
+            and model.settings.thread_safe_types
+            and _absolute(model, value.func) in model.settings.thread_safe_types
+        ):
+            return True
+    return False
+
+
+def _container(model: _Module, bindings: Sequence[Binding]) -> Optional[str]:
+    """ "list", "container" (dict, set, deque...) or None when no binding shows one."""
+    found: Optional[str] = None
+    for binding in bindings:
+        value = binding.value
+        if isinstance(value, (cst.List, cst.ListComp)):
+            return "list"
+        if isinstance(value, _CONTAINER_LITERALS):
+            found = "container"
+        elif isinstance(value, cst.Call):
+            qualified = model.ctx.qualname(value.func)
+            if qualified == "list":
+                return "list"
+            if qualified in _CONTAINER_FACTORIES:
+                found = "container"
+    return found
+
+
+def _absolute(model: _Module, expr: cst.BaseExpression) -> Optional[str]:
+    """The absolute dotted name an expression refers to (imports, module definitions)."""
+    dotted = dotted_name(expr)
+    if dotted is None:
+        return None
+    head, _, rest = dotted.partition(".")
+    if head in model.imports:
+        base = model.imports[head]
+    elif head in model.module_defs:
+        base = model.module_defs[head]
+    elif head in model.ctx.bindings.get(model.ctx.module, {}):
+        base = f"{model.ctx.module_name}.{head}"
+    else:
+        return dotted
+    return f"{base}.{rest}" if rest else base
+
+
+def _comment_lines(node: Union[cst.FunctionDef, cst.ClassDef]) -> Iterable[str]:
+    body = node.body
+    if isinstance(body, cst.IndentedBlock) and body.header.comment is not None:
+        yield body.header.comment.value
+    elif (
+        isinstance(body, cst.SimpleStatementSuite) and body.trailing_whitespace.comment is not None
+    ):
+        yield body.trailing_whitespace.comment.value
+    for line in node.leading_lines[-1:]:
+        if line.comment is not None:
+            yield line.comment.value
+    for decorator in node.decorators[:1]:
+        for line in decorator.leading_lines[-1:]:
+            if line.comment is not None:
+                yield line.comment.value
+
+
+def _annotated(node: Union[cst.FunctionDef, cst.ClassDef], word: str) -> bool:
+    for comment in _comment_lines(node):
+        text = comment.lstrip("#").strip()
+        if text.startswith(_ANNOTATION) and word in text[len(_ANNOTATION) :].split():
+            return True
+    return False
+
+
+def _guard_comment(statement: cst.SimpleStatementLine) -> Optional[str]:
+    if statement.trailing_whitespace.comment:
+        text = statement.trailing_whitespace.comment.value.lstrip("#").strip()
+        if text.startswith("guarded-by:"):
+            return (
+                text[len("guarded-by:") :].strip().split()[0]
+                if text[len("guarded-by:") :].strip()
+                else None
+            )
+    return None
+
+
+def _lock_key_text(model: _Module, text: str, class_id: Optional[str]) -> str:
+    """The lock key for the text of a `# guarded-by:` comment."""
+    head, _, rest = text.partition(".")
+    if head in ("self",) and rest:
+        return text
+    if head == "cls" and rest and class_id:
+        return f"{class_id}.{rest}"
+    expr = cst.parse_expression(text) if text.replace(".", "").replace("_", "").isalnum() else None
+    absolute = _absolute(model, expr) if expr is not None else None
+    return absolute or text
+
+
+def _class_facts(model: _Module, node: cst.ClassDef) -> F.ClassFacts:
+    ctx = model.ctx
+    info = ctx.classes[node]
+    class_id = model.class_ids[node]
+    bases = []
+    for arg in node.bases:
+        if arg.keyword is None:
+            absolute = _absolute(model, arg.value)
+            if absolute is not None:
+                bases.append(absolute)
+    lock_attrs, safe_attrs, lists = set(), set(), set()
+    for attr, bindings in info.attrs.items():
+        values = [b.value for b in bindings if b.value is not None]
+        if any(model.locks.is_thread_lock(v) for v in values if isinstance(v, cst.Call)):
+            lock_attrs.add(attr)
+        if _safe(model, bindings):
+            safe_attrs.add(attr)
+        elif _container(model, bindings) == "list":
+            lists.add(attr)
+    model.class_facts[node] = _ClassData(methods=set(info.methods), safe_attrs=safe_attrs)
+    guarded = []
+    for method in info.methods.values():
+        for statement in _statements(method):
+            lock = _guard_comment(statement)
+            if lock is None:
+                continue
+            for small in statement.body:
+                for target in _assigned_targets(small):
+                    if (
+                        isinstance(target, cst.Attribute)
+                        and isinstance(target.value, cst.Name)
+                        and target.value.value == "self"
+                    ):
+                        line = model.pos.of(target)[0]
+                        guarded.append(
+                            (target.attr.value, _lock_key_text(model, lock, class_id), line)
+                        )
+    return F.ClassFacts(
+        id=class_id,
+        name=info.name,
+        line=model.pos.of(node)[0]
+        if _annotated(node, "thread-safe") or guarded
+        else 0,
+        bases=tuple(bases),
+        methods=frozenset(info.methods),
+        thread_safe=_annotated(node, "thread-safe"),
+        lock_attrs=frozenset(lock_attrs),
+        safe_attrs=frozenset(safe_attrs),
+        assigned=frozenset(info.attrs),
+        lists=frozenset(lists),
+        guarded=tuple(guarded),
+    )
+
+
+def _guarded_globals(model: _Module) -> Iterable[Tuple[str, str, int]]:
+    for statement in model.ctx.module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        lock = _guard_comment(statement)
+        if lock is None:
+            continue
+        for small in statement.body:
+            for target in _assigned_targets(small):
+                if isinstance(target, cst.Name):
+                    line = model.pos.of(target)[0]
+                    yield target.value, _lock_key_text(model, lock, None), line
+
+
+def _statements(function: cst.FunctionDef) -> Iterable[cst.SimpleStatementLine]:
+    pending: List[cst.CSTNode] = [function.body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.SimpleStatementLine):
+            yield node
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not function:
+            continue
+        elif isinstance(
+            node,
+            (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler, cst.Finally),
+        ):
+            pending.extend(node.children)
+
+
+def _assigned_targets(small: cst.CSTNode) -> List[cst.BaseExpression]:
+    if isinstance(small, cst.Assign):
+        return [t.target for t in small.targets]
+    if isinstance(small, cst.AnnAssign):
+        return [small.target]
+    return []
+
+
+# ---------------------------------------------------------------------------
+# Walking one function
+
+
+def _merge(states: Sequence[FrozenSet[str]]) -> FrozenSet[str]:
+    """Locks held after branches: those all hold; `?L` for one some branches hold."""
+    if not states:
+        return frozenset()
+    common = frozenset.intersection(*states)
+    unsure = {
+        key if key.startswith(F.UNKNOWN_LOCK) else F.UNKNOWN_LOCK + key
+        for state in states
+        for key in state - common
+    }
+    return common | unsure
+
+
+class _Walker:
+    def __init__(
+        self,
+        model: _Module,
+        unit: Unit,
+        unit_id: Optional[str] = None,
+        outer: Optional["_Walker"] = None,
+    ) -> None:
+        self.m = model
+        self.ctx = model.ctx
+        self.unit = unit
+        self.recs: List[_Rec] = []
+        self.calls: List[_CallRec] = []
+        self.spawns: List[Tuple[F.Callee, str, cst.CSTNode, bool]] = []
+        self.ifs: List[_IfRec] = []
+        self.if_stack: List[int] = []
+        self.seq = 0
+        self.starts: List[int] = []
+        self.joins: List[int] = []
+        self.loop_entry: Optional[int] = None
+        self.loop_joins = False
+        self.repeat_depth = 0  # loops and comprehensions around the current node
+        self.tolerant = 0  # `try` bodies whose handlers catch what a race raises
+        self.statement: Optional[cst.CSTNode] = None
+        self.owned: Dict[str, str] = {}  # local name -> class of the object it was made as
+        self.class_node: Optional[cst.ClassDef] = None
+        self.self_name: Optional[str] = None
+        self.cls_name: Optional[str] = None
+        if isinstance(unit, cst.Module):
+            self.id = unit_id or f"{self.ctx.module_name}.<module>"
+            self.name = "<module>"
+            self.locals: Set[str] = set()
+        else:
+            if isinstance(unit, cst.FunctionDef):
+                self.id = unit_id or model.function_ids[unit]
+                self.name = unit.name.value
+            else:  # a lambda started on a thread: its id is given by the spawner
+                self.id = unit_id or f"{self.ctx.module_name}.<lambda>"
+                self.name = "<lambda>"
+            declared = self.ctx.globals_declared.get(unit, set())
+            self.locals = set(self.ctx.bindings.get(unit, {})) - declared
+            self._find_self(outer)
+        self.outer_locals: Set[str] = set()
+        for ancestor in self.ctx.ancestors(unit):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                self.outer_locals |= set(
+                    self.ctx.bindings.get(ancestor, {})
+                ) - self.ctx.globals_declared.get(ancestor, set())
+
+    def _find_self(self, outer: Optional["_Walker"]) -> None:
+        if outer is not None:
+            self.class_node, self.self_name, self.cls_name = (
+                outer.class_node,
+                outer.self_name,
+                outer.cls_name,
+            )
+            return
+        method: Optional[cst.CSTNode] = self.unit
+        while method is not None:
+            parent = self.ctx.parent(method)
+            if isinstance(parent, cst.IndentedBlock):
+                parent = self.ctx.parent(parent)
+            if isinstance(parent, cst.ClassDef) and isinstance(method, cst.FunctionDef):
+                self.class_node = parent
+                break
+            method = self.ctx.enclosing_function(method)
+        if self.class_node is None or not isinstance(method, cst.FunctionDef):
+            return
+        decorators = {dotted_name(d.decorator) for d in method.decorators}
+        params = [*method.params.posonly_params, *method.params.params]
+        if "staticmethod" in decorators or not params:
+            return
+        first = params[0].name.value
+        if "classmethod" in decorators or method.name.value in ("__new__", "__init_subclass__"):
+            self.cls_name = first
+        else:
+            self.self_name = first
+        # The object reference must not be rebound inside this unit.
+        if self.unit is not method and first in self.locals:
+            self.self_name = self.cls_name = None
+
+    @property
+    def class_id(self) -> Optional[str]:
+        return self.m.class_ids.get(self.class_node) if self.class_node is not None else None
+
+    # -- driver ----------------------------------------------------------------
+
+    def run(self) -> None:
+        unit = self.unit
+        if isinstance(unit, cst.Module):
+            self.block(unit.body, frozenset())
+        elif isinstance(unit, cst.FunctionDef):
+            self.block(_suite(unit.body), frozenset())
+        else:
+            self.statement = unit
+            self.expr(unit.body, frozenset())
+        self.finish()
+
+    def finish(self) -> None:
+        ctx = self.ctx
+        first_start = min(self.starts) if self.starts else None
+        last_start = max(self.starts) if self.starts else None
+        joined_at = min(
+            (j for j in self.joins if last_start is not None and j > last_start), default=None
+        )
+        module_unit = isinstance(self.unit, cst.Module)
+
+        def phase(seq: int) -> str:
+            if first_start is None:
+                return "pre" if module_unit else ""
+            if seq < first_start:
+                return "pre"
+            if joined_at is not None and seq > joined_at:
+                return "post"
+            return ""
+
+        accesses = []
+        for rec in self.recs:
+            line, col = self.m.pos.of(rec.node)
+            text = ""
+            if rec.kind == F.RMW and rec.statement is not None:
+                text = _short(ctx.code_for(rec.statement))
+            accesses.append(
+                F.Access(
+                    rec.location,
+                    rec.kind,
+                    line,
+                    col,
+                    rec.locks,
+                    phase(rec.seq),
+                    rec.resizes,
+                    text,
+                    rec.tolerated,
+                    rec.constant,
+                )
+            )
+        checks = []
+        action_kinds = (F.REBIND, F.ITEM_WRITE, F.MUTATE, F.RMW, F.ITEM_READ)
+        seen: Set[Tuple[int, F.Location]] = set()
+        for rec in self.recs:
+            if rec.guard is None or rec.kind not in action_kinds or rec.tolerated:
+                continue
+            if (rec.guard, rec.location) in seen:
+                continue
+            seen.add((rec.guard, rec.location))
+            if_rec = self.ifs[rec.guard]
+            if_line, if_col = self.m.pos.of(if_rec.node)
+            checks.append(
+                F.CheckAct(
+                    rec.location,
+                    if_line,
+                    if_col,
+                    if_rec.locks,
+                    rec.kind,
+                    self.m.pos.of(rec.node)[0],
+                    rec.locks,
+                    phase(if_rec.seq),
+                )
+            )
+        # Calls from the module body run the program (`main()`): they are
+        # not import-time setup unless the module itself starts threads.
+        call_phase = phase if not module_unit or self.starts else (lambda seq: "")
+        calls = tuple(
+            F.Call(
+                c.callee,
+                self.m.pos.of(c.node)[0],
+                c.locks,
+                call_phase(c.seq),
+                c.owned,
+                c.repeated,
+            )
+            for c in self.calls
+        )
+        spawns = tuple(
+            F.Spawn(target, api_name, self.m.pos.of(node)[0], repeats)
+            for target, api_name, node, repeats in self.spawns
+        )
+        unit = self.unit
+        line = 1
+        if isinstance(unit, cst.FunctionDef):
+            line = self.m.pos.of(unit)[0] if (accesses or spawns or checks) else 0
+        elif isinstance(unit, cst.Lambda):
+            line = self.m.pos.of(unit)[0]
+        self.m.functions.append(
+            F.Function(
+                id=self.id,
+                name=self.name,
+                cls=self.class_id,
+                line=line,
+                is_async=isinstance(unit, cst.FunctionDef) and unit.asynchronous is not None,
+                entry=isinstance(unit, cst.FunctionDef) and self._is_entry(unit),
+                accesses=tuple(accesses),
+                calls=calls,
+                spawns=spawns,
+                checks=tuple(checks),
+            )
+        )
+
+    def _is_entry(self, node: cst.FunctionDef) -> bool:
+        if _annotated(node, "thread-entry"):
+            return True
+        entries = self.m.settings.thread_entry_points
+        if not entries:
+            return False
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            for name in self._decorator_names(expr):
+                if name in entries:
+                    return True
+        return False
+
+    def _decorator_names(self, expr: cst.BaseExpression) -> List[str]:
+        """`app.route` as written, through imports, and as `<class of app>.route`."""
+        names: List[str] = []
+        written = dotted_name(expr)
+        if written is None:
+            return names
+        names.append(written)
+        absolute = _absolute(self.m, expr)
+        if absolute:
+            names.append(absolute)
+        head, _, rest = written.partition(".")
+        if rest:
+            for binding in self.ctx.bindings.get(self.ctx.module, {}).get(head, []):
+                if isinstance(binding.value, cst.Call):
+                    made = _absolute(self.m, binding.value.func)
+                    if made:
+                        names.append(f"{made}.{rest}")
+        return names
+
+    # -- statements --------------------------------------------------------------
+
+    def block(self, statements: Sequence[cst.CSTNode], held: FrozenSet[str]) -> FrozenSet[str]:
+        for statement in statements:
+            held = self.stmt(statement, held)
+        return held
+
+    def stmt(self, node: cst.CSTNode, held: FrozenSet[str]) -> FrozenSet[str]:
+        self.seq += 1
+        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in node.body:
+                self.statement = small
+                held = self.small(small, held)
+            return held
+        self.statement = node
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            for decorator in node.decorators:
+                self.expr(decorator.decorator, held)
+            return held
+        if isinstance(node, cst.If):
+            return self.if_stmt(node, held)
+        if isinstance(node, cst.With):
+            return self.with_stmt(node, held)
+        if isinstance(node, (cst.For, cst.While)):
+            return self.loop(node, held)
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            return self.try_stmt(node, held)
+        if isinstance(node, cst.Match):
+            self.expr(node.subject, held)
+            return _merge([self.block(_suite(case.body), held) for case in node.cases] + [held])
+        return held
+
+    def small(self, node: cst.CSTNode, held: FrozenSet[str]) -> FrozenSet[str]:
+        if isinstance(node, cst.Expr):
+            change = self._lock_statement(node.value)
+            if change is not None:
+                return self._apply(held, change)
+            self.expr(node.value, held)
+        elif isinstance(node, cst.Assign):
+            change = self._lock_statement(node.value)
+            self.assign([t.target for t in node.targets], node.value, held)
+            if change is not None and change[1]:
+                return self._apply(held, change)
+        elif isinstance(node, cst.AnnAssign):
+            if node.value is not None:
+                self.assign([node.target], node.value, held)
+        elif isinstance(node, cst.AugAssign):
+            self.expr(node.value, held)
+            location = (
+                self.location(node.target)
+                if isinstance(node.target, (cst.Name, cst.Attribute))
+                else None
+            )
+            if (
+                location is not None
+                and isinstance(node.operator, cst.AddAssign)
+                and self._is_list(location)
+            ):
+                # `lst += [...]` extends the list in place: a mutation, not a lost update.
+                self.use(node.target, F.MUTATE, held)
+            else:
+                self.use(node.target, F.RMW, held)
+        elif isinstance(node, cst.Del):
+            self.use(node.target, F.REBIND, held)
+        elif isinstance(node, (cst.Return, cst.Raise, cst.Assert)):
+            for child in node.children:
+                if isinstance(child, cst.BaseExpression):
+                    self.expr(child, held)
+        return held
+
+    def _is_list(self, location: F.Location) -> bool:
+        scope, owner, name = location
+        if scope == "global":
+            return name in self._list_globals()
+        for node, class_id in self.m.class_ids.items():
+            if class_id == owner:
+                attrs = self.ctx.classes[node].attrs.get(name, [])
+                return _container(self.m, attrs) == "list"
+        return False
+
+    def _list_globals(self) -> Set[str]:
+        bindings = self.ctx.bindings.get(self.ctx.module, {})
+        return {
+            n for n in self.m.tracked_globals if _container(self.m, bindings.get(n, [])) == "list"
+        }
+
+    def _location_of_target(self, target: cst.BaseExpression) -> Optional[F.Location]:
+        while isinstance(target, cst.Subscript):
+            target = target.value
+        return self.location(target)
+
+    def assign(
+        self, targets: List[cst.BaseExpression], value: cst.BaseExpression, held: FrozenSet[str]
+    ) -> None:
+        start = len(self.recs)
+        self.expr(value, held)
+        read = {r.location for r in self.recs[start:]}
+        self._note_owned(targets, value)
+        constant = isinstance(value, _LITERALS) or (
+            isinstance(value, cst.Name) and value.value in ("True", "False", "None")
+        )
+        for target in targets:
+            location = self._location_of_target(target)
+            if location is not None and location in read:
+                self.use(target, F.RMW, held)
+            else:
+                start = len(self.recs)
+                self.use(target, F.REBIND, held)
+                if constant:
+                    for rec in self.recs[start:]:
+                        rec.constant = rec.kind == F.REBIND
+
+    def _note_owned(self, targets: List[cst.BaseExpression], value: cst.BaseExpression) -> None:
+        if len(targets) != 1 or not isinstance(targets[0], cst.Name):
+            return
+        name = targets[0].value
+        if isinstance(value, cst.Call) and name in self.locals:
+            made = _absolute(self.m, value.func)
+            if made is not None and self.ctx.kind_of_type(value.func) is None:
+                self.owned[name] = made
+                return
+        self.owned.pop(name, None)
+
+    def if_stmt(self, node: cst.If, held: FrozenSet[str]) -> FrozenSet[str]:
+        start = len(self.recs)
+        self.expr(node.test, held)
+        tested = set()
+        for rec in self.recs[start:]:
+            if rec.kind in (F.READ, F.ITEM_READ):
+                rec.kind = F.TEST
+            tested.add(rec.location)
+        body_held = held
+        receiver = _acquire_in_test(node.test, positive=True)
+        if receiver is not None:
+            key = self.lock_key(receiver)
+            if key is not None:
+                body_held = held | {key}
+        pushed = False
+        if tested:
+            self.ifs.append(_IfRec(node, held, tested, self.seq))
+            self.if_stack.append(len(self.ifs) - 1)
+            pushed = True
+        after_body = self.block(_suite(node.body), body_held)
+        if receiver is not None and body_held != held:
+            after_body = held if after_body == body_held else after_body
+        branches = [after_body]
+        if node.orelse is None:
+            negated = _acquire_in_test(node.test, positive=False)
+            if negated is not None and _escapes(node.body):
+                key = self.lock_key(negated)
+                if key is not None:
+                    branches = [held | {key}]
+                    if pushed:
+                        self.if_stack.pop()
+                    return branches[0]
+            branches.append(held)
+        elif isinstance(node.orelse, cst.If):
+            branches.append(self.stmt(node.orelse, held))
+        else:
+            branches.append(self.block(_suite(node.orelse.body), held))
+        if pushed:
+            self.if_stack.pop()
+        # A branch that leaves (return, raise) does not reach what follows.
+        reaching = [
+            b
+            for b, suite in zip(branches, [node.body, node.orelse])
+            if suite is None or not (isinstance(suite, cst.BaseSuite) and _escapes(suite))
+        ]
+        return _merge(reaching or branches)
+
+    def with_stmt(self, node: cst.With, held: FrozenSet[str]) -> FrozenSet[str]:
+        inner = held
+        executors = False
+        for item in node.items:
+            key = self.lock_key(item.item) if node.asynchronous is None else None
+            if key is not None:
+                inner = inner | {key}
+                continue
+            self.expr(item.item, held)
+            if item.asname is not None:
+                self._note_owned([item.asname.name], item.item)
+            if self.ctx.kind_of(item.item) in api.EXECUTOR_KINDS:
+                executors = True
+        after = self.block(_suite(node.body), inner)
+        self.seq += 1
+        if executors:
+            self._join_event()
+        # What the body acquired or released manually carries on; the items do not.
+        gained = after - inner
+        lost = (inner - after) & held
+        return (held - lost) | gained
+
+    def loop(self, node: Union[cst.For, cst.While], held: FrozenSet[str]) -> FrozenSet[str]:
+        outermost = self.loop_entry is None
+        if outermost:
+            self.loop_entry = self.seq
+        if isinstance(node, cst.For):
+            self.use(node.iter, F.ITERATE, held)
+            self.use(node.target, F.REBIND, held)
+        else:
+            self.expr(node.test, held)
+        self.repeat_depth += 1
+        after = self.block(_suite(node.body), held)
+        self.repeat_depth -= 1
+        if node.orelse is not None:
+            after = self.block(_suite(node.orelse.body), after)
+        self.seq += 1
+        if outermost:
+            self.loop_entry = None
+            if self.loop_joins:
+                self.joins.append(self.seq)
+                self.loop_joins = False
+        return _merge([held, after]) if after != held else held
+
+    def try_stmt(self, node: Union[cst.Try, cst.TryStar], held: FrozenSet[str]) -> FrozenSet[str]:
+        tolerant = any(_catches_race(handler) for handler in node.handlers)
+        self.tolerant += tolerant
+        after_body = self.block(_suite(node.body), held)
+        self.tolerant -= tolerant
+        ends = [after_body]
+        for handler in node.handlers:
+            if handler.type is not None:
+                self.expr(handler.type, held)
+            ends.append(self.block(_suite(handler.body), held))
+        if node.orelse is not None:
+            ends[0] = self.block(_suite(node.orelse.body), after_body)
+        if node.finalbody is None:
+            return _merge(ends)
+        # `acquire(); try: ... finally: release()`: the finally block starts
+        # with what the body holds and its release ends the region.
+        return self.block(
+            _suite(node.finalbody.body), after_body if len(ends) == 1 else _merge(ends)
+        )
+
+    # -- locks -------------------------------------------------------------------
+
+    def lock_key(self, expr: cst.BaseExpression) -> Optional[str]:
+        if isinstance(expr, cst.Call) or dotted_name(expr) is None:
+            return None
+        if not self.m.locks.is_thread_lock(expr) or self._counting_semaphore(expr):
+            return None
+        underlying = self.m.locks.underlying_lock(expr)
+        if underlying is not None and dotted_name(underlying) is not None:
+            expr = underlying
+        return self._key_of(expr)
+
+    def _key_of(self, expr: cst.BaseExpression) -> str:
+        dotted = dotted_name(expr) or ""
+        head, _, rest = dotted.partition(".")
+        if head == self.self_name and rest:
+            return f"self.{rest}"
+        if head == self.cls_name and rest and self.class_id:
+            return f"{self.class_id}.{rest}"
+        if head not in self.locals and head not in self.outer_locals:
+            absolute = _absolute(self.m, expr)
+            if absolute is not None and absolute != dotted:
+                return absolute
+        return f"~{self.id}:{dotted}"
+
+    def _counting_semaphore(self, expr: cst.BaseExpression) -> bool:
+        creation = self.m.locks.creation(expr)
+        if creation is None or self.ctx.kind_of(creation) != api.SEMAPHORE:
+            return False
+        value = argument(creation, 0, "value")
+        return value is not None and not (isinstance(value, cst.Integer) and int(value.value) <= 1)
+
+    def _lock_statement(self, value: cst.BaseExpression) -> Optional[Tuple[str, bool]]:
+        """(key, acquired) for `L.acquire()` / `L.release()` on a thread lock."""
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
+            return None
+        method = value.func.attr.value
+        if method not in ("acquire", "release"):
+            return None
+        key = self.lock_key(value.func.value)
+        if key is None:
+            return None
+        return key, method == "acquire"
+
+    @staticmethod
+    def _apply(held: FrozenSet[str], change: Tuple[str, bool]) -> FrozenSet[str]:
+        key, acquired = change
+        if acquired:
+            return held | {key}
+        return held - {key, F.UNKNOWN_LOCK + key}
+
+    # -- expressions -------------------------------------------------------------
+
+    def expr(self, node: cst.CSTNode, held: FrozenSet[str]) -> None:
+        if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
+            self.use(node, F.READ, held)
+        elif isinstance(node, cst.Call):
+            self.call(node, held, iterated=False)
+        elif isinstance(node, cst.Lambda):
+            self.expr(node.body, held)
+        elif isinstance(node, _COMPREHENSIONS):
+            self.comprehension(node, held)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return
+        else:
+            for child in node.children:
+                self.expr(child, held)
+
+    def comprehension(self, node: cst.BaseComp, held: FrozenSet[str]) -> None:
+        clause: Optional[cst.CompFor] = node.for_in
+        first = True
+        self.repeat_depth += 1
+        while clause is not None:
+            if first:
+                self.use(clause.iter, F.ITERATE, held)
+                first = False
+            else:
+                self.expr(clause.iter, held)
+            for condition in clause.ifs:
+                self.expr(condition.test, held)
+            clause = clause.inner_for_in
+        if isinstance(node, cst.DictComp):
+            self.expr(node.key, held)
+            self.expr(node.value, held)
+        else:
+            self.expr(node.elt, held)  # type: ignore[attr-defined]
+        self.repeat_depth -= 1
+
+    def use(
+        self, node: cst.BaseExpression, kind: str, held: FrozenSet[str], resizes: bool = True
+    ) -> None:
+        """`node` used as `kind`: record it when it is a location, else look inside."""
+        if isinstance(node, (cst.Tuple, cst.List)) and kind == F.REBIND:
+            for element in node.elements:
+                self.use(element.value, kind, held)
+            return
+        if isinstance(node, cst.StarredElement):
+            self.use(node.value, kind, held)
+            return
+        if isinstance(node, cst.Subscript):
+            if kind == F.REBIND:
+                inner = F.ITEM_WRITE
+            elif kind == F.RMW:
+                inner = F.RMW
+            elif kind == F.ITERATE:
+                inner = F.READ
+            else:
+                inner = F.ITEM_READ
+            if isinstance(node.value, cst.Subscript) and inner != F.ITEM_READ:
+                inner = F.ITEM_READ
+            for subscript in node.slice:
+                self.expr(subscript.slice, held)
+            self.use(node.value, inner, held)
+            return
+        if isinstance(node, cst.Call):
+            self.call(node, held, iterated=kind == F.ITERATE)
+            return
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            location = self.location(node)
+            if location is not None:
+                self.record(node, location, kind, held, resizes)
+                return
+            if isinstance(node, cst.Attribute):
+                self.use(node.value, F.READ, held)
+            return
+        self.expr(node, held)
+
+    def record(
+        self,
+        node: cst.CSTNode,
+        location: F.Location,
+        kind: str,
+        held: FrozenSet[str],
+        resizes: bool = True,
+    ) -> None:
+        guard = None
+        for index in reversed(self.if_stack):
+            if location in self.ifs[index].tested:
+                guard = index
+                break
+        self.recs.append(
+            _Rec(
+                node,
+                location,
+                kind,
+                held,
+                self.seq,
+                guard,
+                resizes,
+                self.statement,
+                self.tolerant > 0,
+            )
+        )
+
+    def location(self, node: cst.BaseExpression) -> Optional[F.Location]:
+        if isinstance(node, cst.Attribute):
+            base = node.value
+            attr = node.attr.value
+            if not isinstance(base, cst.Name):
+                return None
+            class_id = self.class_id
+            data = self.m.class_facts.get(self.class_node) if self.class_node is not None else None
+            if class_id is not None and data is not None:
+                if attr in data.safe_attrs or attr in data.methods:
+                    return None
+                if base.value == self.self_name:
+                    return ("self", class_id, attr)
+                if base.value == self.cls_name:
+                    return ("class", class_id, attr)
+            if base.value in self.locals or base.value in self.outer_locals:
+                return None
+            target = self.m.module_defs.get(base.value)
+            for cls_node, cid in self.m.class_ids.items():
+                if cid == target:
+                    cls_data = self.m.class_facts.get(cls_node)
+                    if cls_data is not None and (
+                        attr in cls_data.methods or attr in cls_data.safe_attrs
+                    ):
+                        return None
+                    return ("class", cid, attr)
+            return None
+        if isinstance(node, cst.Name):
+            name = node.value
+            if (
+                name not in self.m.tracked_globals
+                or name in self.locals
+                or name in self.outer_locals
+            ):
+                return None
+            if isinstance(self.unit, cst.Module) and not self.ctx.is_module_level(node):
+                return None
+            return ("global", self.ctx.module_name, name)
+        return None
+
+    # -- calls ---------------------------------------------------------------------
+
+    def call(self, node: cst.Call, held: FrozenSet[str], iterated: bool) -> None:
+        func = node.func
+        spawn = find_spawn(self.ctx, node)
+        spawned_target: Optional[cst.BaseExpression] = None
+        if spawn is not None:
+            spawned_target = self._spawn(spawn.target, spawn.api, node, spawn.repeats)
+        self._events(node)
+        self._server(node)
+        name = func.value if isinstance(func, cst.Name) else None
+        for index, arg in enumerate(node.args):
+            value = arg.value
+            if value is spawned_target:
+                continue
+            if (
+                index == 0
+                and arg.keyword is None
+                and name in _EAGER_ITERATION
+                and name not in self.locals
+            ):
+                if name in _ATOMIC_COPIES and isinstance(value, (cst.Name, cst.Attribute)):
+                    self.expr(value, held)
+                else:
+                    self.use(value, F.ITERATE, held)
+            elif (
+                iterated
+                and name in _LAZY_ITERATION
+                and arg.keyword is None
+                and not (name in ("map", "filter") and index == 0)
+            ) or (
+                index == 0
+                and isinstance(func, cst.Attribute)
+                and func.attr.value == "join"
+                and isinstance(func.value, (cst.SimpleString, cst.FormattedString))
+            ):
+                self.use(value, F.ITERATE, held)
+            else:
+                self.expr(value, held)
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            receiver = func.value
+            location = (
+                self.location(receiver) if isinstance(receiver, (cst.Name, cst.Attribute)) else None
+            )
+            if location is not None and method in MUTATORS:
+                self.record(receiver, location, F.MUTATE, held, method not in _SIZE_KEEPING)
+            elif location is not None and iterated and method in _VIEWS:
+                self.record(receiver, location, F.ITERATE, held)
+            elif isinstance(receiver, cst.Subscript) and method in MUTATORS:
+                self.use(receiver, F.READ, held)
+            else:
+                self.use(receiver, F.READ, held)
+        elif not isinstance(func, cst.Name):
+            self.expr(func, held)
+        callee, owned = self.callee(func)
+        if callee is not None:
+            self.calls.append(_CallRec(callee, node, held, self.seq, owned, self.repeat_depth > 0))
+
+    def callee(self, func: cst.BaseExpression) -> Tuple[Optional[F.Callee], bool]:
+        if isinstance(func, cst.Name):
+            return self._named(func.value), False
+        if not isinstance(func, cst.Attribute):
+            return None, False
+        method = func.attr.value
+        receiver = func.value
+        class_id = self.class_id
+        if isinstance(receiver, cst.Name):
+            if class_id is not None and receiver.value in (self.self_name, self.cls_name):
+                return ("self", class_id, method), False
+            if receiver.value in self.owned:
+                return ("inst", self.owned[receiver.value], method), True
+            if receiver.value in self.locals or receiver.value in self.outer_locals:
+                made = self._class_of_local(receiver)
+                return (("inst", made, method), False) if made else (None, False)
+            module_bindings = self.ctx.bindings.get(self.ctx.module, {})
+            if receiver.value in module_bindings and receiver.value not in self.m.imports:
+                made = self._class_of_bindings(module_bindings[receiver.value])
+                return (("inst", made, method), False) if made else (None, False)
+        if (
+            isinstance(receiver, cst.Call)
+            and class_id is not None
+            and self.ctx.qualname(receiver.func) == "super"
+        ):
+            return ("super", class_id, method), False
+        if (
+            isinstance(receiver, cst.Attribute)
+            and isinstance(receiver.value, cst.Name)
+            and receiver.value.value == self.self_name
+            and self.class_node is not None
+        ):
+            made = self._class_of_attr(receiver.attr.value)
+            return (("inst", made, method), False) if made else (None, False)
+        absolute = _absolute(self.m, func)
+        written = dotted_name(func) or ""
+        if absolute is None or (
+            absolute == written and written.partition(".")[0] not in self.m.imports
+        ):
+            return None, False  # not imported or defined here: a builtin, an unknown object
+        return ("name", absolute, ""), False
+
+    def _named(self, name: str) -> Optional[F.Callee]:
+        if name in self.locals and name not in self.m.nested_defs.get(self.unit, {}):
+            return None
+        scope: Optional[cst.CSTNode] = self.unit
+        while scope is not None:
+            nested = self.m.nested_defs.get(scope, {})
+            if name in nested and scope is not self.ctx.module:
+                return ("name", self.m.function_ids[nested[name]], "")
+            scope = (
+                self.ctx.enclosing_function(scope) if not isinstance(scope, cst.Module) else None
+            )
+        if name in self.m.module_defs:
+            return ("name", self.m.module_defs[name], "")
+        if name in self.m.imports:
+            return ("name", self.m.imports[name], "")
+        return None
+
+    def _class_of_local(self, name: cst.Name) -> Optional[str]:
+        bindings = (
+            self.ctx.bindings.get(self.unit, {}).get(name.value, [])
+            if not isinstance(self.unit, cst.Module)
+            else []
+        )
+        return self._class_of_bindings(bindings)
+
+    def _class_of_attr(self, attr: str) -> Optional[str]:
+        if self.class_node is None:
+            return None
+        return self._class_of_bindings(self.ctx.classes[self.class_node].attrs.get(attr, []))
+
+    def _class_of_bindings(self, bindings: Sequence[Binding]) -> Optional[str]:
+        made = set()
+        for binding in bindings:
+            value = binding.value
+            if isinstance(value, cst.Name) and value.value == "None":
+                continue
+            if isinstance(value, cst.Call) and self.ctx.kind_of_type(value.func) is None:
+                made.add(_absolute(self.m, value.func))
+            elif binding.annotation is not None and value is None:
+                made.add(_absolute(self.m, binding.annotation))
+            else:
+                return None
+        return made.pop() if len(made) == 1 else None
+
+    def _spawn(
+        self, target: cst.BaseExpression, api_name: str, call: cst.Call, repeats: bool
+    ) -> Optional[cst.BaseExpression]:
+        """Record a thread root; returns the argument expression not to walk as code."""
+        original = target
+        target = unwrap_target(self.ctx, target)
+        repeats = repeats or self.repeat_depth > 0 or api_name.startswith(_POOLED_APIS)
+        if not api_name.startswith("threading."):
+            self._start_event()
+        if isinstance(target, cst.Lambda):
+            line = self.m.pos.of(target)[0]
+            unit_id = f"{self.id}.<lambda:{line}>"
+            _Walker(self.m, target, unit_id, outer=self).run()
+            self.spawns.append((("name", unit_id, ""), api_name, call, repeats))
+            return original
+        callee, _ = (
+            self.callee(target)
+            if isinstance(target, cst.Attribute)
+            else (
+                (self._named(target.value), False)
+                if isinstance(target, cst.Name)
+                else (None, False)
+            )
+        )
+        if callee is not None:
+            self.spawns.append((callee, api_name, call, repeats))
+        return None
+
+    def _start_event(self) -> None:
+        self.starts.append(self.loop_entry if self.loop_entry is not None else self.seq)
+
+    def _join_event(self) -> None:
+        if self.loop_entry is not None:
+            self.loop_joins = True
+        else:
+            self.joins.append(self.seq)
+
+    def _events(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            kind = self.ctx.kind_of(func.value)
+            if method == "start" and not node.args and kind in (None, api.THREAD, api.TIMER):
+                self._start_event()
+            elif (
+                (
+                    method == "join"
+                    and _join_arguments(node)
+                    and not isinstance(
+                        func.value, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+                    )
+                )
+                or method == "shutdown"
+                and kind in (None, *api.EXECUTOR_KINDS)
+            ):
+                self._join_event()
+        elif self.ctx.qualname(func) in _JOINING_FUNCTIONS:
+            self._join_event()
+
+    def _server(self, node: cst.Call) -> None:
+        if len(node.args) < 2:
+            return
+        handler = argument(node, 1, "RequestHandlerClass")
+        if handler is None or dotted_name(handler) is None:
+            return
+        server = _absolute(self.m, node.func)
+        handler_name = _absolute(self.m, handler)
+        if server is None or handler_name is None or "." not in handler_name:
+            return
+        if server in THREADING_SERVERS or "." in server:
+            self.m.servers.append(
+                F.Server(server, handler_name, self.m.pos.of(node)[0])
+            )
+
+
+def _catches_race(handler: Union[cst.ExceptHandler, cst.ExceptStarHandler]) -> bool:
+    if handler.type is None:
+        return True
+    if isinstance(handler.type, cst.Tuple):
+        types = [element.value for element in handler.type.elements]
+    else:
+        types = [handler.type]
+    for value in types:
+        name = dotted_name(value)
+        if name is not None and name.rpartition(".")[2] in _RACE_ERRORS:
+            return True
+    return False
+
+
+def _join_arguments(call: cst.Call) -> bool:
+    """`t.join()`, `t.join(5)`, `t.join(timeout=...)`: not `sep.join(parts)`."""
+    if not call.args:
+        return True
+    if len(call.args) != 1:
+        return False
+    arg = call.args[0]
+    if arg.keyword is not None:
+        return arg.keyword.value == "timeout"
+    return isinstance(arg.value, (cst.Integer, cst.Float))
+
+
+def _acquire_in_test(test: cst.BaseExpression, positive: bool) -> Optional[cst.BaseExpression]:
+    if not positive:
+        if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+            return None
+        test = test.expression
+    if (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Attribute)
+        and test.func.attr.value == "acquire"
+    ):
+        return test.func.value
+    return None
+
+
+def _escapes(body: cst.BaseSuite) -> bool:
+    statements = list(_suite(body))
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return bool(last.body) and isinstance(
+            last.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break)
+        )
+    return False
+
+
+def _suite(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    if isinstance(body, cst.IndentedBlock):
+        return body.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [body]  # `if x: y = 1` on one line: its small statements, like a line's
+    return []
+
+
+def _short(code: str, limit: int = 50) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= limit else code[: limit - 3] + "..."

@@ -1,0 +1,157 @@
+"""Line and column of libcst nodes, found with the C parser.
+
+libcst's PositionProvider regenerates the whole module's code to compute
+positions, which costs more than parsing it.  The model needs the positions
+of a few node kinds only (names, attributes, calls, `if`s, lambdas, defs and
+classes), and Python's own `ast` gives those almost for free: the k-th
+`self.items` of a module in source order is the k-th `self.items` for both
+parsers.  When the two parsers do not agree on how many nodes of a kind
+there are (or the source is not at hand), this falls back to libcst.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from threadlint.analysis.context import ModuleContext
+
+Key = str
+# Parents under which a libcst Name is not a variable (ast has a string there).
+_NOT_VARIABLE = (
+    cst.FunctionDef,
+    cst.ClassDef,
+    cst.Param,
+    cst.ImportAlias,
+    cst.ImportFrom,
+    cst.NameItem,
+    cst.MatchAs,
+    cst.MatchStar,
+    cst.MatchMapping,
+    cst.MatchKeywordElement,
+)
+
+
+def _ast_key(node: ast.AST) -> Optional[Key]:
+    if isinstance(node, ast.Name):
+        return "n:" + node.id
+    if isinstance(node, ast.Attribute):
+        return "." + node.attr
+    if isinstance(node, ast.Call):
+        return "call"
+    if isinstance(node, ast.If):
+        return "if"
+    if isinstance(node, ast.Lambda):
+        return "lambda"
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return "def"
+    if isinstance(node, ast.ClassDef):
+        return "class"
+    return None
+
+
+class Positions:
+    def __init__(self, ctx: ModuleContext) -> None:
+        self.ctx = ctx
+        self._ast: Optional[Dict[Key, List[Tuple[int, int]]]] = None
+        self._ordinals: Dict[cst.CSTNode, Tuple[Key, int]] = {}
+        self._lines: List[bytes] = []
+        self._failed = ctx.source is None
+
+    def of(self, node: cst.CSTNode) -> Tuple[int, int]:
+        """(line, column), both 1-based; the column counts characters."""
+        if not self._failed:
+            if self._ast is None:
+                self._index()
+            found = self._ordinals.get(node)
+            if found is not None and self._ast is not None:
+                key, index = found
+                places = self._ast.get(key, [])
+                if len(places) == self._counts.get(key, -1):
+                    line, offset = places[index]
+                    return line, self._column(line, offset)
+        start = self.ctx.position(node).start
+        return start.line, start.column + 1
+
+    def _index(self) -> None:
+        assert self.ctx.source is not None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(self.ctx.source)
+        except (SyntaxError, ValueError):
+            self._failed = True
+            return
+        places: Dict[Key, List[Tuple[int, int, int, int]]] = {}
+        for found in ast.walk(tree):
+            key = _ast_key(found)
+            if key is not None:
+                end_line = getattr(found, "end_lineno", None) or 0
+                end_col = getattr(found, "end_col_offset", None) or 0
+                places.setdefault(key, []).append(
+                    (found.lineno, found.col_offset, -end_line, -end_col)  # type: ignore[attr-defined]
+                )
+        self._ast = {key: [(p[0], p[1]) for p in sorted(found)] for key, found in places.items()}
+        counts: Dict[Key, int] = {}
+        for node, parent in self.ctx.parents.items():
+            key = _cst_key(node, parent, self.ctx)
+            if key is not None:
+                index = counts.get(key, 0)
+                self._ordinals[node] = (key, index)
+                counts[key] = index + 1
+        self._counts = counts
+        self._lines = self.ctx.source.splitlines()
+
+    def _column(self, line: int, offset: int) -> int:
+        text = self._lines[line - 1] if 0 < line <= len(self._lines) else b""
+        try:
+            return len(text[:offset].decode("utf-8")) + 1
+        except UnicodeDecodeError:
+            return offset + 1
+
+
+def _in_import(parent: cst.CSTNode, ctx: ModuleContext) -> bool:
+    """Module paths of imports (`import os.path`) are plain strings for `ast`."""
+    current: Optional[cst.CSTNode] = parent
+    while isinstance(current, cst.Attribute):
+        current = ctx.parent(current)
+    return isinstance(current, (cst.ImportAlias, cst.ImportFrom))
+
+
+_FIXED_KEYS = {
+    cst.Call: "call",
+    cst.If: "if",
+    cst.Lambda: "lambda",
+    cst.FunctionDef: "def",
+    cst.ClassDef: "class",
+}
+_CONSTANTS = frozenset({"True", "False", "None"})
+
+
+def _cst_key(node: cst.CSTNode, parent: cst.CSTNode, ctx: ModuleContext) -> Optional[Key]:
+    kind = type(node)
+    if kind is cst.Name:
+        assert isinstance(node, cst.Name)
+        if node.value in _CONSTANTS or isinstance(parent, _NOT_VARIABLE):
+            return None
+        parent_kind = type(parent)
+        if parent_kind is cst.Attribute:
+            if parent.attr is node or _in_import(parent, ctx):  # type: ignore[attr-defined]
+                return None
+        elif parent_kind is cst.Arg:
+            if parent.keyword is node:  # type: ignore[attr-defined]
+                return None
+        elif parent_kind is cst.AsName and not isinstance(ctx.parent(parent), cst.WithItem):
+            return None
+        return "n:" + node.value
+    if kind is cst.Attribute:
+        assert isinstance(node, cst.Attribute)
+        if type(parent) in (cst.Attribute, cst.ImportAlias, cst.ImportFrom) and _in_import(
+            parent, ctx
+        ):
+            return None
+        return "." + node.attr.value
+    return _FIXED_KEYS.get(kind)

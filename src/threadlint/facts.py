@@ -1,0 +1,150 @@
+"""The concurrency model's per-module summary: plain, picklable, small.
+
+The collector in `threadlint.analysis.model` builds one `ModuleFacts` per
+analysed file; the project link (`threadlint.model_link`) joins them.  No
+libcst node is kept: every fact is strings, numbers and tuples of them.
+
+Vocabulary:
+
+- A *location* is shared state, `(scope, owner, name)`:
+  `("self", "pkg.mod.Cls", "items")` for `self.items` in a method of `Cls`,
+  `("class", "pkg.mod.Cls", "count")` for `Cls.count` / `cls.count`,
+  `("global", "pkg.mod", "cache")` for a module global.
+- A *lock key* names a held lock: `self._lock` (an attribute of the same
+  object as the accesses of `self`), `pkg.mod._lock` (a module global),
+  `pkg.mod.Cls._lock` (a class attribute), or, for any other lock-like
+  expression, its text prefixed with `~` (held, but comparable with nothing).
+  `?` means "a lock may be held here" (a manual `acquire()` whose scope
+  could not be followed): it silences rules and is evidence for nothing.
+- A *callee* says how a call names its target, for the link to resolve:
+  `("name", "pkg.mod.f")` an absolute dotted name (function, class method, or
+  something imported), `("self", class id, "m")` for `self.m()` / `cls.m()`,
+  `("super", class id, "m")` for `super().m()`, `("inst", class dotted, "m")`
+  for a method of an object whose class is visible.
+- A *phase* places a statement of a function that starts threads: `pre`
+  (before any thread it starts), `post` (after it joined them), or `""`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import FrozenSet, Optional, Tuple
+
+Location = Tuple[str, str, str]
+Callee = Tuple[str, str, str]
+
+# Access kinds.
+READ = "read"
+ITEM_READ = "item-read"  # `x[k]` as a value
+TEST = "test"  # a read in the test of an `if`
+ITERATE = "iterate"
+REBIND = "rebind"  # `x = v`, `del x`
+ITEM_WRITE = "item-write"  # `x[k] = v`, `del x[k]`
+MUTATE = "mutate"  # a mutating method of a built-in container: `x.append(v)`
+RMW = "read-modify-write"  # `x += 1`, `x = x + 1`, `x[k] = x.get(k, 0) + 1`
+
+WRITE_KINDS = frozenset({REBIND, ITEM_WRITE, MUTATE, RMW})
+# Changes that make a concurrent iteration fail or skip items.
+RESIZING_KINDS = frozenset({ITEM_WRITE, MUTATE, RMW})
+
+UNKNOWN_LOCK = "?"
+
+
+@dataclass(frozen=True)
+class Access:
+    location: Location
+    kind: str
+    line: int
+    col: int
+    locks: FrozenSet[str]
+    phase: str = ""
+    resizes: bool = True  # for mutations: may change the container's size
+    text: str = ""  # the statement, shortened, for messages (writes only)
+    # Inside a `try` whose handler catches what a lost race raises (KeyError,
+    # IndexError, RuntimeError...): the author tolerates the race.
+    tolerated: bool = False
+    constant: bool = False  # a rebinding to a literal (`flag = True`): idempotent
+
+
+@dataclass(frozen=True)
+class Call:
+    callee: Callee
+    line: int
+    locks: FrozenSet[str]
+    phase: str = ""
+    owned: bool = False  # the receiver is an object this function created
+    repeated: bool = False  # made in a loop or comprehension
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """A thread root created here: `target` will run on another thread."""
+
+    target: Callee
+    api: str
+    line: int
+    repeats: bool  # started in a loop, or by an API that runs it many times
+
+
+@dataclass(frozen=True)
+class CheckAct:
+    """`if <test of location>: <action on location>` (TL103)."""
+
+    location: Location
+    line: int
+    col: int
+    test_locks: FrozenSet[str]
+    action_kind: str
+    action_line: int
+    action_locks: FrozenSet[str]
+    phase: str = ""
+
+
+@dataclass(frozen=True)
+class Function:
+    id: str  # "pkg.mod.Cls.method", "pkg.mod.outer.inner", "pkg.mod.f.<lambda:12>"
+    name: str
+    cls: Optional[str]  # the class whose method this is (or nested in one)
+    line: int
+    is_async: bool
+    entry: bool  # `# threadlint: thread-entry` or a configured entry decorator
+    accesses: Tuple[Access, ...] = ()
+    calls: Tuple[Call, ...] = ()
+    spawns: Tuple[Spawn, ...] = ()
+    checks: Tuple[CheckAct, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    id: str
+    name: str
+    line: int
+    bases: Tuple[str, ...]  # absolute dotted names of the resolvable bases
+    methods: FrozenSet[str]
+    thread_safe: bool  # `# threadlint: thread-safe` on the class line
+    lock_attrs: FrozenSet[str]  # attributes holding a thread lock
+    safe_attrs: FrozenSet[str]  # attributes holding thread-safe objects
+    assigned: FrozenSet[str]  # attributes assigned in its methods or body
+    lists: FrozenSet[str] = frozenset()  # attributes that are lists (for `+=`)
+    guarded: Tuple[Tuple[str, str, int], ...] = ()  # (attr, lock key, line)
+
+
+@dataclass(frozen=True)
+class Server:
+    """A socketserver-style server constructed with a request handler class."""
+
+    server: str  # absolute dotted name of the server class
+    handler: str  # absolute dotted name of the handler class
+    line: int
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    module: str
+    functions: Tuple[Function, ...]
+    classes: Tuple[ClassFacts, ...]
+    imports: Tuple[Tuple[str, str], ...]  # module-level: local name -> absolute dotted
+    safe_globals: FrozenSet[str]
+    list_globals: FrozenSet[str]
+    guarded_globals: Tuple[Tuple[str, str, int], ...] = ()
+    servers: Tuple[Server, ...] = ()

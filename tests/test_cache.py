@@ -1,0 +1,213 @@
+"""The results cache: hits, misses, corrupt entries, and where it lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import BAD, CLEAN, PY2, run_cli, write_tree
+
+import threadlint.cache
+import threadlint.runner
+from threadlint.analysis.per_file import analyze_source
+from threadlint.rules import lifecycle
+
+
+@pytest.fixture
+def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The display paths analyze_source was called for, in-process (-j1)."""
+    calls: list[str] = []
+
+    def counting(path: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        return analyze_source(path, *args, **kwargs)
+
+    monkeypatch.setattr(threadlint.runner, "analyze_source", counting)
+    return calls
+
+
+def _entries(cache_dir: Path) -> list[Path]:
+    return sorted(cache_dir.rglob("*.pickle"))
+
+
+def test_second_run_hits_the_cache(tmp_path: Path, analysed: list[str]) -> None:
+    write_tree(tmp_path, {"a.py": BAD, "b.py": CLEAN, "old.py": PY2})
+    first = run_cli(["-j1"], tmp_path)
+    assert sorted(set(analysed)) == ["a.py", "b.py", "old.py"]
+    cache_dir = tmp_path / ".threadlint_cache"
+    assert (cache_dir / ".gitignore").read_text(encoding="utf-8") == "*\n"
+    assert len(_entries(cache_dir)) == 3
+
+    analysed.clear()
+    second = run_cli(["-j1"], tmp_path)
+    assert analysed == []
+    assert (second.exit_code, second.stdout, second.stderr) == (
+        first.exit_code, first.stdout, first.stderr,
+    )
+
+
+def test_a_changed_file_is_analysed_again(tmp_path: Path, analysed: list[str]) -> None:
+    write_tree(tmp_path, {"a.py": BAD, "b.py": CLEAN})
+    run_cli(["-j1"], tmp_path)
+    analysed.clear()
+    write_tree(tmp_path, {"b.py": BAD})
+    run = run_cli(["-j1"], tmp_path)
+    assert set(analysed) == {"b.py"}
+    assert run.codes() == [("a.py", "TL203"), ("b.py", "TL203")]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--select", "TL203"], ["--preview"], ["--free-threaded"]],
+)
+def test_changed_settings_miss(tmp_path: Path, analysed: list[str], args: list[str]) -> None:
+    write_tree(tmp_path, {"a.py": BAD})
+    run_cli(["-j1"], tmp_path)
+    analysed.clear()
+    run_cli(["-j1", *args], tmp_path)
+    assert analysed == ["a.py"]
+    analysed.clear()
+    run_cli(["-j1", *args], tmp_path)
+    assert analysed == []
+
+
+def test_changed_config_file_misses(tmp_path: Path, analysed: list[str]) -> None:
+    write_tree(tmp_path, {"a.py": BAD, "threadlint.toml": 'lock-types = ["x.make"]\n'})
+    run_cli(["-j1"], tmp_path)
+    analysed.clear()
+    write_tree(tmp_path, {"threadlint.toml": 'lock-types = ["x.make", "y.make"]\n'})
+    run_cli(["-j1"], tmp_path)
+    assert analysed == ["a.py"]
+
+
+def test_another_threadlint_version_misses(
+    tmp_path: Path, analysed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tree(tmp_path, {"a.py": BAD})
+    run_cli(["-j1"], tmp_path)
+    analysed.clear()
+    monkeypatch.setattr(threadlint, "__version__", "99.0.0")
+    run_cli(["-j1"], tmp_path)
+    assert analysed == ["a.py"]
+
+
+def test_same_content_elsewhere_reports_its_own_path(tmp_path: Path, analysed: list[str]) -> None:
+    # Same bytes, same module name (`mod`), different directories.
+    write_tree(tmp_path, {"x/mod.py": BAD, "y/mod.py": BAD})
+    run = run_cli(["-j1"], tmp_path)
+    assert set(analysed) == {"x/mod.py"}
+    assert run.codes() == [("x/mod.py", "TL203"), ("y/mod.py", "TL203")]
+    # From a subdirectory every display path changes, and the cache still serves.
+    analysed.clear()
+    write_tree(tmp_path, {"threadlint.toml": ""})
+    run_cli(["-j1"], tmp_path)
+    analysed.clear()
+    below = run_cli(["-j1", "."], tmp_path / "x")
+    assert analysed == []
+    assert below.codes() == [("mod.py", "TL203")]
+
+
+def test_module_name_is_part_of_the_key(tmp_path: Path, analysed: list[str]) -> None:
+    write_tree(tmp_path, {"pkg/__init__.py": "", "pkg/mod.py": BAD, "mod.py": BAD})
+    run_cli(["-j1"], tmp_path)
+    assert sorted(set(analysed)) == ["mod.py", "pkg/__init__.py", "pkg/mod.py"]
+
+
+def test_corrupt_entries_are_misses(tmp_path: Path, analysed: list[str]) -> None:
+    write_tree(tmp_path, {"a.py": BAD, "b.py": BAD, "c.py": BAD})
+    first = run_cli(["-j1"], tmp_path)
+    entries = _entries(tmp_path / ".threadlint_cache")
+    entries[0].write_bytes(b"not a pickle")
+    entries[1].write_bytes(entries[1].read_bytes()[:20])  # truncated
+    entries[2].unlink()
+    entries[2].mkdir()  # unreadable: a directory where the entry should be
+    analysed.clear()
+    second = run_cli(["-j1"], tmp_path)
+    assert len(analysed) == 3
+    assert (second.exit_code, second.stdout) == (first.exit_code, first.stdout)
+    assert "Traceback" not in second.stderr
+    analysed.clear()
+    run_cli(["-j1"], tmp_path)
+    assert len(analysed) == 1  # the two rewritten entries now hit
+
+
+def test_no_cache_writes_nothing(tmp_path: Path, analysed: list[str]) -> None:
+    write_tree(tmp_path, {"a.py": BAD})
+    run_cli(["-j1", "--no-cache"], tmp_path)
+    run_cli(["-j1", "--no-cache"], tmp_path)
+    assert set(analysed) == {"a.py"} and len(analysed) >= 2
+    assert not (tmp_path / ".threadlint_cache").exists()
+
+
+def test_no_cache_does_not_read_either(tmp_path: Path, analysed: list[str]) -> None:
+    write_tree(tmp_path, {"a.py": BAD})
+    run_cli(["-j1"], tmp_path)
+    analysed.clear()
+    run_cli(["-j1", "--no-cache"], tmp_path)
+    assert analysed == ["a.py"]
+
+
+def test_cache_dir_option(tmp_path: Path, analysed: list[str]) -> None:
+    write_tree(tmp_path, {"project/a.py": BAD})
+    run_cli(["-j1", "--cache-dir", str(tmp_path / "elsewhere")], tmp_path / "project")
+    assert not (tmp_path / "project" / ".threadlint_cache").exists()
+    assert (tmp_path / "elsewhere" / ".gitignore").is_file()
+    assert len(_entries(tmp_path / "elsewhere")) == 1
+
+
+def test_default_cache_is_at_the_project_root(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"pyproject.toml": "[tool.threadlint]\n", "src/pkg/a.py": BAD})
+    run_cli(["-j1", "."], tmp_path / "src" / "pkg")
+    assert (tmp_path / ".threadlint_cache" / ".gitignore").is_file()
+    assert not (tmp_path / "src" / "pkg" / ".threadlint_cache").exists()
+    # ... and is never linted itself.
+    entries = _entries(tmp_path / ".threadlint_cache")
+    assert len(entries) == 1
+
+
+def test_internal_errors_are_not_cached(
+    tmp_path: Path, analysed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libcst collects batched visitor methods by their __name__.
+    def visit_Call(self, node):  # type: ignore[no-untyped-def]
+        raise RuntimeError("simulated")
+
+    write_tree(tmp_path, {"a.py": BAD})
+    with monkeypatch.context() as patch:
+        patch.setattr(lifecycle.ThreadArgsNotTuple, "visit_Call", visit_Call)
+        assert run_cli(["-j1"], tmp_path).exit_code == 2
+    analysed.clear()
+    run = run_cli(["-j1"], tmp_path)
+    assert analysed == ["a.py"]
+    assert run.exit_code == 1
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.py": BAD, "blocked": "a file where the cache dir should be"})
+    run = run_cli(["-j1", "--cache-dir", str(tmp_path / "blocked" / "cache")], tmp_path)
+    assert run.exit_code == 1
+    assert run.codes() == [("a.py", "TL203")]
+    assert "Traceback" not in run.stderr
+
+
+def test_worker_processes_share_the_cache(tmp_path: Path) -> None:
+    write_tree(tmp_path, {f"m{i}.py": BAD for i in range(6)})
+    first = run_cli(["-j2"], tmp_path)
+    assert len(_entries(tmp_path / ".threadlint_cache")) == 6
+    assert run_cli(["-j2"], tmp_path).stdout == first.stdout
+    assert run_cli(["-j1", "--no-cache"], tmp_path).stdout == first.stdout
+
+
+def test_result_cache_restamps_paths(tmp_path: Path) -> None:
+    from threadlint.config import Settings
+
+    cache = threadlint.cache.ResultCache(tmp_path / "c", Settings())
+    source = BAD.encode()
+    result = analyze_source("one/mod.py", "mod", source, Settings())
+    cache.put(source, result)
+    hit = cache.get(source, "two/mod.py", "mod")
+    assert hit is not None
+    assert hit.path == "two/mod.py"
+    assert {d.path for d in hit.diagnostics} == {"two/mod.py"}
+    assert cache.get(source, "two/mod.py", "other") is None
+    assert cache.get(source, "two/other.py", "mod") is None

@@ -1,0 +1,149 @@
+"""The concurrency model behind TL1xx: configuration and facts."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+from threadlint.config import Settings
+from threadlint.runner import run
+
+ENTRY_BY_DECORATOR = """
+from flask import Flask
+
+app = Flask(__name__)
+hits = 0
+
+
+@app.route("/")
+def index():
+    global hits
+    hits += 1
+    return str(hits)
+"""
+
+ENTRY_BY_NAME = """
+hits = 0
+
+
+def on_event(event):
+    global hits
+    hits += 1
+"""
+
+
+def _lint(tmp_path: Path, source: str, **settings: object) -> list:
+    path = tmp_path / "app.py"
+    path.write_text(source, encoding="utf-8")
+    base = replace(Settings(root=str(tmp_path), select=("TL1",)), **settings)
+    result = run([str(path)], base, jobs=1)
+    assert not result.errors
+    return [(d.line, d.code) for d in result.diagnostics]
+
+
+def test_no_root_no_finding(tmp_path: Path) -> None:
+    assert _lint(tmp_path, ENTRY_BY_DECORATOR) == []
+
+
+def test_configured_entry_decorator(tmp_path: Path) -> None:
+    found = _lint(tmp_path, ENTRY_BY_DECORATOR, thread_entry_points=("flask.Flask.route",))
+    assert found == [(11, "TL102")]
+
+
+def test_configured_entry_function(tmp_path: Path) -> None:
+    assert _lint(tmp_path, ENTRY_BY_NAME) == []
+    found = _lint(tmp_path, ENTRY_BY_NAME, thread_entry_points=("app.on_event",))
+    assert found == [(7, "TL102")]
+
+
+def test_configured_thread_safe_type(tmp_path: Path) -> None:
+    source = """
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from mylib import AtomicDict
+
+
+class Table:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.rows = AtomicDict()
+
+    def read(self):
+        with self._lock:
+            return self.rows.get("a"), len(self.rows)
+
+    def write(self, n):
+        with self._lock:
+            self.rows.update({"a": n})
+        self.rows.clear()
+
+
+def main():
+    table = Table()
+    with ThreadPoolExecutor() as pool:
+        for n in range(3):
+            pool.submit(table.write, n)
+            pool.submit(table.read)
+"""
+    assert _lint(tmp_path, source) == [(19, "TL101")]
+    assert _lint(tmp_path, source, thread_safe_types=("mylib.AtomicDict",)) == []
+
+
+def test_facts_are_picklable_and_plain(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(
+        ENTRY_BY_NAME + "\nimport threading\nthreading.Thread(target=on_event).start()\n"
+    )
+    result = run([str(path)], Settings(root=str(tmp_path), select=("TL1",)), jobs=1)
+    facts = result.files[0].facts["model"]
+    assert pickle.loads(pickle.dumps(facts)) == facts
+    assert "libcst" not in repr(facts)
+
+
+def test_positions_agree_with_libcst() -> None:
+    import libcst as cst
+
+    from threadlint.analysis.context import ModuleContext
+    from threadlint.analysis.positions import Positions, _cst_key
+
+    source = b'''import os.path as osp
+from .pkg.mod import name as alias
+import a.b.c
+
+
+@decorate(flag=True)
+def f(x, *, y=None):
+    """Doc."""
+    global counter
+    s = f"{x.attr!r} {osp.join(x, y)}"
+    \xc3\xa9 = lambda q: q.attr
+    match x:
+        case Point(x=0, y=py) as point:
+            return point.attr, py
+        case {"k": v, **rest}:
+            return v, rest
+    try:
+        pass
+    except (KeyError, OSError) as exc:
+        print(exc)
+    with open(x) as handle:
+        if handle.closed:
+            pass
+        elif (handle.attr.attr):
+            pass
+    return [n.attr for n in x if n], s, \xc3\xa9
+'''
+    module = cst.parse_module(source)
+    ctx = ModuleContext("t.py", module, "t", source)
+    positions = Positions(ctx)
+    checked = 0
+    for node, parent in ctx.parents.items():
+        if _cst_key(node, parent, ctx) is None or isinstance(node, cst.FunctionDef):
+            continue
+        start = ctx.position(node).start
+        assert positions.of(node) == (start.line, start.column + 1), ctx.code_for(node)
+        checked += 1
+    assert checked > 30
+    assert positions._ast is not None
+    assert all(len(positions._ast.get(k, [])) == n for k, n in positions._counts.items())
