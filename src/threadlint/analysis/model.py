@@ -148,6 +148,7 @@ class _Rec:
     statement: Optional[cst.CSTNode] = None
     tolerated: bool = False
     constant: bool = False
+    safe_form: bool = False  # `d.pop(k, None)`, `s.discard(x)`: needs no earlier test
 
 
 @dataclass
@@ -468,9 +469,7 @@ def _class_facts(model: _Module, node: cst.ClassDef) -> F.ClassFacts:
     return F.ClassFacts(
         id=class_id,
         name=info.name,
-        line=model.pos.of(node)[0]
-        if _annotated(node, "thread-safe") or guarded
-        else 0,
+        line=model.pos.of(node)[0] if _annotated(node, "thread-safe") or guarded else 0,
         bases=tuple(bases),
         methods=frozenset(info.methods),
         thread_safe=_annotated(node, "thread-safe"),
@@ -676,7 +675,7 @@ class _Walker:
         action_kinds = (F.REBIND, F.ITEM_WRITE, F.MUTATE, F.RMW, F.ITEM_READ)
         seen: Set[Tuple[int, F.Location]] = set()
         for rec in self.recs:
-            if rec.guard is None or rec.kind not in action_kinds or rec.tolerated:
+            if rec.guard is None or rec.kind not in action_kinds or rec.tolerated or rec.safe_form:
                 continue
             if (rec.guard, rec.location) in seen:
                 continue
@@ -1217,7 +1216,7 @@ class _Walker:
                 and name in _EAGER_ITERATION
                 and name not in self.locals
             ):
-                if name in _ATOMIC_COPIES and isinstance(value, (cst.Name, cst.Attribute)):
+                if name in _ATOMIC_COPIES and _copied_whole(value):
                     self.expr(value, held)
                 else:
                     self.use(value, F.ITERATE, held)
@@ -1243,6 +1242,9 @@ class _Walker:
             )
             if location is not None and method in MUTATORS:
                 self.record(receiver, location, F.MUTATE, held, method not in _SIZE_KEEPING)
+                self.recs[-1].safe_form = method in ("discard", "setdefault") or (
+                    method == "pop" and len(node.args) > 1
+                )
             elif location is not None and iterated and method in _VIEWS:
                 self.record(receiver, location, F.ITERATE, held)
             elif isinstance(receiver, cst.Subscript) and method in MUTATORS:
@@ -1411,9 +1413,18 @@ class _Walker:
         if server is None or handler_name is None or "." not in handler_name:
             return
         if server in THREADING_SERVERS or "." in server:
-            self.m.servers.append(
-                F.Server(server, handler_name, self.m.pos.of(node)[0])
-            )
+            self.m.servers.append(F.Server(server, handler_name, self.m.pos.of(node)[0]))
+
+
+def _copied_whole(value: cst.BaseExpression) -> bool:
+    """`d`, `d.keys()`, `d.values()`: copied by `list(...)` in one C call.  Not
+    `d.items()`: it allocates a tuple per item, which can run the garbage
+    collector (and other threads) in the middle."""
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and not value.args:
+        if value.func.attr.value not in ("keys", "values"):
+            return False
+        value = value.func.value
+    return isinstance(value, (cst.Name, cst.Attribute))
 
 
 def _catches_race(handler: Union[cst.ExceptHandler, cst.ExceptStarHandler]) -> bool:

@@ -460,8 +460,10 @@ class IterationOverMutatedContainer(_RaceRule):
     Only mutations that can change the size are counted (`append`, `pop`,
     `d[k] = v` on a dict, `del`...); rebinding the attribute to a new
     container does not disturb an iteration of the old one. Copying a
-    container in one call (`list(d)`, `sorted(s)`, `d.copy()`) is atomic in
-    CPython and not reported; copying a view (`list(d.items())`) is. An
+    container in one call (`list(d)`, `sorted(s)`, `list(d.keys())`,
+    `d.copy()`) is atomic in CPython and not reported; `list(d.items())` is
+    (it allocates a tuple per item, which can run the garbage collector and
+    switch threads in the middle). An
     iteration inside a `try` that catches `RuntimeError` is taken as a race
     the author expects.
     """
