@@ -168,6 +168,9 @@ def finish(results: List[FileResult], settings: Settings) -> RunResult:
     """Link the project, then apply selection, per-file ignores and suppressions."""
     from threadlint.link import link_project
 
+    # Workers return files in chunk order; the link must see the same order
+    # whatever -j is, so that the evidence a message names is stable.
+    results = sorted(results, key=lambda r: r.path)
     run_result = RunResult(files=results)
     diagnostics: List[Diagnostic] = []
     for result in results:

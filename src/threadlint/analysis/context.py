@@ -14,12 +14,16 @@ the lint needs only a small part of what they compute.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Mapping, Optional, Set, Union
+from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from threadlint.analysis import threading_api as api
+from threadlint.analysis.walk import walk
+
+if TYPE_CHECKING:
+    from threadlint.analysis.positions import Positions
 
 ScopeNode = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef]
 
@@ -201,17 +205,33 @@ class ModuleContext:
         self.globals_declared: Dict[cst.CSTNode, Set[str]] = {}
         self.classes: Dict[cst.ClassDef, ClassInfo] = {}
         self.classes_by_name: Dict[str, cst.ClassDef] = {}
-        self.module.visit(_Indexer(self))
+        walk(self.module, _Indexer(self))
         self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
+        self._fast_positions: Optional["Positions"] = None
+        self._kinds: Dict[cst.CSTNode, Optional[str]] = {}
+        self._bindings_cache: Dict[Tuple[str, Optional[cst.CSTNode]], List[Binding]] = {}
 
     # -- positions and tree navigation -------------------------------------
 
     def position(self, node: cst.CSTNode) -> CodeRange:
-        # Resolving positions costs more than parsing, so it is done on the
-        # first request: most analysed files report nothing.
+        """libcst's range of `node`: 1-based lines, 0-based character columns."""
+        # libcst's PositionProvider regenerates the whole module's code, which
+        # costs more than parsing it; the C parser's positions serve the node
+        # kinds rules report most (see analysis.positions), and libcst's are
+        # resolved only for the rest, once, on first request.
+        found = self.fast_positions().range_of(node)
+        if found is not None:
+            return found
         if self._positions is None:
             self._positions = self.wrapper.resolve(PositionProvider)
         return self._positions[node]
+
+    def fast_positions(self) -> "Positions":
+        if self._fast_positions is None:
+            from threadlint.analysis.positions import Positions
+
+            self._fast_positions = Positions(self)
+        return self._fast_positions
 
     def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         return self.parents.get(node)
@@ -273,6 +293,22 @@ class ModuleContext:
 
     def bindings_of(self, name: str, at: cst.CSTNode) -> List[Binding]:
         """The bindings `name` may have at `at`: innermost scope that binds it."""
+        scope = self._variable_scope(at)
+        key = (name, scope)
+        found = self._bindings_cache.get(key)
+        if found is None:
+            found = self._bindings_cache[key] = self._lookup(name, at)
+        return found
+
+    def _variable_scope(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The innermost function, lambda or module around `node` (class bodies
+        do not scope names for the code inside their methods)."""
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.Module)):
+                return ancestor
+        return None
+
+    def _lookup(self, name: str, at: cst.CSTNode) -> List[Binding]:
         for ancestor in self.ancestors(at):
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.Module)):
                 scope = self.bindings.get(ancestor, {})
@@ -294,6 +330,18 @@ class ModuleContext:
         """
         if expr is None or _depth > 6:
             return None
+        # Memoised: rules ask about the same names over and over, and chains of
+        # bindings (`x = f(x)` in a loop) make the uncached walk quadratic.
+        # An expression met again while its own kind is being worked out is a
+        # cycle of bindings: unknown.
+        if expr in self._kinds:
+            return self._kinds[expr]
+        self._kinds[expr] = None
+        kind = self._kind_of_uncached(expr, _depth)
+        self._kinds[expr] = kind
+        return kind
+
+    def _kind_of_uncached(self, expr: cst.BaseExpression, _depth: int) -> Optional[str]:
         if isinstance(expr, cst.Call):
             if isinstance(expr.func, cst.Attribute):
                 method = expr.func.attr.value

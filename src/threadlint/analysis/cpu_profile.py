@@ -70,6 +70,7 @@ from threadlint.analysis import threading_api as api
 from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.spawn import find_spawn, unwrap_target
+from threadlint.analysis.walk import children, walk
 from threadlint.config import Settings
 
 IO = "io"
@@ -354,7 +355,7 @@ class _Collector:
                 ))
             else:
                 scanner = _Scanner(self, node, qualname)
-                node.body.visit(scanner)
+                walk(node.body, scanner)
                 self._store(self.profile.functions, qualname, scanner.result())
         if spawns:
             self._collect_spawns()
@@ -415,7 +416,7 @@ class _Collector:
         call: Optional[Call] = None
         if isinstance(target, cst.Lambda):
             scanner = _Scanner(self, target, "<lambda>")
-            target.body.visit(scanner)
+            walk(target.body, scanner)
             inline = scanner.result()
             if _hopeless(inline):
                 return
@@ -807,7 +808,7 @@ _STATEMENT_HOLDERS = (
 
 def _statements(node: cst.CSTNode) -> Iterator[cst.BaseSmallStatement]:
     """Every small statement below `node`, through compound statements."""
-    for child in node.children:
+    for child in children(node):
         if isinstance(child, cst.BaseSmallStatement):
             yield child
         elif isinstance(child, _STATEMENT_HOLDERS):

@@ -21,6 +21,7 @@ import libcst as cst
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.walk import children
 
 Scope = Union[cst.Module, cst.FunctionDef, cst.Lambda]
 Definition = Union[cst.FunctionDef, cst.ClassDef]
@@ -261,7 +262,7 @@ def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
         current = stack.pop()
         if isinstance(current, cst.Call):
             yield current
-        stack.extend(current.children)
+        stack.extend(children(current))
 
 
 def _is_self(expr: cst.BaseExpression) -> bool:

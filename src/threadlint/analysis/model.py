@@ -30,6 +30,7 @@ from threadlint.analysis.locks import LockAnalysis, lock_analysis
 from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.positions import Positions
 from threadlint.analysis.spawn import find_spawn, unwrap_target
+from threadlint.analysis.walk import children
 from threadlint.config import Settings
 
 Unit = Union[cst.FunctionDef, cst.Lambda, cst.Module]
@@ -235,7 +236,7 @@ def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
         safe_globals=set(),
         function_ids=function_ids,
     )
-    model.pos = Positions(ctx)
+    model.pos = ctx.fast_positions()
     module_bindings = ctx.bindings.get(ctx.module, {})
     declared_global: Set[str] = set()
     for names in ctx.globals_declared.values():
@@ -507,7 +508,7 @@ def _statements(function: cst.FunctionDef) -> Iterable[cst.SimpleStatementLine]:
             node,
             (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler, cst.Finally),
         ):
-            pending.extend(node.children)
+            pending.extend(children(node))
 
 
 def _assigned_targets(small: cst.CSTNode) -> List[cst.BaseExpression]:
@@ -832,7 +833,7 @@ class _Walker:
         elif isinstance(node, cst.Del):
             self.use(node.target, F.REBIND, held)
         elif isinstance(node, (cst.Return, cst.Raise, cst.Assert)):
-            for child in node.children:
+            for child in children(node):
                 if isinstance(child, cst.BaseExpression):
                     self.expr(child, held)
         return held
@@ -1066,7 +1067,7 @@ class _Walker:
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             return
         else:
-            for child in node.children:
+            for child in children(node):
                 self.expr(child, held)
 
     def comprehension(self, node: cst.BaseComp, held: FrozenSet[str]) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, List, Optional
 import libcst as cst
 
 from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.walk import visit_batched
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
 from threadlint.suppress import Suppression, find_suppressions, is_skipped_file
@@ -121,7 +122,7 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
         for rule in file_rules(settings)
     ]
     if rules:
-        ctx.wrapper.visit_batched(rules)
+        visit_batched(ctx.module, rules)
     result.facts = collect_facts(ctx, settings)
     result.analysed = True
 

@@ -16,6 +16,7 @@ import warnings
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
+from libcst.metadata import CodePosition, CodeRange
 
 from threadlint.analysis.context import ModuleContext
 
@@ -53,28 +54,44 @@ def _ast_key(node: ast.AST) -> Optional[Key]:
     return None
 
 
+Place = Tuple[int, int, int, int]  # line, byte offset, end line, end byte offset
+
+
 class Positions:
     def __init__(self, ctx: ModuleContext) -> None:
         self.ctx = ctx
-        self._ast: Optional[Dict[Key, List[Tuple[int, int]]]] = None
+        self._ast: Optional[Dict[Key, List[Place]]] = None
         self._ordinals: Dict[cst.CSTNode, Tuple[Key, int]] = {}
+        self._counts: Dict[Key, int] = {}
         self._lines: List[bytes] = []
         self._failed = ctx.source is None
 
     def of(self, node: cst.CSTNode) -> Tuple[int, int]:
         """(line, column), both 1-based; the column counts characters."""
-        if not self._failed:
-            if self._ast is None:
-                self._index()
-            found = self._ordinals.get(node)
-            if found is not None and self._ast is not None:
-                key, index = found
-                places = self._ast.get(key, [])
-                if len(places) == self._counts.get(key, -1):
-                    line, offset = places[index]
-                    return line, self._column(line, offset)
+        found = self.range_of(node)
+        if found is not None:
+            return found.start.line, found.start.column + 1
         start = self.ctx.position(node).start
         return start.line, start.column + 1
+
+    def range_of(self, node: cst.CSTNode) -> Optional[CodeRange]:
+        """libcst's range of `node` (0-based character columns), or None if unknown here."""
+        if self._failed:
+            return None
+        if self._ast is None:
+            self._index()
+        found = self._ordinals.get(node)
+        if found is None or self._ast is None:
+            return None
+        key, index = found
+        places = self._ast.get(key, [])
+        if len(places) != self._counts.get(key, -1):
+            return None  # the parsers disagree on this kind: do not guess
+        line, offset, end_line, end_offset = places[index]
+        return CodeRange(
+            CodePosition(line, self._column(line, offset)),
+            CodePosition(end_line, self._column(end_line, end_offset)),
+        )
 
     def _index(self) -> None:
         assert self.ctx.source is not None
@@ -85,16 +102,23 @@ class Positions:
         except (SyntaxError, ValueError):
             self._failed = True
             return
-        places: Dict[Key, List[Tuple[int, int, int, int]]] = {}
+        places: Dict[Key, List[Place]] = {}
         for found in ast.walk(tree):
             key = _ast_key(found)
             if key is not None:
-                end_line = getattr(found, "end_lineno", None) or 0
-                end_col = getattr(found, "end_col_offset", None) or 0
                 places.setdefault(key, []).append(
-                    (found.lineno, found.col_offset, -end_line, -end_col)  # type: ignore[attr-defined]
+                    (
+                        found.lineno,  # type: ignore[attr-defined]
+                        found.col_offset,  # type: ignore[attr-defined]
+                        getattr(found, "end_lineno", None) or 0,
+                        getattr(found, "end_col_offset", None) or 0,
+                    )
                 )
-        self._ast = {key: [(p[0], p[1]) for p in sorted(found)] for key, found in places.items()}
+        # Source order, outer before inner (as a pre-order walk of libcst meets them).
+        self._ast = {
+            key: sorted(found, key=lambda p: (p[0], p[1], -p[2], -p[3]))
+            for key, found in places.items()
+        }
         counts: Dict[Key, int] = {}
         for node, parent in self.ctx.parents.items():
             key = _cst_key(node, parent, self.ctx)
@@ -106,11 +130,12 @@ class Positions:
         self._lines = self.ctx.source.splitlines()
 
     def _column(self, line: int, offset: int) -> int:
+        """A 0-based character column from ast's byte offset."""
         text = self._lines[line - 1] if 0 < line <= len(self._lines) else b""
         try:
-            return len(text[:offset].decode("utf-8")) + 1
+            return len(text[:offset].decode("utf-8"))
         except UnicodeDecodeError:
-            return offset + 1
+            return offset
 
 
 def _in_import(parent: cst.CSTNode, ctx: ModuleContext) -> bool:

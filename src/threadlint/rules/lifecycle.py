@@ -12,6 +12,7 @@ from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument, has_keyword
 from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.spawn import find_spawn
+from threadlint.analysis.walk import children
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
 
@@ -603,7 +604,7 @@ def _calls_outside_defs(node: cst.CSTNode) -> List[cst.Call]:
             continue
         if isinstance(current, cst.Call):
             found.append(current)
-        stack.extend(current.children)
+        stack.extend(children(current))
     return found
 
 
@@ -829,7 +830,7 @@ def _return_values(function: cst.FunctionDef) -> List[cst.BaseExpression]:
             continue
         if isinstance(current, cst.Return) and current.value is not None:
             values.append(current.value)
-        stack.extend(current.children)
+        stack.extend(children(current))
     return values
 
 
