@@ -62,7 +62,7 @@ def run(
         (display_path(p, cwd), module_name_for(p), str(p.resolve())) for p in files
     ]
     results = analyze_files(work, settings, jobs, cache)
-    results = analyze_reached(results, work, settings, cache)
+    results = analyze_reached(results, work, settings, jobs, cache)
     return finish(results, settings)
 
 
@@ -70,6 +70,7 @@ def analyze_reached(
     results: List[FileResult],
     work: List[_Job],
     settings: Settings,
+    jobs: int = 1,
     cache: Optional[ResultCache] = None,
 ) -> List[FileResult]:
     """Analyse the modules without a concurrency signal that code on threads calls
@@ -78,22 +79,10 @@ def analyze_reached(
 
     for _ in range(3):
         wanted = modules_to_analyse(results, settings)
-        jobs = [job for job in work if job[1] in wanted]
-        if not jobs:
+        todo = [job for job in work if job[1] in wanted]
+        if not todo:
             break
-        redone = {}
-        for display, module_name, absolute in jobs:
-            try:
-                with open(absolute, "rb") as handle:
-                    source = handle.read()
-            except OSError:
-                continue
-            cached = cache.get(source, display, module_name, "forced") if cache else None
-            if cached is None:
-                cached = analyze_source(display, module_name, source, settings, force=True)
-                if cache is not None:
-                    cache.put(source, cached, "forced")
-            redone[display] = cached
+        redone = {r.path: r for r in analyze_files(todo, settings, jobs, cache, force=True)}
         results = [redone.get(r.path, r) for r in results]
     return results
 
@@ -106,17 +95,27 @@ def run_source(source: bytes, display_name: str, settings: Settings) -> RunResul
 
 
 def analyze_files(
-    work: List[_Job], settings: Settings, jobs: int, cache: Optional[ResultCache] = None
+    work: List[_Job],
+    settings: Settings,
+    jobs: int,
+    cache: Optional[ResultCache] = None,
+    force: bool = False,
 ) -> List[FileResult]:
+    """Analyse files, in a pool of `jobs` worker processes (0: one per core).
+
+    `force` analyses files fully even without a concurrency signal.
+    """
     jobs = jobs or os.cpu_count() or 1
     jobs = min(jobs, max(1, len(work)))
     if jobs == 1:
-        return _analyze_chunk(work, settings, cache)
+        return _analyze_chunk(work, settings, cache, force)
     chunks = _chunks(work, jobs * 4)
     results: List[FileResult] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         n = len(chunks)
-        for chunk_result in pool.map(_analyze_chunk, chunks, [settings] * n, [cache] * n):
+        for chunk_result in pool.map(
+            _analyze_chunk, chunks, [settings] * n, [cache] * n, [force] * n
+        ):
             results.extend(chunk_result)
     return results
 
@@ -141,7 +140,10 @@ def _size(path: str) -> int:
 
 
 def _analyze_chunk(
-    chunk: List[_Job], settings: Settings, cache: Optional[ResultCache] = None
+    chunk: List[_Job],
+    settings: Settings,
+    cache: Optional[ResultCache] = None,
+    force: bool = False,
 ) -> List[FileResult]:
     out = []
     for display, module_name, absolute in chunk:
@@ -153,13 +155,14 @@ def _analyze_chunk(
             result.error = f"cannot read file: {exc.strerror}"
             out.append(result)
             continue
-        cached = cache.get(source, display, module_name) if cache is not None else None
+        flavour = "forced" if force else ""
+        cached = cache.get(source, display, module_name, flavour) if cache is not None else None
         if cached is not None:
             out.append(cached)
             continue
-        result = analyze_source(display, module_name, source, settings)
+        result = analyze_source(display, module_name, source, settings, force=force)
         if cache is not None:
-            cache.put(source, result)
+            cache.put(source, result, flavour)
         out.append(result)
     return out
 

@@ -13,6 +13,7 @@ the lint needs only a small part of what they compute.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Set, Tuple, Union
 
@@ -188,13 +189,22 @@ def dotted_name(node: Optional[cst.BaseExpression]) -> Optional[str]:
 
 class ModuleContext:
     def __init__(
-        self, path: str, module: cst.Module, module_name: str = "", source: Optional[bytes] = None
+        self,
+        path: str,
+        module: cst.Module,
+        module_name: str = "",
+        source: Optional[bytes] = None,
+        ast_tree: Optional[ast.Module] = None,
     ) -> None:
         self.path = path
         self.module_name = module_name
         # The bytes parsed, when known: lets a collector find line numbers with
         # the C parser instead of resolving libcst positions (see analysis.model).
         self.source = source
+        self.ast_tree = ast_tree  # the same source parsed by `ast`, when at hand
+        # Per-module memo for derived facts other modules compute on demand
+        # (keyed by (purpose, node)), e.g. analysis.spawn's thread roots.
+        self.memo: Dict[Tuple[str, cst.CSTNode], object] = {}
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.module = self.wrapper.module
         self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}

@@ -18,7 +18,7 @@ import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -105,7 +105,7 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
         result.skipped = True
         return
     result.suppressions = find_suppressions(source)
-    syntax_error = _host_syntax_error(source)
+    tree, syntax_error = _host_parse(source)
     if syntax_error is None and not force and not is_relevant(source, settings):
         return
     try:
@@ -116,7 +116,7 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
     if syntax_error is not None and not is_relevant(source, settings):
         # Newer syntax than the host's parser knows, and nothing to analyse.
         return
-    ctx = ModuleContext(result.path, module, result.module_name, source)
+    ctx = ModuleContext(result.path, module, result.module_name, source, tree)
     rules = [
         rule(ctx, settings, result.diagnostics.append)
         for rule in file_rules(settings)
@@ -145,16 +145,16 @@ def file_rules(settings: Settings) -> List[type]:
     ]
 
 
-def _host_syntax_error(source: bytes) -> Optional[SyntaxError]:
+def _host_parse(source: bytes) -> Tuple[Optional[ast.Module], Optional[SyntaxError]]:
+    """The C parser's tree (kept for positions) or its syntax error."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc.
-            ast.parse(source)
+            return ast.parse(source), None
     except SyntaxError as exc:
-        return exc
+        return None, exc
     except (ValueError, UnicodeDecodeError) as exc:  # null bytes, bad encodings
-        return SyntaxError(str(exc))
-    return None
+        return None, SyntaxError(str(exc))
 
 
 def _syntax_diagnostic(

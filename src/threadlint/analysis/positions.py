@@ -95,13 +95,15 @@ class Positions:
 
     def _index(self) -> None:
         assert self.ctx.source is not None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(self.ctx.source)
-        except (SyntaxError, ValueError):
-            self._failed = True
-            return
+        tree = self.ctx.ast_tree
+        if tree is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(self.ctx.source)
+            except (SyntaxError, ValueError):
+                self._failed = True
+                return
         places: Dict[Key, List[Place]] = {}
         for found in ast.walk(tree):
             key = _ast_key(found)

@@ -58,6 +58,14 @@ class Spawn:
 
 
 def find_spawn(ctx: ModuleContext, call: cst.Call) -> Optional[Spawn]:
+    # Several rules and collectors ask about every call of the module.
+    key = ("spawn", call)
+    if key not in ctx.memo:
+        ctx.memo[key] = _find_spawn(ctx, call)
+    return ctx.memo[key]  # type: ignore[return-value]
+
+
+def _find_spawn(ctx: ModuleContext, call: cst.Call) -> Optional[Spawn]:
     found = _function_spawn(ctx, call) or _method_spawn(ctx, call)
     if found is None:
         return None
