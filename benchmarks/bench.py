@@ -22,13 +22,14 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable
 
 BIN = Path(sys.executable).parent
 
 
-def _tool(name: str) -> Optional[str]:
+def _tool(name: str) -> str | None:
     local = BIN / name
     if local.exists():
         return str(local)
@@ -36,8 +37,8 @@ def _tool(name: str) -> Optional[str]:
 
 
 def _time(
-    cmd: Sequence[str], repeat: int, setup: Optional[Callable[[], None]] = None
-) -> Tuple[float, int]:
+    cmd: Sequence[str], repeat: int, setup: Callable[[], None] | None = None
+) -> tuple[float, int]:
     best = float("inf")
     code = 0
     for _ in range(repeat):
@@ -50,7 +51,7 @@ def _time(
     return best, code
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", default=sysconfig.get_paths()["stdlib"])
     parser.add_argument("--repeat", type=int, default=1)

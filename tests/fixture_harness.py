@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import List, Set, Tuple
 
 from threadlint.config import Settings
 from threadlint.runner import run
@@ -21,12 +20,12 @@ from threadlint.runner import run
 FIXTURES = Path(__file__).parent / "fixtures"
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>TL\d{3}(?:\s*,\s*TL\d{3})*)")
 
-Finding = Tuple[str, int, str]  # (path relative to the project, line, code)
+Finding = tuple[str, int, str]  # (path relative to the project, line, code)
 
 
-def fixture_projects() -> List[Path]:
+def fixture_projects() -> list[Path]:
     """Every project under tests/fixtures: single files and multi-module folders."""
-    projects: List[Path] = []
+    projects: list[Path] = []
     for group in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
         for entry in sorted(group.iterdir()):
             if entry.suffix == ".py" or (entry.is_dir() and entry.name != "__pycache__"):
@@ -42,10 +41,10 @@ def settings_for(project: Path) -> Settings:
     return replace(base, select=("ALL",))
 
 
-def expected_findings(project: Path) -> Set[Finding]:
+def expected_findings(project: Path) -> set[Finding]:
     files = [project] if project.is_file() else sorted(project.rglob("*.py"))
     base = project.parent if project.is_file() else project
-    found: Set[Finding] = set()
+    found: set[Finding] = set()
     for path in files:
         rel = path.relative_to(base).as_posix()
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -56,7 +55,7 @@ def expected_findings(project: Path) -> Set[Finding]:
     return found
 
 
-def actual_findings(project: Path, settings: Settings) -> Set[Finding]:
+def actual_findings(project: Path, settings: Settings) -> set[Finding]:
     base = (project.parent if project.is_file() else project).resolve()
     result = run([str(project)], settings, jobs=1)
     assert not result.errors, result.errors
@@ -66,7 +65,7 @@ def actual_findings(project: Path, settings: Settings) -> Set[Finding]:
     }
 
 
-def compare(expected: Set[Finding], actual: Set[Finding]) -> List[str]:
+def compare(expected: set[Finding], actual: set[Finding]) -> list[str]:
     """Human-readable differences; empty when the findings match exactly."""
     problems = [f"missing: {f[0]}:{f[1]}: {f[2]}" for f in sorted(expected - actual)]
     problems += [f"unexpected: {f[0]}:{f[1]}: {f[2]}" for f in sorted(actual - expected)]

@@ -246,7 +246,7 @@ def test_list_rules_explain_and_version(tmp_path: Path) -> None:
     listed = run_cli(["--list-rules"], tmp_path)
     assert listed.exit_code == 0
     assert any(line.startswith("TL203 ") for line in listed.stdout.splitlines())
-    assert "opt-in" in next(l for l in listed.stdout.splitlines() if l.startswith("TL002"))
+    assert "opt-in" in next(ln for ln in listed.stdout.splitlines() if ln.startswith("TL002"))
     explained = run_cli(["--explain", "tl203"], tmp_path)
     assert explained.exit_code == 0
     assert explained.stdout.startswith("# TL203")
@@ -351,7 +351,7 @@ def test_unparsable_file_is_tl001_and_the_others_are_linted(
     assert broken[1] == line
     if col is not None:
         assert broken[2] == col
-    message = next(l for l in run.stdout.splitlines() if l.startswith("broken.py:"))
+    message = next(ln for ln in run.stdout.splitlines() if ln.startswith("broken.py:"))
     assert words in message
     assert "Traceback" not in run.stderr
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).parent.parent
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
 def test_rule_page_is_up_to_date(rule: type) -> None:
     page = ROOT / "docs" / "rules" / f"{rule.code}.md"
-    assert page.is_file(), f"run: python -m threadlint.docs_gen docs/rules"
+    assert page.is_file(), "run: python -m threadlint.docs_gen docs/rules"
     assert page.read_text(encoding="utf-8") == rule_page(rule), (
         "docs/rules is stale; run: python -m threadlint.docs_gen docs/rules"
     )

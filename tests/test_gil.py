@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import List
 
 from fixture_harness import FIXTURES
+
 from threadlint.config import Settings, apply_table
 from threadlint.runner import run
 
@@ -40,7 +40,7 @@ def main(values):
 """
 
 
-def _messages(path: Path, settings: Settings) -> List[str]:
+def _messages(path: Path, settings: Settings) -> list[str]:
     result = run([str(path)], settings, jobs=1)
     assert not result.errors, result.errors
     return [f"{d.line}:{d.message}" for d in result.diagnostics if d.code == "TL401"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 from dataclasses import replace
 from pathlib import Path
-from typing import List
 
 import libcst as cst
 
@@ -47,7 +46,7 @@ def _analysis() -> LockAnalysis:
     return LockAnalysis(ModuleContext("m.py", cst.parse_module(SOURCE)))
 
 
-def _calls(analysis: LockAnalysis, method: str) -> List[cst.Call]:
+def _calls(analysis: LockAnalysis, method: str) -> list[cst.Call]:
     return [n for n in analysis.ctx.parents if method_call_on(n, (method,)) is not None]
 
 

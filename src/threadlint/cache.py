@@ -79,7 +79,7 @@ class ResultCache:
         try:
             with open(entry, "rb") as handle:
                 result = pickle.load(handle)
-        except Exception:  # noqa: BLE001 - absent, corrupt or unreadable: a miss
+        except Exception:
             return None
         if not isinstance(result, FileResult) or result.error is not None:
             return None

@@ -8,7 +8,7 @@ import traceback
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, List, Optional, Tuple
+from typing import IO, Any
 
 import click
 
@@ -28,24 +28,24 @@ from threadlint.source_text import SourceCache, SourceText
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def _split(values: Tuple[str, ...]) -> List[str]:
+def _split(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
 def build_settings(
     *,
-    config: Optional[str],
+    config: str | None,
     isolated: bool,
-    select: Tuple[str, ...],
-    ignore: Tuple[str, ...],
-    extend_select: Tuple[str, ...],
-    extend_ignore: Tuple[str, ...],
-    exclude: Tuple[str, ...],
-    extend_exclude: Tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    extend_ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
     preview: bool,
     free_threaded: bool,
-    respect_gitignore: Optional[bool] = None,
-    config_start: Optional[Path] = None,
+    respect_gitignore: bool | None = None,
+    config_start: Path | None = None,
 ) -> Settings:
     """Config file first, then the command line over it.
 
@@ -107,7 +107,7 @@ def _explain(code: str) -> int:
     return EXIT_CLEAN
 
 
-def _statistics(diagnostics: List[Diagnostic], out: IO[str]) -> None:
+def _statistics(diagnostics: list[Diagnostic], out: IO[str]) -> None:
     counts = Counter(d.code for d in diagnostics)
     for code, count in sorted(counts.items()):
         rule = get_rule(code)
@@ -120,11 +120,11 @@ def _plural(count: int, word: str) -> str:
 
 
 def _summary(
-    diagnostics: List[Diagnostic],
+    diagnostics: list[Diagnostic],
     files_checked: int,
     *,
     unsafe_fixes: bool,
-    fixed: Optional[int] = None,
+    fixed: int | None = None,
     baselined: int = 0,
 ) -> str:
     n = len(diagnostics)
@@ -169,7 +169,7 @@ class _Command(click.Command):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if ctx.params.get("verbose"):
                 click.echo(traceback.format_exc(), err=True, nl=False)
             hint = "" if ctx.params.get("verbose") else " (run with -v for the traceback)"
@@ -226,35 +226,35 @@ class _Command(click.Command):
 @click.option("-v", "--verbose", is_flag=True, help="Print internal errors in full.")
 @click.version_option(__version__, "--version", prog_name="threadlint")
 def cli(
-    paths: Tuple[str, ...],
-    select: Tuple[str, ...],
-    ignore: Tuple[str, ...],
-    extend_select: Tuple[str, ...],
-    extend_ignore: Tuple[str, ...],
-    exclude: Tuple[str, ...],
-    extend_exclude: Tuple[str, ...],
-    respect_gitignore: Optional[bool],
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    extend_ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    respect_gitignore: bool | None,
     output_format: str,
-    output_file: Optional[str],
+    output_file: str | None,
     show_source: bool,
     color: str,
     statistics: bool,
     exit_zero: bool,
     jobs: int,
     no_cache: bool,
-    cache_dir: Optional[str],
-    config: Optional[str],
+    cache_dir: str | None,
+    config: str | None,
     isolated: bool,
-    stdin_filename: Optional[str],
+    stdin_filename: str | None,
     preview: bool,
     free_threaded: bool,
     fix: bool,
     diff: bool,
     unsafe_fixes: bool,
-    baseline: Optional[str],
-    write_baseline: Optional[str],
+    baseline: str | None,
+    write_baseline: str | None,
     list_rules: bool,
-    explain: Optional[str],
+    explain: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -288,7 +288,7 @@ def cli(
 
     # As ruff: --stdin-filename without paths means stdin (editors rely on it).
     targets = list(paths) or (["-"] if stdin_filename else ["."])
-    stdin_name: Optional[str] = None
+    stdin_name: str | None = None
     if "-" in targets:
         if targets != ["-"]:
             click.echo("threadlint: error: '-' (stdin) cannot be mixed with other paths", err=True)
@@ -317,7 +317,7 @@ def cli(
         sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
 
     wanted = known.new_findings if known else None
-    fixed: Optional[int] = None
+    fixed: int | None = None
     if fix or diff:
         outcome = fix_run(result, settings, sources, unsafe=unsafe_fixes, wanted=wanted)
         for warning in outcome.warnings:
@@ -362,7 +362,7 @@ def cli(
     out: IO[str]
     if output_file:
         try:
-            out = open(output_file, "w", encoding="utf-8")
+            out = open(output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as exc:
             click.echo(f"threadlint: error: --output-file {output_file}: {exc.strerror}", err=True)
             sys.exit(EXIT_ERROR)
@@ -394,7 +394,7 @@ def cli(
     sys.exit(EXIT_CLEAN)
 
 
-def _stdin_directory(paths: Tuple[str, ...], stdin_filename: Optional[str]) -> Optional[Path]:
+def _stdin_directory(paths: tuple[str, ...], stdin_filename: str | None) -> Path | None:
     """Where to look for configuration when linting stdin named `stdin_filename`.
 
     Editors run the linter from anywhere; the file's own project decides.

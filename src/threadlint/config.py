@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,7 +18,7 @@ else:  # pragma: no cover - exercised on old interpreters only
     import tomli as tomllib
 
 # ruff's defaults, which users of Python linters already expect.
-DEFAULT_EXCLUDE: Tuple[str, ...] = (
+DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".bzr",
     ".direnv",
     ".eggs",
@@ -56,28 +56,28 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    select: Tuple[str, ...] = ("TL",)
-    ignore: Tuple[str, ...] = ()
-    extend_select: Tuple[str, ...] = ()
-    extend_ignore: Tuple[str, ...] = ()
-    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
-    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
-    extend_exclude: Tuple[str, ...] = ()
-    thread_entry_points: Tuple[str, ...] = ()
-    thread_safe_types: Tuple[str, ...] = ()
-    lock_types: Tuple[str, ...] = ()
+    select: tuple[str, ...] = ("TL",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    thread_entry_points: tuple[str, ...] = ()
+    thread_safe_types: tuple[str, ...] = ()
+    lock_types: tuple[str, ...] = ()
     # TL401's tables (threadlint.analysis.cpu_profile), extended by qualified
     # names or prefixes.
-    io_functions: Tuple[str, ...] = ()
-    gil_releasing_functions: Tuple[str, ...] = ()
-    cpu_heavy_functions: Tuple[str, ...] = ()
+    io_functions: tuple[str, ...] = ()
+    gil_releasing_functions: tuple[str, ...] = ()
+    cpu_heavy_functions: tuple[str, ...] = ()
     free_threaded: bool = False
     respect_gitignore: bool = True
     preview: bool = False
-    target_version: Optional[str] = None
+    target_version: str | None = None
     # Where relative paths in the configuration are anchored.
     root: str = field(default=".", compare=False)
-    config_file: Optional[str] = field(default=None, compare=False)
+    config_file: str | None = field(default=None, compare=False)
 
     def is_selected(self, code: str, *, preview: bool = False, opt_in: bool = False) -> bool:
         from threadlint.selection import is_selected
@@ -88,7 +88,7 @@ class Settings:
 # key in TOML -> (Settings field, expected form)
 _LIST_OF_CODES = "a list of rule codes or prefixes, e.g. [\"TL1\", \"TL203\"]"
 _LIST_OF_STRINGS = "a list of strings"
-_KEYS: Dict[str, Tuple[str, str]] = {
+_KEYS: dict[str, tuple[str, str]] = {
     "select": ("select", _LIST_OF_CODES),
     "ignore": ("ignore", _LIST_OF_CODES),
     "extend-select": ("extend_select", _LIST_OF_CODES),
@@ -114,7 +114,7 @@ _KEYS: Dict[str, Tuple[str, str]] = {
 _CODE_KEYS = {"select", "ignore", "extend-select", "extend-ignore"}
 
 
-def find_config_file(start: Path) -> Optional[Path]:
+def find_config_file(start: Path) -> Path | None:
     """The nearest threadlint.toml, or pyproject.toml with [tool.threadlint], upwards."""
     for directory in (start, *start.parents):
         candidate = directory / "threadlint.toml"
@@ -160,9 +160,9 @@ def load_config(path: Path) -> Settings:
     return apply_table(settings, table, f"{path}: {where}")
 
 
-def apply_table(settings: Settings, table: Dict[str, Any], where: str) -> Settings:
+def apply_table(settings: Settings, table: dict[str, Any], where: str) -> Settings:
     """Validate a table of configuration keys and apply it over `settings`."""
-    changes: Dict[str, Any] = {}
+    changes: dict[str, Any] = {}
     for key, value in table.items():
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
@@ -200,7 +200,7 @@ def _convert(key: str, value: Any, expected: str, where: str) -> Any:
     return tuple(value)
 
 
-def validate_codes(codes: List[str], where: str) -> List[str]:
+def validate_codes(codes: list[str], where: str) -> list[str]:
     from threadlint.selection import is_known_prefix
 
     cleaned = []
@@ -214,7 +214,7 @@ def validate_codes(codes: List[str], where: str) -> List[str]:
     return cleaned
 
 
-def parse_target_version(value: str) -> Optional[Tuple[int, int]]:
+def parse_target_version(value: str) -> tuple[int, int] | None:
     """'py39', '3.9' or '>=3.9' (requires-python style) to (3, 9)."""
     text = value.strip().lstrip(">=~^ ").lower()
     if text.startswith("py") and text[2:].isdigit() and len(text) >= 4:
@@ -225,5 +225,5 @@ def parse_target_version(value: str) -> Optional[Tuple[int, int]]:
     return None
 
 
-def settings_fields() -> List[str]:
+def settings_fields() -> list[str]:
     return [f.name for f in fields(Settings)]

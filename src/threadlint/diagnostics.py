@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
 
 DOCS_BASE_URL = "https://github.com/threadlint/threadlint/blob/main/docs/rules"
 
@@ -26,7 +25,7 @@ class Edit:
 @dataclass(frozen=True)
 class Fix:
     description: str
-    edits: Tuple[Edit, ...]
+    edits: tuple[Edit, ...]
     # A safe fix cannot change what the program does; an unsafe one changes
     # behaviour on purpose and is applied only with --unsafe-fixes.
     safe: bool = True
@@ -41,8 +40,8 @@ class Diagnostic:
     message: str
     end_line: int = 0
     end_col: int = 0
-    fix: Optional[Fix] = field(default=None, compare=False)
+    fix: Fix | None = field(default=None, compare=False)
 
     @property
-    def sort_key(self) -> Tuple[str, int, int, str, str]:
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.col, self.code, self.message)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Pattern, Sequence, Tuple
+from re import Pattern
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class _IgnoreRule:
     dir_only: bool
 
 
-def _compile_gitignore_pattern(pattern: str) -> Optional[_IgnoreRule]:
+def _compile_gitignore_pattern(pattern: str) -> _IgnoreRule | None:
     """Translate one .gitignore line (gitignore(5)) into a regex on a relative path."""
     line = pattern.rstrip("\n")
     if not line.strip() or line.startswith("#"):
@@ -75,12 +76,12 @@ class GitIgnore:
     """The .gitignore files of a tree, applied as git does (later rules win)."""
 
     def __init__(self) -> None:
-        self._by_dir: Dict[Path, List[_IgnoreRule]] = {}
+        self._by_dir: dict[Path, list[_IgnoreRule]] = {}
 
     def load_dir(self, directory: Path) -> None:
         if directory in self._by_dir:
             return
-        rules: List[_IgnoreRule] = []
+        rules: list[_IgnoreRule] = []
         try:
             text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -124,7 +125,7 @@ def _matches_any(path: Path, root: Path, globs: Iterable[str]) -> bool:
     return False
 
 
-def _git_root(start: Path) -> Optional[Path]:
+def _git_root(start: Path) -> Path | None:
     for directory in (start, *start.parents):
         if (directory / ".git").exists():
             return directory
@@ -150,7 +151,7 @@ def discover(
 
 def _walk(top: Path, excludes: Sequence[str], root: Path, respect_gitignore: bool) -> Iterator[Path]:
     gitignore = GitIgnore()
-    ancestors: List[Path] = []
+    ancestors: list[Path] = []
     if respect_gitignore:
         git_root = _git_root(top.resolve())
         if git_root is not None:
@@ -159,7 +160,7 @@ def _walk(top: Path, excludes: Sequence[str], root: Path, respect_gitignore: boo
             ancestors.reverse()
             for directory in ancestors:
                 gitignore.load_dir(directory)
-    stack: List[Tuple[Path, List[Path]]] = [(top, ancestors)]
+    stack: list[tuple[Path, list[Path]]] = [(top, ancestors)]
     while stack:
         directory, parents = stack.pop()
         resolved_dir = directory.resolve()
@@ -170,7 +171,7 @@ def _walk(top: Path, excludes: Sequence[str], root: Path, respect_gitignore: boo
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             continue
-        subdirs: List[Path] = []
+        subdirs: list[Path] = []
         for entry in entries:
             child = Path(entry.path)
             is_dir = entry.is_dir(follow_symlinks=False)

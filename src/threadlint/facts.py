@@ -28,10 +28,9 @@ Vocabulary:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, Optional, Tuple
 
-Location = Tuple[str, str, str]
-Callee = Tuple[str, str, str]
+Location = tuple[str, str, str]
+Callee = tuple[str, str, str]
 
 # Access kinds.
 READ = "read"
@@ -56,7 +55,7 @@ class Access:
     kind: str
     line: int
     col: int
-    locks: FrozenSet[str]
+    locks: frozenset[str]
     phase: str = ""
     resizes: bool = True  # for mutations: may change the container's size
     text: str = ""  # the statement, shortened, for messages (writes only)
@@ -70,7 +69,7 @@ class Access:
 class Call:
     callee: Callee
     line: int
-    locks: FrozenSet[str]
+    locks: frozenset[str]
     phase: str = ""
     owned: bool = False  # the receiver is an object this function created
     repeated: bool = False  # made in a loop or comprehension
@@ -93,10 +92,10 @@ class CheckAct:
     location: Location
     line: int
     col: int
-    test_locks: FrozenSet[str]
+    test_locks: frozenset[str]
     action_kind: str
     action_line: int
-    action_locks: FrozenSet[str]
+    action_locks: frozenset[str]
     phase: str = ""
 
 
@@ -104,14 +103,14 @@ class CheckAct:
 class Function:
     id: str  # "pkg.mod.Cls.method", "pkg.mod.outer.inner", "pkg.mod.f.<lambda:12>"
     name: str
-    cls: Optional[str]  # the class whose method this is (or nested in one)
+    cls: str | None  # the class whose method this is (or nested in one)
     line: int
     is_async: bool
     entry: bool  # `# threadlint: thread-entry` or a configured entry decorator
-    accesses: Tuple[Access, ...] = ()
-    calls: Tuple[Call, ...] = ()
-    spawns: Tuple[Spawn, ...] = ()
-    checks: Tuple[CheckAct, ...] = ()
+    accesses: tuple[Access, ...] = ()
+    calls: tuple[Call, ...] = ()
+    spawns: tuple[Spawn, ...] = ()
+    checks: tuple[CheckAct, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,14 +118,14 @@ class ClassFacts:
     id: str
     name: str
     line: int
-    bases: Tuple[str, ...]  # absolute dotted names of the resolvable bases
-    methods: FrozenSet[str]
+    bases: tuple[str, ...]  # absolute dotted names of the resolvable bases
+    methods: frozenset[str]
     thread_safe: bool  # `# threadlint: thread-safe` on the class line
-    lock_attrs: FrozenSet[str]  # attributes holding a thread lock
-    safe_attrs: FrozenSet[str]  # attributes holding thread-safe objects
-    assigned: FrozenSet[str]  # attributes assigned in its methods or body
-    lists: FrozenSet[str] = frozenset()  # attributes that are lists (for `+=`)
-    guarded: Tuple[Tuple[str, str, int], ...] = ()  # (attr, lock key, line)
+    lock_attrs: frozenset[str]  # attributes holding a thread lock
+    safe_attrs: frozenset[str]  # attributes holding thread-safe objects
+    assigned: frozenset[str]  # attributes assigned in its methods or body
+    lists: frozenset[str] = frozenset()  # attributes that are lists (for `+=`)
+    guarded: tuple[tuple[str, str, int], ...] = ()  # (attr, lock key, line)
 
 
 @dataclass(frozen=True)
@@ -141,10 +140,10 @@ class Server:
 @dataclass(frozen=True)
 class ModuleFacts:
     module: str
-    functions: Tuple[Function, ...]
-    classes: Tuple[ClassFacts, ...]
-    imports: Tuple[Tuple[str, str], ...]  # module-level: local name -> absolute dotted
-    safe_globals: FrozenSet[str]
-    list_globals: FrozenSet[str]
-    guarded_globals: Tuple[Tuple[str, str, int], ...] = ()
-    servers: Tuple[Server, ...] = ()
+    functions: tuple[Function, ...]
+    classes: tuple[ClassFacts, ...]
+    imports: tuple[tuple[str, str], ...]  # module-level: local name -> absolute dotted
+    safe_globals: frozenset[str]
+    list_globals: frozenset[str]
+    guarded_globals: tuple[tuple[str, str, int], ...] = ()
+    servers: tuple[Server, ...] = ()

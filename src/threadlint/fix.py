@@ -22,6 +22,7 @@ a unified diff and writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import stat
@@ -259,10 +260,8 @@ def write_atomically(path: str, expected: bytes, data: bytes) -> None:
         os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        except OSError:
-            pass
         raise
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from collections.abc import Sequence
 
 from threadlint.analysis.per_file import FileResult
 from threadlint.config import Settings
@@ -10,7 +10,7 @@ from threadlint.diagnostics import Diagnostic
 from threadlint.rules.base import ProjectRule, all_rules
 
 
-def link_project(results: Sequence[FileResult], settings: Settings) -> List[Diagnostic]:
+def link_project(results: Sequence[FileResult], settings: Settings) -> list[Diagnostic]:
     rules = [
         rule()
         for rule in all_rules()
@@ -19,7 +19,7 @@ def link_project(results: Sequence[FileResult], settings: Settings) -> List[Diag
     ]
     if not rules:
         return []
-    diagnostics: List[Diagnostic] = []
+    diagnostics: list[Diagnostic] = []
     for rule in rules:
         diagnostics.extend(rule.check(results, settings))
     return diagnostics

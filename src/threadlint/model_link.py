@@ -19,8 +19,8 @@ The model is built once per run and shared by the four TL1xx rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from threadlint import facts as F
 from threadlint.analysis.model import CONSTRUCTION, THREADING_SERVERS
@@ -42,11 +42,11 @@ class Root:
     repeats: bool  # may run several times at once
     per_instance: bool  # its `self` is a fresh object per thread (Thread subclass, handler)
     mode: str  # how its `self` relates to the spawner's (SELF: the same object)
-    spawner: Optional[str] = None
-    at: Tuple[str, int] = ("", 0)  # where it is started: `{at}` in the description
+    spawner: str | None = None
+    at: tuple[str, int] = ("", 0)  # where it is started: `{at}` in the description
     many_instances: bool = False  # per-instance, and its class is instantiated several times
     repeats_self: bool = False  # several runs at once on the same object
-    self_class: Optional[str] = None  # the class of its `self`, when known exactly
+    self_class: str | None = None  # the class of its `self`, when known exactly
 
 
 @dataclass(frozen=True)
@@ -56,42 +56,42 @@ class Site:
     function: str
     path: str
     access: F.Access
-    locks: FrozenSet[str]  # held here or by every caller
-    roots: Tuple[Tuple[int, FrozenSet[str]], ...]  # (root index, modes); empty: main thread
+    locks: frozenset[str]  # held here or by every caller
+    roots: tuple[tuple[int, frozenset[str]], ...]  # (root index, modes); empty: main thread
 
 
 @dataclass
 class Model:
-    functions: Dict[str, F.Function] = field(default_factory=dict)
-    paths: Dict[str, str] = field(default_factory=dict)  # function id -> display path
-    classes: Dict[str, F.ClassFacts] = field(default_factory=dict)
-    modules: Dict[str, F.ModuleFacts] = field(default_factory=dict)
-    roots: List[Root] = field(default_factory=list)
-    reach: Dict[str, Dict[int, Set[str]]] = field(default_factory=dict)
-    inherited: Dict[str, FrozenSet[str]] = field(default_factory=dict)
-    quiet: Set[str] = field(default_factory=set)
-    sites: Dict[F.Location, List[Site]] = field(default_factory=dict)
-    guards: Dict[F.Location, Tuple[str, int, str]] = field(default_factory=dict)  # lock, line, path
-    lists: Set[F.Location] = field(default_factory=set)
-    shared_classes: Set[str] = field(default_factory=set)
+    functions: dict[str, F.Function] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # function id -> display path
+    classes: dict[str, F.ClassFacts] = field(default_factory=dict)
+    modules: dict[str, F.ModuleFacts] = field(default_factory=dict)
+    roots: list[Root] = field(default_factory=list)
+    reach: dict[str, dict[int, set[str]]] = field(default_factory=dict)
+    inherited: dict[str, frozenset[str]] = field(default_factory=dict)
+    quiet: set[str] = field(default_factory=set)
+    sites: dict[F.Location, list[Site]] = field(default_factory=dict)
+    guards: dict[F.Location, tuple[str, int, str]] = field(default_factory=dict)  # lock, line, path
+    lists: set[F.Location] = field(default_factory=set)
+    shared_classes: set[str] = field(default_factory=set)
     # Classes meant to be used from several threads: they own a lock, are
     # declared thread-safe, or are Thread subclasses.
-    strong_classes: Set[str] = field(default_factory=set)
+    strong_classes: set[str] = field(default_factory=set)
     # Per root: the code that runs on the starting thread while it runs.
-    spawn_context: Dict[int, Set[str]] = field(default_factory=dict)
+    spawn_context: dict[int, set[str]] = field(default_factory=dict)
     # Locations some access of which holds a lock: meant to be shared.
-    locked_locations: Set[F.Location] = field(default_factory=set)
-    edges: Dict[str, List[Tuple[str, F.Call, str]]] = field(
+    locked_locations: set[F.Location] = field(default_factory=set)
+    edges: dict[str, list[tuple[str, F.Call, str]]] = field(
         default_factory=dict
     )  # callee -> callers
     # caller -> (callee, mode, call)
-    out_edges: Dict[str, List[Tuple[str, str, F.Call]]] = field(default_factory=dict)
-    module_paths: Dict[str, str] = field(default_factory=dict)
-    instances: Dict[str, int] = field(default_factory=dict)  # class id -> constructor calls
+    out_edges: dict[str, list[tuple[str, str, F.Call]]] = field(default_factory=dict)
+    module_paths: dict[str, str] = field(default_factory=dict)
+    instances: dict[str, int] = field(default_factory=dict)  # class id -> constructor calls
 
     # -- names ---------------------------------------------------------------------
 
-    def resolve(self, dotted: str, depth: int = 0) -> Tuple[Optional[str], Optional[str]]:
+    def resolve(self, dotted: str, depth: int = 0) -> tuple[str | None, str | None]:
         """(function id, class id) that an absolute dotted name refers to."""
         if depth > 6:
             return None, None
@@ -118,8 +118,8 @@ class Model:
                 return self.method(owner, last), None
         return None, None
 
-    def mro(self, class_id: str) -> List[str]:
-        order: List[str] = []
+    def mro(self, class_id: str) -> list[str]:
+        order: list[str] = []
         pending = [class_id]
         while pending:
             current = pending.pop(0)
@@ -132,7 +132,7 @@ class Model:
                     pending.append(resolved)
         return order
 
-    def external_bases(self, class_id: str) -> Set[str]:
+    def external_bases(self, class_id: str) -> set[str]:
         """The bases outside the project (`threading.Thread`) of a class and its ancestors."""
         found = set()
         for cid in self.mro(class_id):
@@ -141,11 +141,11 @@ class Model:
                     found.add(base)
         return found
 
-    def derives(self, class_id: str, bases: FrozenSet[str]) -> bool:
+    def derives(self, class_id: str, bases: frozenset[str]) -> bool:
         """Is the class one of `bases` or derived from one (inside or outside the project)?"""
         return bool(bases & set(self.mro(class_id))) or bool(bases & self.external_bases(class_id))
 
-    def method(self, class_id: str, name: str, after: bool = False) -> Optional[str]:
+    def method(self, class_id: str, name: str, after: bool = False) -> str | None:
         order = self.mro(class_id)
         if after:
             order = order[1:]
@@ -154,9 +154,9 @@ class Model:
                 return f"{cid}.{name}"
         return None
 
-    def callees(self, callee: F.Callee, subclasses: Dict[str, List[str]]) -> List[str]:
+    def callees(self, callee: F.Callee, subclasses: dict[str, list[str]]) -> list[str]:
         how, target, name = callee
-        single: Optional[str] = None
+        single: str | None = None
         if how == "name":
             single = self.resolve(target)[0]
         elif how == "super":
@@ -177,7 +177,7 @@ class Model:
 
     # -- places ---------------------------------------------------------------------
 
-    def where(self, function: str, line: int, here: Optional[str] = None) -> str:
+    def where(self, function: str, line: int, here: str | None = None) -> str:
         path = self.paths.get(function, "?")
         return f"line {line}" if path == here else f"{path}:{line}"
 
@@ -185,8 +185,8 @@ class Model:
         return bool(self.reach.get(function))
 
 
-def _descendants(class_id: str, subclasses: Dict[str, List[str]]) -> List[str]:
-    out: List[str] = []
+def _descendants(class_id: str, subclasses: dict[str, list[str]]) -> list[str]:
+    out: list[str] = []
     pending = list(subclasses.get(class_id, []))
     while pending:
         current = pending.pop()
@@ -197,7 +197,7 @@ def _descendants(class_id: str, subclasses: Dict[str, List[str]]) -> List[str]:
     return out
 
 
-def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> Set[str]:
+def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> set[str]:
     """Modules skipped for lack of a concurrency signal that thread code calls into."""
     skipped = {
         r.module_name
@@ -209,7 +209,7 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> Set
     if not any(r.facts.get("model") for r in results if r.facts):
         return set()
     model = build_model(results, settings)
-    names: Set[str] = set()
+    names: set[str] = set()
     for fid, function in model.functions.items():
         for spawn in function.spawns:
             names.add(spawn.target[1])
@@ -231,7 +231,7 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> Set
     return wanted
 
 
-_CACHE: List[Tuple[object, Settings, Model]] = []
+_CACHE: list[tuple[object, Settings, Model]] = []
 
 
 def project_model(results: Sequence[FileResult], settings: Settings) -> Model:
@@ -257,7 +257,7 @@ def build_model(results: Iterable[FileResult], settings: Settings) -> Model:
         for cls in facts.classes:
             model.classes[cls.id] = cls
             model.paths.setdefault(cls.id, result.path)
-    subclasses: Dict[str, List[str]] = {}
+    subclasses: dict[str, list[str]] = {}
     for cid, cls in model.classes.items():
         for base in cls.bases:
             _, resolved = model.resolve(base)
@@ -292,7 +292,7 @@ def _spawn_contexts(model: Model) -> None:
         model.spawn_context[index] = context
 
 
-def _link_calls(model: Model, subclasses: Dict[str, List[str]]) -> None:
+def _link_calls(model: Model, subclasses: dict[str, list[str]]) -> None:
     for fid, function in model.functions.items():
         for call in function.calls:
             how = call.callee[0]
@@ -310,7 +310,7 @@ def _link_calls(model: Model, subclasses: Dict[str, List[str]]) -> None:
                     model.out_edges.setdefault(fid, []).append((callee, mode, call))
 
 
-def _callers(model: Model, function: str) -> List[Tuple[str, F.Call, str]]:
+def _callers(model: Model, function: str) -> list[tuple[str, F.Call, str]]:
     return model.edges.get(function, [])
 
 
@@ -321,8 +321,8 @@ def _short(function_id: str, model: Model) -> str:
     return function.name if function is not None else function_id
 
 
-def _find_roots(model: Model, settings: Settings, subclasses: Dict[str, List[str]]) -> None:
-    by_function: Dict[str, Root] = {}
+def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str]]) -> None:
+    by_function: dict[str, Root] = {}
 
     def add(function: str, root: Root) -> None:
         existing = by_function.get(function)
@@ -409,15 +409,15 @@ def _find_roots(model: Model, settings: Settings, subclasses: Dict[str, List[str
 
 
 def _propagate_reach(model: Model) -> None:
-    dispatch: Dict[Tuple[str, str], Optional[str]] = {}
+    dispatch: dict[tuple[str, str], str | None] = {}
     for index, root in enumerate(model.roots):
         # A method root runs on its own object: what it reaches through `self`
         # is that object's state; through anything else, possibly shared state.
         start_mode = SELF if model.functions[root.function].cls is not None else OTHER
-        pending: List[Tuple[str, str, Optional[str]]] = [
+        pending: list[tuple[str, str, str | None]] = [
             (root.function, start_mode, root.self_class)
         ]
-        visited: Set[Tuple[str, str, Optional[str]]] = set()
+        visited: set[tuple[str, str, str | None]] = set()
         while pending:
             state = pending.pop()
             if state in visited:
@@ -481,7 +481,7 @@ def _find_quiet(model: Model) -> None:
     model.quiet = quiet
 
 
-def _translate(locks: FrozenSet[str], mode: str, caller: str) -> FrozenSet[str]:
+def _translate(locks: frozenset[str], mode: str, caller: str) -> frozenset[str]:
     """Caller's locks as seen by the callee: `self._lock` is the callee's own
     only through `self.m()`."""
     if mode == SELF:
@@ -491,7 +491,7 @@ def _translate(locks: FrozenSet[str], mode: str, caller: str) -> FrozenSet[str]:
 
 def _propagate_locks(model: Model) -> None:
     roots = {root.function for root in model.roots}
-    inherited: Dict[str, Optional[FrozenSet[str]]] = {}
+    inherited: dict[str, frozenset[str] | None] = {}
     for fid in model.functions:
         inherited[fid] = frozenset() if fid in roots or not _callers(model, fid) else None
     changed = True
@@ -505,7 +505,7 @@ def _propagate_locks(model: Model) -> None:
             callers = _callers(model, fid)
             if not callers:
                 continue
-            held: Optional[FrozenSet[str]] = None
+            held: frozenset[str] | None = None
             for caller, call, mode in callers:
                 caller_held = inherited.get(caller, frozenset())
                 if caller_held is None:
@@ -550,9 +550,9 @@ def canonical(model: Model, location: F.Location) -> F.Location:
 
 
 def _collect_sites(model: Model) -> None:
-    safe_cache: Dict[Tuple[str, str], bool] = {}
+    safe_cache: dict[tuple[str, str], bool] = {}
 
-    def safe(location: F.Location, accessor: Optional[str]) -> bool:
+    def safe(location: F.Location, accessor: str | None) -> bool:
         scope, owner, name = location
         if scope == "global":
             facts = model.modules.get(owner)
@@ -613,7 +613,7 @@ def _collect_sites(model: Model) -> None:
 
 
 def self_repeats(
-    model: Model, site: Site, root_index: int, modes: FrozenSet[str], scope: str
+    model: Model, site: Site, root_index: int, modes: frozenset[str], scope: str
 ) -> bool:
     """Does this root run the site's code several times at once on the same state?"""
     root = model.roots[root_index]
@@ -652,7 +652,7 @@ def may_race(model: Model, a: Site, b: Site, location: F.Location) -> bool:
     return False
 
 
-def real_locks(locks: FrozenSet[str]) -> FrozenSet[str]:
+def real_locks(locks: frozenset[str]) -> frozenset[str]:
     return frozenset(k for k in locks if not k.startswith(F.UNKNOWN_LOCK))
 
 

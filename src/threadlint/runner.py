@@ -10,10 +10,10 @@ from __future__ import annotations
 import fnmatch
 import os
 import traceback
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
 
 from threadlint.analysis.per_file import FileResult, analyze_source
 from threadlint.cache import ResultCache
@@ -23,21 +23,21 @@ from threadlint.discovery import discover, display_path, module_name_for
 from threadlint.rules.base import all_rules
 
 # (display path, module name, absolute path)
-_Job = Tuple[str, str, str]
+_Job = tuple[str, str, str]
 
 
 @dataclass
 class RunResult:
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    files: List[FileResult] = field(default_factory=list)
-    errors: List[Tuple[str, str]] = field(default_factory=list)  # (path, traceback)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: list[FileResult] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, traceback)
 
     @property
     def files_checked(self) -> int:
         return len(self.files)
 
 
-def collect_files(paths: Sequence[str], settings: Settings) -> List[Path]:
+def collect_files(paths: Sequence[str], settings: Settings) -> list[Path]:
     excludes = [*settings.exclude, *settings.extend_exclude]
     root = Path(settings.root).resolve()
     seen = set()
@@ -54,11 +54,11 @@ def run(
     paths: Sequence[str],
     settings: Settings,
     jobs: int = 0,
-    cache: Optional[ResultCache] = None,
+    cache: ResultCache | None = None,
 ) -> RunResult:
     cwd = Path.cwd().resolve()
     files = collect_files(paths, settings)
-    work: List[_Job] = [
+    work: list[_Job] = [
         (display_path(p, cwd), module_name_for(p), str(p.resolve())) for p in files
     ]
     results = analyze_files(work, settings, jobs, cache)
@@ -67,12 +67,12 @@ def run(
 
 
 def analyze_reached(
-    results: List[FileResult],
-    work: List[_Job],
+    results: list[FileResult],
+    work: list[_Job],
     settings: Settings,
     jobs: int = 1,
-    cache: Optional[ResultCache] = None,
-) -> List[FileResult]:
+    cache: ResultCache | None = None,
+) -> list[FileResult]:
     """Analyse the modules without a concurrency signal that code on threads calls
     into (a worker function in a plain helper module), so the project link sees them."""
     from threadlint.model_link import modules_to_analyse
@@ -95,12 +95,12 @@ def run_source(source: bytes, display_name: str, settings: Settings) -> RunResul
 
 
 def analyze_files(
-    work: List[_Job],
+    work: list[_Job],
     settings: Settings,
     jobs: int,
-    cache: Optional[ResultCache] = None,
+    cache: ResultCache | None = None,
     force: bool = False,
-) -> List[FileResult]:
+) -> list[FileResult]:
     """Analyse files, in a pool of `jobs` worker processes (0: one per core).
 
     `force` analyses files fully even without a concurrency signal.
@@ -110,7 +110,7 @@ def analyze_files(
     if jobs == 1:
         return _analyze_chunk(work, settings, cache, force)
     chunks = _chunks(work, jobs * 4)
-    results: List[FileResult] = []
+    results: list[FileResult] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         n = len(chunks)
         for chunk_result in pool.map(
@@ -120,10 +120,10 @@ def analyze_files(
     return results
 
 
-def _chunks(work: List[_Job], count: int) -> List[List[_Job]]:
+def _chunks(work: list[_Job], count: int) -> list[list[_Job]]:
     """Split work into `count` chunks of similar total size (largest files first)."""
     sized = sorted(work, key=lambda job: _size(job[2]), reverse=True)
-    buckets: List[List[_Job]] = [[] for _ in range(min(count, len(work)))]
+    buckets: list[list[_Job]] = [[] for _ in range(min(count, len(work)))]
     totals = [0] * len(buckets)
     for job in sized:
         index = totals.index(min(totals))
@@ -140,11 +140,11 @@ def _size(path: str) -> int:
 
 
 def _analyze_chunk(
-    chunk: List[_Job],
+    chunk: list[_Job],
     settings: Settings,
-    cache: Optional[ResultCache] = None,
+    cache: ResultCache | None = None,
     force: bool = False,
-) -> List[FileResult]:
+) -> list[FileResult]:
     out = []
     for display, module_name, absolute in chunk:
         try:
@@ -167,7 +167,7 @@ def _analyze_chunk(
     return out
 
 
-def finish(results: List[FileResult], settings: Settings) -> RunResult:
+def finish(results: list[FileResult], settings: Settings) -> RunResult:
     """Link the project, then apply selection, per-file ignores and suppressions."""
     from threadlint.link import link_project
 
@@ -175,14 +175,14 @@ def finish(results: List[FileResult], settings: Settings) -> RunResult:
     # whatever -j is, so that the evidence a message names is stable.
     results = sorted(results, key=lambda r: r.path)
     run_result = RunResult(files=results)
-    diagnostics: List[Diagnostic] = []
+    diagnostics: list[Diagnostic] = []
     for result in results:
         if result.error is not None:
             run_result.errors.append((result.path, result.error))
         diagnostics.extend(result.diagnostics)
     try:
         diagnostics.extend(link_project(results, settings))
-    except Exception:  # noqa: BLE001 - a broken project rule must not lose the rest
+    except Exception:
         run_result.errors.append(("<project>", traceback.format_exc()))
     by_path = {r.path: r for r in results}
     kept = [d for d in diagnostics if _keep(d, by_path.get(d.path), settings)]
@@ -192,14 +192,14 @@ def finish(results: List[FileResult], settings: Settings) -> RunResult:
     return run_result
 
 
-def _rule_flags(code: str) -> Tuple[bool, bool]:
+def _rule_flags(code: str) -> tuple[bool, bool]:
     for rule in all_rules():
         if rule.code == code:
             return rule.preview, rule.opt_in
     return False, False
 
 
-def _keep(diagnostic: Diagnostic, result: Optional[FileResult], settings: Settings) -> bool:
+def _keep(diagnostic: Diagnostic, result: FileResult | None, settings: Settings) -> bool:
     preview, opt_in = _rule_flags(diagnostic.code)
     if not settings.is_selected(diagnostic.code, preview=preview, opt_in=opt_in):
         return False
@@ -234,10 +234,10 @@ def _per_file_ignored(diagnostic: Diagnostic, settings: Settings) -> bool:
 
 def unused_suppressions(
     results: Iterable[FileResult],
-    kept: List[Diagnostic],
-    everything: List[Diagnostic],
+    kept: list[Diagnostic],
+    everything: list[Diagnostic],
     settings: Settings,
-) -> List[Diagnostic]:
+) -> list[Diagnostic]:
     """TL002: a suppression naming TL codes that matched no finding of an enabled rule."""
     preview, opt_in = _rule_flags("TL002")
     if not settings.is_selected("TL002", preview=preview, opt_in=opt_in):

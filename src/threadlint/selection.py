@@ -11,9 +11,9 @@ decide every code they name whatever the file said about it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterable, Set
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from threadlint.config import Settings
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 ALL = "ALL"
 
 
-def all_codes() -> Set[str]:
+def all_codes() -> set[str]:
     from threadlint.rules.base import all_rules
 
     return {rule.code for rule in all_rules()}
@@ -41,7 +41,7 @@ def _longest(code: str, prefixes: Iterable[str]) -> int:
     return best
 
 
-def is_selected(settings: "Settings", code: str, *, preview: bool, opt_in: bool) -> bool:
+def is_selected(settings: Settings, code: str, *, preview: bool, opt_in: bool) -> bool:
     if preview and not settings.preview:
         return False
     positive = [*settings.select, *settings.extend_select]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Optional
 
 # flake8's own noqa grammar: codes separated by commas and/or spaces.
 _NOQA = re.compile(
@@ -24,20 +23,20 @@ class Suppression:
     """One suppression comment; `codes` is None for a blanket one."""
 
     line: int
-    codes: Optional[FrozenSet[str]]
+    codes: frozenset[str] | None
 
     def covers(self, code: str) -> bool:
         return self.codes is None or any(code.startswith(c) for c in self.codes)
 
 
-def _codes(text: Optional[str]) -> Optional[FrozenSet[str]]:
+def _codes(text: str | None) -> frozenset[str] | None:
     if text is None:
         return None
     found = frozenset(c.upper() for c in re.split(r"[,\s]+", text) if c)
     return found or None
 
 
-def find_suppressions(source: bytes, *, noqa: bool = True) -> Dict[int, Suppression]:
+def find_suppressions(source: bytes, *, noqa: bool = True) -> dict[int, Suppression]:
     """Suppression comments by 1-based line number.
 
     `noqa=False` leaves `# noqa` comments out, for the flake8 plugin: flake8
@@ -47,7 +46,7 @@ def find_suppressions(source: bytes, *, noqa: bool = True) -> Dict[int, Suppress
         return {}
     regexes = (_NOQA, _IGNORE) if noqa else (_IGNORE,)
     text = source.decode("utf-8", errors="replace")
-    result: Dict[int, Suppression] = {}
+    result: dict[int, Suppression] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if "#" not in line:
             continue

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import libcst as cst
 
 
 def argument(
-    call: cst.Call, position: Optional[int], keyword: Optional[str]
-) -> Optional[cst.BaseExpression]:
+    call: cst.Call, position: int | None, keyword: str | None
+) -> cst.BaseExpression | None:
     """The expression bound to a parameter, by position or keyword, if visible.
 
     Returns None when the call passes `*args`/`**kwargs` before that position
@@ -35,7 +35,7 @@ def has_keyword(call: cst.Call, names: Sequence[str]) -> bool:
     return any(arg.keyword is not None and arg.keyword.value in names for arg in call.args)
 
 
-def method_call(call: cst.Call) -> Optional[str]:
+def method_call(call: cst.Call) -> str | None:
     """`m` for a call `receiver.m(...)`."""
     if isinstance(call.func, cst.Attribute):
         return call.func.attr.value

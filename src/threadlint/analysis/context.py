@@ -14,8 +14,9 @@ the lint needs only a small part of what they compute.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, Optional, Set, Tuple, Union
+from typing import TYPE_CHECKING, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -33,29 +34,29 @@ ScopeNode = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef]
 class Binding:
     """One way a name or attribute gets its value."""
 
-    value: Optional[cst.BaseExpression] = None
-    annotation: Optional[cst.BaseExpression] = None
+    value: cst.BaseExpression | None = None
+    annotation: cst.BaseExpression | None = None
 
 
 @dataclass
 class ClassInfo:
     node: cst.ClassDef
     name: str
-    bases: List[Optional[str]]  # qualified names; None where unresolved
-    methods: Dict[str, cst.FunctionDef] = field(default_factory=dict)
+    bases: list[str | None]  # qualified names; None where unresolved
+    methods: dict[str, cst.FunctionDef] = field(default_factory=dict)
     # `self.attr = value` anywhere in the class's methods, and class-level
     # `attr = value`.
-    attrs: Dict[str, List[Binding]] = field(default_factory=dict)
+    attrs: dict[str, list[Binding]] = field(default_factory=dict)
 
 
 class _Indexer(cst.CSTVisitor):
     """One pass that records parents, imports, scope bindings and classes."""
 
-    def __init__(self, ctx: "ModuleContext") -> None:
+    def __init__(self, ctx: ModuleContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.stack: List[cst.CSTNode] = []
-        self.scopes: List[ScopeNode] = []
+        self.stack: list[cst.CSTNode] = []
+        self.scopes: list[ScopeNode] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.stack:
@@ -173,7 +174,7 @@ class _Indexer(cst.CSTVisitor):
             self.ctx.globals_declared.setdefault(self.scopes[-1], set()).add(item.name.value)
 
 
-def _dotted(node: Union[cst.Name, cst.Attribute, cst.BaseExpression, None]) -> Optional[str]:
+def _dotted(node: cst.Name | cst.Attribute | cst.BaseExpression | None) -> str | None:
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
@@ -182,7 +183,7 @@ def _dotted(node: Union[cst.Name, cst.Attribute, cst.BaseExpression, None]) -> O
     return None
 
 
-def dotted_name(node: Optional[cst.BaseExpression]) -> Optional[str]:
+def dotted_name(node: cst.BaseExpression | None) -> str | None:
     """`a.b.c` for a chain of names and attributes, else None."""
     return _dotted(node)
 
@@ -193,8 +194,8 @@ class ModuleContext:
         path: str,
         module: cst.Module,
         module_name: str = "",
-        source: Optional[bytes] = None,
-        ast_tree: Optional[ast.Module] = None,
+        source: bytes | None = None,
+        ast_tree: ast.Module | None = None,
     ) -> None:
         self.path = path
         self.module_name = module_name
@@ -204,22 +205,22 @@ class ModuleContext:
         self.ast_tree = ast_tree  # the same source parsed by `ast`, when at hand
         # Per-module memo for derived facts other modules compute on demand
         # (keyed by (purpose, node)), e.g. analysis.spawn's thread roots.
-        self.memo: Dict[Tuple[str, cst.CSTNode], object] = {}
+        self.memo: dict[tuple[str, cst.CSTNode], object] = {}
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.module = self.wrapper.module
-        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
-        self.imports: Dict[str, str] = {}
-        self.imported_modules: Set[str] = set()
-        self.star_imports: List[str] = []
-        self.bindings: Dict[cst.CSTNode, Dict[str, List[Binding]]] = {}
-        self.globals_declared: Dict[cst.CSTNode, Set[str]] = {}
-        self.classes: Dict[cst.ClassDef, ClassInfo] = {}
-        self.classes_by_name: Dict[str, cst.ClassDef] = {}
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.imports: dict[str, str] = {}
+        self.imported_modules: set[str] = set()
+        self.star_imports: list[str] = []
+        self.bindings: dict[cst.CSTNode, dict[str, list[Binding]]] = {}
+        self.globals_declared: dict[cst.CSTNode, set[str]] = {}
+        self.classes: dict[cst.ClassDef, ClassInfo] = {}
+        self.classes_by_name: dict[str, cst.ClassDef] = {}
         walk(self.module, _Indexer(self))
-        self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
-        self._fast_positions: Optional["Positions"] = None
-        self._kinds: Dict[cst.CSTNode, Optional[str]] = {}
-        self._bindings_cache: Dict[Tuple[str, Optional[cst.CSTNode]], List[Binding]] = {}
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+        self._fast_positions: Positions | None = None
+        self._kinds: dict[cst.CSTNode, str | None] = {}
+        self._bindings_cache: dict[tuple[str, cst.CSTNode | None], list[Binding]] = {}
 
     # -- positions and tree navigation -------------------------------------
 
@@ -236,14 +237,14 @@ class ModuleContext:
             self._positions = self.wrapper.resolve(PositionProvider)
         return self._positions[node]
 
-    def fast_positions(self) -> "Positions":
+    def fast_positions(self) -> Positions:
         if self._fast_positions is None:
             from threadlint.analysis.positions import Positions
 
             self._fast_positions = Positions(self)
         return self._fast_positions
 
-    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(node)
 
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -252,7 +253,7 @@ class ModuleContext:
             yield current
             current = self.parents.get(current)
 
-    def enclosing_function(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
+    def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
         for ancestor in self.ancestors(node):
             if isinstance(ancestor, cst.FunctionDef):
                 return ancestor
@@ -264,7 +265,7 @@ class ModuleContext:
                 return ancestor
         return self.module
 
-    def enclosing_class(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
+    def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
         """The class whose method (directly) contains `node`."""
         function = self.enclosing_function(node)
         while function is not None:
@@ -284,7 +285,7 @@ class ModuleContext:
 
     # -- names -------------------------------------------------------------
 
-    def qualname(self, node: Optional[cst.BaseExpression]) -> Optional[str]:
+    def qualname(self, node: cst.BaseExpression | None) -> str | None:
         """The fully qualified name an expression refers to through imports.
 
         `Thread` after `from threading import Thread` is `threading.Thread`;
@@ -301,7 +302,7 @@ class ModuleContext:
             return f"{target}.{rest}" if rest else target
         return dotted
 
-    def bindings_of(self, name: str, at: cst.CSTNode) -> List[Binding]:
+    def bindings_of(self, name: str, at: cst.CSTNode) -> list[Binding]:
         """The bindings `name` may have at `at`: innermost scope that binds it."""
         scope = self._variable_scope(at)
         key = (name, scope)
@@ -310,7 +311,7 @@ class ModuleContext:
             found = self._bindings_cache[key] = self._lookup(name, at)
         return found
 
-    def _variable_scope(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    def _variable_scope(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The innermost function, lambda or module around `node` (class bodies
         do not scope names for the code inside their methods)."""
         for ancestor in self.ancestors(node):
@@ -318,7 +319,7 @@ class ModuleContext:
                 return ancestor
         return None
 
-    def _lookup(self, name: str, at: cst.CSTNode) -> List[Binding]:
+    def _lookup(self, name: str, at: cst.CSTNode) -> list[Binding]:
         for ancestor in self.ancestors(at):
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.Module)):
                 scope = self.bindings.get(ancestor, {})
@@ -330,7 +331,7 @@ class ModuleContext:
 
     # -- types -------------------------------------------------------------
 
-    def kind_of(self, expr: Optional[cst.BaseExpression], _depth: int = 0) -> Optional[str]:
+    def kind_of(self, expr: cst.BaseExpression | None, _depth: int = 0) -> str | None:
         """The concurrency kind (threading_api) of an expression's value, if known.
 
         Follows constructor calls, local and module bindings, `with ... as`,
@@ -351,12 +352,12 @@ class ModuleContext:
         self._kinds[expr] = kind
         return kind
 
-    def _kind_of_uncached(self, expr: cst.BaseExpression, _depth: int) -> Optional[str]:
+    def _kind_of_uncached(self, expr: cst.BaseExpression, _depth: int) -> str | None:
         if isinstance(expr, cst.Call):
             if isinstance(expr.func, cst.Attribute):
                 method = expr.func.attr.value
                 receiver = self.kind_of(expr.func.value, _depth + 1)
-                if (receiver, method) in api.METHOD_RESULT_KINDS:
+                if receiver is not None and (receiver, method) in api.METHOD_RESULT_KINDS:
                     return api.METHOD_RESULT_KINDS[(receiver, method)]
             return self.kind_of_type(expr.func)
         if isinstance(expr, cst.Name):
@@ -367,7 +368,7 @@ class ModuleContext:
                 return self._kind_of_bindings(attr_bindings, _depth)
         return None
 
-    def kind_of_type(self, type_expr: cst.BaseExpression) -> Optional[str]:
+    def kind_of_type(self, type_expr: cst.BaseExpression) -> str | None:
         """The kind of instances of the class (or factory) `type_expr` names."""
         qualified = self.qualname(type_expr)
         if qualified is None:
@@ -386,7 +387,7 @@ class ModuleContext:
                     return api.TYPE_KINDS[target]
         return None
 
-    def _kind_of_class(self, node: cst.ClassDef, seen: Set[str]) -> Optional[str]:
+    def _kind_of_class(self, node: cst.ClassDef, seen: set[str]) -> str | None:
         info = self.classes[node]
         if info.name in seen:
             return None
@@ -406,7 +407,7 @@ class ModuleContext:
     def is_thread_subclass(self, node: cst.ClassDef) -> bool:
         return self._kind_of_class(node, set()) in api.THREAD_KINDS
 
-    def self_attr_bindings(self, expr: cst.Attribute) -> Optional[List[Binding]]:
+    def self_attr_bindings(self, expr: cst.Attribute) -> list[Binding] | None:
         """Bindings of `self.x`/`cls.x` in the enclosing class; None if not such an access."""
         if not (isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls")):
             return None
@@ -415,8 +416,8 @@ class ModuleContext:
             return None
         return self.classes[cls].attrs.get(expr.attr.value, [])
 
-    def _kind_of_bindings(self, bindings: List[Binding], depth: int) -> Optional[str]:
-        kinds: Set[Optional[str]] = set()
+    def _kind_of_bindings(self, bindings: list[Binding], depth: int) -> str | None:
+        kinds: set[str | None] = set()
         for binding in bindings:
             if binding.annotation is not None:
                 kinds.add(self._kind_of_annotation(binding.annotation))
@@ -430,7 +431,7 @@ class ModuleContext:
             return kinds.pop()
         return None
 
-    def _kind_of_annotation(self, annotation: cst.BaseExpression) -> Optional[str]:
+    def _kind_of_annotation(self, annotation: cst.BaseExpression) -> str | None:
         if isinstance(annotation, cst.Subscript):  # Optional[threading.Thread]
             if self.qualname(annotation.value) in ("typing.Optional", "Optional"):
                 element = annotation.slice[0].slice

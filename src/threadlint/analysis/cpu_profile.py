@@ -61,8 +61,9 @@ visible (`self`, or a local bound to `Cls(...)`).
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Set, Tuple, Union
+from typing import Union
 
 import libcst as cst
 
@@ -83,7 +84,7 @@ UNKNOWN = "unknown"
 # -- The tables ------------------------------------------------------------
 
 # Files, sockets, HTTP, subprocesses, databases, sleeping and waiting.
-IO_FUNCTIONS: Tuple[str, ...] = (
+IO_FUNCTIONS: tuple[str, ...] = (
     # builtins and the standard library
     "open", "print", "input", "breakpoint", "help",
     "io", "os", "posix", "nt", "shutil", "tempfile", "glob", "pathlib",
@@ -111,7 +112,7 @@ IO_FUNCTIONS: Tuple[str, ...] = (
 )
 
 # C code that releases the GIL while it works (on large enough inputs).
-GIL_RELEASING_FUNCTIONS: Tuple[str, ...] = (
+GIL_RELEASING_FUNCTIONS: tuple[str, ...] = (
     "hashlib", "zlib", "bz2", "lzma", "_hashlib", "_sha256", "_blake2",
     "numpy", "scipy", "pandas", "numexpr", "numba", "torch", "tensorflow",
     "jax", "cupy", "cv2", "PIL", "skimage", "sklearn", "pyarrow", "polars",
@@ -120,7 +121,7 @@ GIL_RELEASING_FUNCTIONS: Tuple[str, ...] = (
 )
 
 # Computation that holds the GIL and whose cost grows with its input.
-CPU_HEAVY_FUNCTIONS: Tuple[str, ...] = (
+CPU_HEAVY_FUNCTIONS: tuple[str, ...] = (
     "re", "json.loads", "json.dumps", "json.JSONDecoder", "json.JSONEncoder",
     "pickle.loads", "pickle.dumps", "marshal.loads", "marshal.dumps",
     "copy.deepcopy", "difflib", "ast.parse", "ast.literal_eval", "compile",
@@ -133,7 +134,7 @@ CPU_HEAVY_FUNCTIONS: Tuple[str, ...] = (
 )
 
 # Cheap computation: neither I/O nor "can't tell".
-PURE_FUNCTIONS: Tuple[str, ...] = (
+PURE_FUNCTIONS: tuple[str, ...] = (
     "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes",
     "callable", "chr", "complex", "dict", "divmod", "enumerate", "filter",
     "float", "format", "frozenset", "getattr", "hasattr", "hash", "hex", "id",
@@ -215,7 +216,7 @@ class Tables:
     """The built-in tables, with the configuration's entries over them."""
 
     def __init__(self, settings: Settings) -> None:
-        self.builtin: Dict[str, str] = {}
+        self.builtin: dict[str, str] = {}
         for names, category in (
             (PURE_FUNCTIONS, PURE),
             (CPU_HEAVY_FUNCTIONS, CPU_HEAVY),
@@ -224,7 +225,7 @@ class Tables:
         ):
             for name in names:
                 self.builtin[name] = category
-        self.user: Dict[str, str] = {}
+        self.user: dict[str, str] = {}
         for names, category in (
             (settings.cpu_heavy_functions, CPU_HEAVY),
             (settings.gil_releasing_functions, GIL_RELEASING),
@@ -233,7 +234,7 @@ class Tables:
             for name in names:
                 self.user[name.rstrip(".*")] = category
 
-    def category(self, qualified: str, *, builtin: bool = True) -> Optional[str]:
+    def category(self, qualified: str, *, builtin: bool = True) -> str | None:
         """The category of the longest entry matching `qualified`, if any."""
         name = qualified
         while name:
@@ -263,8 +264,8 @@ class Loop:
     arithmetic: int
     strings: int
     floats: bool  # true division, a float or complex literal, complex()
-    callees: Tuple[str, ...]  # project functions called inside it
-    heavy: Tuple[str, ...]  # cpu-heavy functions called inside it
+    callees: tuple[str, ...]  # project functions called inside it
+    heavy: tuple[str, ...]  # cpu-heavy functions called inside it
 
 
 @dataclass(frozen=True)
@@ -275,14 +276,14 @@ class FunctionProfile:
     statements: int = 0
     arithmetic: int = 0
     strings: int = 0
-    loops: Tuple[Loop, ...] = ()
-    calls: Tuple[Call, ...] = ()  # every call except pure ones
+    loops: tuple[Loop, ...] = ()
+    calls: tuple[Call, ...] = ()  # every call except pure ones
 
 
 @dataclass(frozen=True)
 class ClassFacts:
-    bases: Tuple[Optional[str], ...]  # qualified; None where not a name
-    methods: Tuple[str, ...]
+    bases: tuple[str | None, ...]  # qualified; None where not a name
+    methods: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -293,17 +294,17 @@ class SpawnSite:
     end_col: int
     api: str  # "threading.Thread", "executor.submit", ...
     shown: str  # the target as written
-    target: Optional[Call]  # the callable, classified like a call of it
-    inline: Optional[FunctionProfile]  # a lambda's body
+    target: Call | None  # the callable, classified like a call of it
+    inline: FunctionProfile | None  # a lambda's body
     repeated: bool  # many tasks at once: a pool's map, or submitted in a loop
 
 
 @dataclass
 class ModuleProfile:
-    functions: Dict[str, FunctionProfile] = field(default_factory=dict)
-    classes: Dict[str, ClassFacts] = field(default_factory=dict)
-    ambiguous: Set[str] = field(default_factory=set)  # defined more than once
-    spawns: List[SpawnSite] = field(default_factory=list)
+    functions: dict[str, FunctionProfile] = field(default_factory=dict)
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    ambiguous: set[str] = field(default_factory=set)  # defined more than once
+    spawns: list[SpawnSite] = field(default_factory=list)
 
 
 # -- Collection ------------------------------------------------------------
@@ -318,7 +319,7 @@ def collect(ctx: ModuleContext, settings: Settings) -> ModuleProfile:
     return _Collector(ctx, Tables(settings)).run()
 
 
-def profile_file(path: str, module_name: str, settings: Settings) -> Optional[ModuleProfile]:
+def profile_file(path: str, module_name: str, settings: Settings) -> ModuleProfile | None:
     """Profile a module the per-file pass skipped (no concurrency signal)."""
     try:
         with open(path, "rb") as handle:
@@ -337,8 +338,8 @@ class _Collector:
         self.profile = ModuleProfile()
         self.relative = _relative_imports(ctx)
         # Names defined by `def`/`class` at module level.
-        self.module_defs: Set[str] = set()
-        self._qualnames: Dict[cst.CSTNode, str] = {}
+        self.module_defs: set[str] = set()
+        self._qualnames: dict[cst.CSTNode, str] = {}
 
     def run(self, spawns: bool = True) -> ModuleProfile:
         scopes = [n for n in self.ctx.bindings if isinstance(n, (cst.FunctionDef, cst.ClassDef))]
@@ -361,12 +362,12 @@ class _Collector:
             self._collect_spawns()
         return self.profile
 
-    def _store(self, table: Dict, key: str, value: object) -> None:
+    def _store(self, table: dict, key: str, value: object) -> None:
         if key in table:
             self.profile.ambiguous.add(key)
         table[key] = value
 
-    def qualname_of(self, node: Union[cst.FunctionDef, cst.ClassDef]) -> str:
+    def qualname_of(self, node: cst.FunctionDef | cst.ClassDef) -> str:
         if node not in self._qualnames:
             names = [node.name.value]
             for ancestor in self.ctx.ancestors(node):
@@ -376,14 +377,14 @@ class _Collector:
             self._qualnames[node] = ".".join([*prefix, *reversed(names)])
         return self._qualnames[node]
 
-    def global_name(self, qualified: str) -> Optional[str]:
+    def global_name(self, qualified: str) -> str | None:
         """A module-level name as the project knows it: `Base` is `pkg.mod.Base`."""
         head = qualified.partition(".")[0]
         if head in self.module_defs and head not in self.ctx.imports and self.ctx.module_name:
             return f"{self.ctx.module_name}.{qualified}"
         return self.absolute(qualified)
 
-    def absolute(self, qualified: str) -> Optional[str]:
+    def absolute(self, qualified: str) -> str | None:
         """`qualified` with a relative import of this module resolved."""
         head, _, rest = qualified.partition(".")
         if head in self.relative:  # `m.f` after `from . import m`
@@ -412,8 +413,8 @@ class _Collector:
 
     def _add_spawn(self, api_name: str, written: cst.BaseExpression, repeated: bool) -> None:
         target = unwrap_target(self.ctx, written)
-        inline: Optional[FunctionProfile] = None
-        call: Optional[Call] = None
+        inline: FunctionProfile | None = None
+        call: Call | None = None
         if isinstance(target, cst.Lambda):
             scanner = _Scanner(self, target, "<lambda>")
             walk(target.body, scanner)
@@ -441,7 +442,7 @@ class _Collector:
 
     def classify_callable(
         self, func: cst.BaseExpression, at: cst.CSTNode, depth: int = 0
-    ) -> Tuple[str, str, bool]:
+    ) -> tuple[str, str, bool]:
         """(category, name, virtual) of calling the expression `func`."""
         if isinstance(func, cst.Name):
             return self._classify_name(func.value, at)
@@ -449,7 +450,7 @@ class _Collector:
             return self._classify_attribute(func, at, depth)
         return UNKNOWN, "(an expression)", False
 
-    def _classify_name(self, name: str, at: cst.CSTNode) -> Tuple[str, str, bool]:
+    def _classify_name(self, name: str, at: cst.CSTNode) -> tuple[str, str, bool]:
         scope = self._local_scope_binding(name, at)
         if scope is not None:
             nested = _nested_def(scope, name)
@@ -470,12 +471,12 @@ class _Collector:
             return UNKNOWN, name, False  # a module-level variable holding a callable
         return self.tables.category(name) or UNKNOWN, name, False
 
-    def _classify_qualified(self, qualified: str) -> Tuple[str, str, bool]:
+    def _classify_qualified(self, qualified: str) -> tuple[str, str, bool]:
         return self.tables.category(qualified) or CALLEE, qualified, False
 
     def _classify_attribute(
         self, func: cst.Attribute, at: cst.CSTNode, depth: int
-    ) -> Tuple[str, str, bool]:
+    ) -> tuple[str, str, bool]:
         method = func.attr.value
         receiver = func.value
         if isinstance(receiver, cst.Name) and receiver.value in ("self", "cls"):
@@ -513,7 +514,7 @@ class _Collector:
 
     def value_category(
         self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int
-    ) -> Tuple[Optional[str], Optional[str]]:
+    ) -> tuple[str | None, str | None]:
         """What kind of object `expr` is: (category, class qualname for CALLEE)."""
         if depth > 4:
             return None, None
@@ -531,7 +532,7 @@ class _Collector:
             bindings = self.ctx.self_attr_bindings(expr)
         if not bindings:
             return None, None
-        found: Set[Tuple[Optional[str], Optional[str]]] = set()
+        found: set[tuple[str | None, str | None]] = set()
         for binding in bindings:
             if binding.value is not None:
                 if isinstance(binding.value, cst.Name) and binding.value.value == "None":
@@ -543,13 +544,13 @@ class _Collector:
                 found.add((None, None))
         return found.pop() if len(found) == 1 else (None, None)
 
-    def _annotation_category(self, annotation: cst.BaseExpression) -> Tuple[Optional[str], None]:
+    def _annotation_category(self, annotation: cst.BaseExpression) -> tuple[str | None, None]:
         if isinstance(annotation, cst.Subscript):
             annotation = annotation.value
         qualified = self.ctx.qualname(annotation)
         return (PURE if qualified in _DATA_TYPES else None), None
 
-    def _local_scope_binding(self, name: str, at: cst.CSTNode) -> Optional[FunctionNode]:
+    def _local_scope_binding(self, name: str, at: cst.CSTNode) -> FunctionNode | None:
         """The enclosing function or lambda that binds `name` locally, if any."""
         for ancestor in self.ctx.ancestors(at):
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
@@ -569,7 +570,7 @@ def _hopeless(profile: FunctionProfile) -> bool:
     return not profile.loops and not any(c.category in (CALLEE, CPU_HEAVY) for c in profile.calls)
 
 
-def _nested_def(scope: FunctionNode, name: str) -> Optional[cst.FunctionDef]:
+def _nested_def(scope: FunctionNode, name: str) -> cst.FunctionDef | None:
     if not isinstance(scope, cst.FunctionDef) or not isinstance(scope.body, cst.IndentedBlock):
         return None
     for statement in scope.body.body:
@@ -584,8 +585,8 @@ class _OpenLoop:
     arithmetic: int = 0
     strings: int = 0
     floats: bool = False
-    callees: List[str] = field(default_factory=list)
-    heavy: List[str] = field(default_factory=list)
+    callees: list[str] = field(default_factory=list)
+    heavy: list[str] = field(default_factory=list)
 
 
 class _Scanner(cst.CSTVisitor):
@@ -601,9 +602,9 @@ class _Scanner(cst.CSTVisitor):
         self.statements = 0
         self.arithmetic = 0
         self.strings = 0
-        self.calls: List[Call] = []
-        self.loops: List[Loop] = []
-        self._open: List[_OpenLoop] = []  # loops being visited, innermost last
+        self.calls: list[Call] = []
+        self.loops: list[Loop] = []
+        self._open: list[_OpenLoop] = []  # loops being visited, innermost last
 
     def result(self) -> FunctionProfile:
         return FunctionProfile(
@@ -749,7 +750,7 @@ class _Scanner(cst.CSTVisitor):
 
     def _higher_order(self, node: cst.Call, name: str) -> None:
         """`map(f, xs)`, `sorted(xs, key=f)`: the function passed is called too."""
-        passed: List[cst.BaseExpression] = []
+        passed: list[cst.BaseExpression] = []
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value == "key":
                 passed.append(arg.value)
@@ -770,12 +771,12 @@ class _Scanner(cst.CSTVisitor):
         self.calls.append(Call(category, name, in_loop, virtual))
 
 
-def _relative_imports(ctx: ModuleContext) -> Dict[str, str]:
+def _relative_imports(ctx: ModuleContext) -> dict[str, str]:
     """Local names bound by `from .m import f` / `from . import m`, made absolute."""
     package = ctx.module_name
     if not ctx.path.endswith("__init__.py"):
         package = package.rpartition(".")[0]
-    out: Dict[str, str] = {}
+    out: dict[str, str] = {}
     for node in _statements(ctx.module):
         if not isinstance(node, cst.ImportFrom) or not node.relative:
             continue

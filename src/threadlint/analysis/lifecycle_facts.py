@@ -13,8 +13,9 @@ somewhere we cannot see, so the rules stay silent (precision first).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Union
 
 import libcst as cst
 
@@ -31,9 +32,9 @@ class ModuleIndex:
     """Every name and attribute occurrence and every def of a module, by name."""
 
     def __init__(self, ctx: ModuleContext) -> None:
-        self.names: Dict[str, List[cst.Name]] = {}
-        self.attributes: Dict[str, List[cst.Attribute]] = {}
-        self.definitions: Dict[cst.CSTNode, Dict[str, List[Definition]]] = {}
+        self.names: dict[str, list[cst.Name]] = {}
+        self.attributes: dict[str, list[cst.Attribute]] = {}
+        self.definitions: dict[cst.CSTNode, dict[str, list[Definition]]] = {}
         for node, parent in ctx.parents.items():
             if isinstance(node, cst.Name):
                 if _is_reference(node, parent):
@@ -71,7 +72,7 @@ def module_index(ctx: ModuleContext) -> ModuleIndex:
 # -- scopes ------------------------------------------------------------------
 
 
-def resolving_scope(ctx: ModuleContext, name: str, at: cst.CSTNode) -> Optional[Scope]:
+def resolving_scope(ctx: ModuleContext, name: str, at: cst.CSTNode) -> Scope | None:
     """The function, lambda or module whose binding of `name` is visible at `at`."""
     for ancestor in ctx.ancestors(at):
         if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.Module)):
@@ -88,7 +89,7 @@ def is_inside(ctx: ModuleContext, node: cst.CSTNode, container: cst.CSTNode) -> 
 
 def name_occurrences(
     ctx: ModuleContext, name: str, scope: Scope
-) -> List[cst.BaseExpression]:
+) -> list[cst.BaseExpression]:
     """The references to the variable `name` of `scope` (nested scopes that
     rebind the name are someone else's variable)."""
     return [
@@ -98,7 +99,7 @@ def name_occurrences(
     ]
 
 
-def attribute_occurrences(ctx: ModuleContext, attr: str) -> List[cst.Attribute]:
+def attribute_occurrences(ctx: ModuleContext, attr: str) -> list[cst.Attribute]:
     """Every `<anything>.attr` in the module.  Matching by attribute name alone
     over-approximates, which only ever makes the rules report less."""
     return list(module_index(ctx).attributes.get(attr, []))
@@ -129,8 +130,8 @@ class Use:
     kind: str  # "call", "attr", "setattr", "store", "setitem", "test", "value"
     node: cst.CSTNode  # the occurrence itself
     member: str = ""  # the method or attribute, for call/attr/setattr
-    call: Optional[cst.Call] = None  # the method call, for "call"
-    value: Optional[cst.BaseExpression] = None  # the assigned value, for "setattr"
+    call: cst.Call | None = None  # the method call, for "call"
+    value: cst.BaseExpression | None = None  # the assigned value, for "setattr"
 
 
 def classify(ctx: ModuleContext, occurrence: cst.BaseExpression) -> Use:
@@ -152,7 +153,7 @@ def classify(ctx: ModuleContext, occurrence: cst.BaseExpression) -> Use:
     return Use("value", occurrence)
 
 
-def _is_truth_test(parent: Optional[cst.CSTNode], node: cst.CSTNode) -> bool:
+def _is_truth_test(parent: cst.CSTNode | None, node: cst.CSTNode) -> bool:
     """`if t:`, `not t`, `t is None`: looking at the reference, not handing it on."""
     if isinstance(parent, (cst.If, cst.While, cst.IfExp)):
         return parent.test is node
@@ -165,7 +166,7 @@ def _is_truth_test(parent: Optional[cst.CSTNode], node: cst.CSTNode) -> bool:
     return False
 
 
-def _assigned_value(ctx: ModuleContext, target: cst.CSTNode) -> Optional[cst.BaseExpression]:
+def _assigned_value(ctx: ModuleContext, target: cst.CSTNode) -> cst.BaseExpression | None:
     parent = ctx.parent(target)
     if isinstance(parent, cst.AssignTarget):
         statement = ctx.parent(parent)
@@ -176,11 +177,11 @@ def _assigned_value(ctx: ModuleContext, target: cst.CSTNode) -> Optional[cst.Bas
     return None
 
 
-def is_false(expr: Optional[cst.BaseExpression]) -> bool:
+def is_false(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value in ("False", "None")
 
 
-def is_none(expr: Optional[cst.BaseExpression]) -> bool:
+def is_none(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 
 
@@ -219,7 +220,7 @@ def constructor_daemon(ctx: ModuleContext, call: cst.Call) -> bool:
 def thread_class_daemon(ctx: ModuleContext, type_expr: cst.BaseExpression) -> bool:
     """A local Thread subclass (or one of its local bases) that makes itself a daemon."""
     qualified = ctx.qualname(type_expr)
-    seen: Set[str] = set()
+    seen: set[str] = set()
     pending = [qualified] if qualified else []
     while pending:
         name = pending.pop()
@@ -257,7 +258,7 @@ def _class_sets_daemon(ctx: ModuleContext, node: cst.ClassDef) -> bool:
 
 
 def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
-    stack: List[cst.CSTNode] = [node]
+    stack: list[cst.CSTNode] = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, cst.Call):
@@ -272,7 +273,7 @@ def _is_self(expr: cst.BaseExpression) -> bool:
     return _is_call_of(expr, "super")
 
 
-def _is_call_of(expr: Optional[cst.CSTNode], name: str) -> bool:
+def _is_call_of(expr: cst.CSTNode | None, name: str) -> bool:
     return (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Name)
@@ -280,7 +281,7 @@ def _is_call_of(expr: Optional[cst.CSTNode], name: str) -> bool:
     )
 
 
-def local_thread_class(ctx: ModuleContext, type_expr: cst.BaseExpression) -> Optional[cst.ClassDef]:
+def local_thread_class(ctx: ModuleContext, type_expr: cst.BaseExpression) -> cst.ClassDef | None:
     qualified = ctx.qualname(type_expr)
     node = ctx.classes_by_name.get(qualified or "")
     if node is not None and ctx.is_thread_subclass(node):
@@ -291,15 +292,15 @@ def local_thread_class(ctx: ModuleContext, type_expr: cst.BaseExpression) -> Opt
 class ThreadMethods:
     """What the methods of a local Thread subclass do to the thread itself."""
 
-    def __init__(self, ctx: ModuleContext, cls: Optional[cst.ClassDef]) -> None:
+    def __init__(self, ctx: ModuleContext, cls: cst.ClassDef | None) -> None:
         self.ctx = ctx
-        self.methods: Dict[str, cst.FunctionDef] = {}
+        self.methods: dict[str, cst.FunctionDef] = {}
         # A base we cannot see (a mixin from another module) may define any method.
         self.opaque = False
         if cls is None:
             return
-        seen: Set[str] = set()
-        pending: List[cst.ClassDef] = [cls]
+        seen: set[str] = set()
+        pending: list[cst.ClassDef] = [cls]
         while pending:
             node = pending.pop(0)
             info = ctx.classes[node]
@@ -315,7 +316,7 @@ class ThreadMethods:
                 elif base not in api.THREAD_BASES and base not in ("object", "typing.Generic"):
                     self.opaque = True
 
-    def ends_thread(self, method: str, seen: Optional[Set[str]] = None) -> Optional[bool]:
+    def ends_thread(self, method: str, seen: set[str] | None = None) -> bool | None:
         """Whether calling `method` joins/cancels the thread: True, False, or
         None when the method is not visible."""
         if method in _ENDING_MEMBERS:
@@ -358,7 +359,7 @@ class ThreadFate:
     def __init__(self, ctx: ModuleContext, methods: ThreadMethods) -> None:
         self.ctx = ctx
         self.methods = methods
-        self.containers: List[str] = []
+        self.containers: list[str] = []
         self._depth = 0
 
     def holder_handled(self, occurrences: Sequence[cst.BaseExpression]) -> bool:
@@ -398,10 +399,10 @@ class ThreadFate:
 
     def _container_added_to(
         self, node: cst.CSTNode
-    ) -> Optional[Tuple[str, List[cst.BaseExpression]]]:
+    ) -> tuple[str, list[cst.BaseExpression]] | None:
         ctx = self.ctx
         parent = ctx.parent(node)
-        receiver: Optional[cst.BaseExpression] = None
+        receiver: cst.BaseExpression | None = None
         if isinstance(parent, cst.Arg) and parent.keyword is None and not parent.star:
             call = ctx.parent(parent)
             if (
@@ -468,7 +469,7 @@ def _is_len_argument(ctx: ModuleContext, node: cst.CSTNode) -> bool:
 
 def iteration_of(
     ctx: ModuleContext, node: cst.CSTNode
-) -> Optional[Tuple[Optional[str], cst.CSTNode]]:
+) -> tuple[str | None, cst.CSTNode] | None:
     """For a container iterated element by element (`for t in ts`, a
     comprehension, `for k, t in d.items()`), the element variable (None when
     not a plain name) and the code that sees it."""
@@ -517,7 +518,7 @@ def _comprehension_of(ctx: ModuleContext, comp_for: cst.CompFor) -> cst.CSTNode:
 
 def holder_occurrences(
     ctx: ModuleContext, holder: cst.BaseExpression
-) -> Optional[Tuple[str, List[cst.BaseExpression]]]:
+) -> tuple[str, list[cst.BaseExpression]] | None:
     """A variable (`t`) or own attribute (`self._t`) and all its occurrences."""
     if isinstance(holder, cst.Name):
         scope = resolving_scope(ctx, holder.value, holder)
@@ -563,7 +564,7 @@ def _is_main_test(test: cst.BaseExpression) -> bool:
 
 def definitions_visible(
     ctx: ModuleContext, name: str, at: cst.CSTNode
-) -> Optional[List[Definition]]:
+) -> list[Definition] | None:
     """The `def`/`class` statements a bare name refers to at `at`.
 
     None when the name is a variable (assigned or a parameter) or imported in
@@ -583,10 +584,10 @@ def definitions_visible(
     return []
 
 
-def publishes_self(ctx: ModuleContext, cls: Optional[cst.ClassDef]) -> bool:
+def publishes_self(ctx: ModuleContext, cls: cst.ClassDef | None) -> bool:
     """A local thread class (or local base) that hands `self` to somebody
     (`registry.append(self)`): whoever receives it may join it."""
-    seen: Set[str] = set()
+    seen: set[str] = set()
     pending = [cls] if cls is not None else []
     while pending:
         node = pending.pop()
@@ -670,8 +671,8 @@ def name_suggests_factory(name: str) -> bool:
     return words[0] in _FACTORY_PREFIXES or any(w in _FACTORY_WORDS for w in words)
 
 
-def _words(name: str) -> List[str]:
-    words: List[str] = []
+def _words(name: str) -> list[str]:
+    words: list[str] = []
     for part in name.split("_"):
         current = ""
         for char in part:

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import Union
 
 import libcst as cst
 
@@ -54,7 +55,7 @@ _NAME_TOKENS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _ESCAPING_EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
 
-def name_tokens(name: str) -> List[str]:
+def name_tokens(name: str) -> list[str]:
     """`_notEmptyCond` -> ["not", "empty", "cond"]."""
     return [token.lower() for token in _NAME_TOKENS.findall(name)]
 
@@ -80,7 +81,7 @@ def named_like_condition(name: str) -> bool:
     )
 
 
-def last_name(expr: cst.BaseExpression) -> Optional[str]:
+def last_name(expr: cst.BaseExpression) -> str | None:
     if isinstance(expr, cst.Name):
         return expr.value
     if isinstance(expr, cst.Attribute):
@@ -88,7 +89,7 @@ def last_name(expr: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def method_call_on(call: cst.CSTNode, methods: Sequence[str]) -> Optional[cst.BaseExpression]:
+def method_call_on(call: cst.CSTNode, methods: Sequence[str]) -> cst.BaseExpression | None:
     """The receiver `X` of a call `X.m(...)` with `m` in `methods`."""
     if (
         isinstance(call, cst.Call)
@@ -112,10 +113,10 @@ class LockAnalysis:
     def __init__(self, ctx: ModuleContext, lock_types: Sequence[str] = ()) -> None:
         self.ctx = ctx
         self.lock_types = frozenset(lock_types)
-        self._call_index: Optional[Dict[str, List[cst.Call]]] = None
-        self._references: Optional[Dict[str, int]] = None
-        self._callers_hold_memo: Dict[Tuple[cst.CSTNode, FrozenSet[str]], bool] = {}
-        self._children: Optional[Dict[cst.CSTNode, List[cst.CSTNode]]] = None
+        self._call_index: dict[str, list[cst.Call]] | None = None
+        self._references: dict[str, int] | None = None
+        self._callers_hold_memo: dict[tuple[cst.CSTNode, frozenset[str]], bool] = {}
+        self._children: dict[cst.CSTNode, list[cst.CSTNode]] | None = None
 
     # -- tree walking -------------------------------------------------------------
 
@@ -123,7 +124,7 @@ class LockAnalysis:
         """`node` and its descendants (in source order); nested defs, lambdas and
         classes only when `into_functions` (they run at another time)."""
         if self._children is None:
-            children: Dict[cst.CSTNode, List[cst.CSTNode]] = {}
+            children: dict[cst.CSTNode, list[cst.CSTNode]] = {}
             for child, parent in self.ctx.parents.items():
                 children.setdefault(parent, []).append(child)
             self._children = children
@@ -143,7 +144,7 @@ class LockAnalysis:
 
     # -- what an expression is ------------------------------------------------
 
-    def lock_kind(self, expr: cst.BaseExpression) -> Optional[str]:
+    def lock_kind(self, expr: cst.BaseExpression) -> str | None:
         """The lock kind (api.LOCK_KINDS) of a thread lock; None for anything else.
 
         A lock known only by its name is reported as `api.LOCK` (or
@@ -175,7 +176,7 @@ class LockAnalysis:
     def known_condition(self, expr: cst.BaseExpression) -> bool:
         return self.is_condition(expr, by_name=False)
 
-    def _verdict(self, expr: cst.BaseExpression, depth: int) -> Tuple[str, Optional[str]]:
+    def _verdict(self, expr: cst.BaseExpression, depth: int) -> tuple[str, str | None]:
         if depth > 6:
             return _UNKNOWN, None
         kind = self.ctx.kind_of(expr)
@@ -197,7 +198,7 @@ class LockAnalysis:
         bindings = self._bindings(expr)
         if not bindings:
             return _UNKNOWN, None
-        verdicts: List[Tuple[str, Optional[str]]] = []
+        verdicts: list[tuple[str, str | None]] = []
         for binding in bindings:
             if binding.annotation is not None:
                 annotated = self.ctx.kind_of_type(binding.annotation)
@@ -213,14 +214,14 @@ class LockAnalysis:
                 verdicts.append(self._verdict(binding.value, depth + 1))
         return _combine(verdicts)
 
-    def _bindings(self, expr: cst.BaseExpression) -> List[Binding]:
+    def _bindings(self, expr: cst.BaseExpression) -> list[Binding]:
         if isinstance(expr, cst.Name):
             return self.ctx.bindings_of(expr.value, expr)
         if isinstance(expr, cst.Attribute):
             return self.ctx.self_attr_bindings(expr) or []
         return []
 
-    def creation(self, expr: cst.BaseExpression) -> Optional[cst.Call]:
+    def creation(self, expr: cst.BaseExpression) -> cst.Call | None:
         """The constructor call that made the lock `expr`, when there is exactly one."""
         calls = [
             b.value
@@ -237,7 +238,7 @@ class LockAnalysis:
             return dotted
         return " ".join(self.ctx.code_for(expr).split())
 
-    def underlying_lock(self, expr: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    def underlying_lock(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         """`self.mutex` for a condition made by `Condition(self.mutex)`."""
         creation = self.creation(expr)
         if creation is None or self.ctx.kind_of(creation) != api.CONDITION:
@@ -249,7 +250,7 @@ class LockAnalysis:
             return None
         return lock
 
-    def same_lock_keys(self, expr: cst.BaseExpression) -> Set[str]:
+    def same_lock_keys(self, expr: cst.BaseExpression) -> set[str]:
         """Keys of the expressions whose holding holds the lock of `expr`."""
         keys = {self.key(expr)}
         lock = self.underlying_lock(expr)
@@ -257,18 +258,18 @@ class LockAnalysis:
             keys.add(self.key(lock))
         return keys
 
-    def holds(self, held: Held, keys: Set[str]) -> bool:
+    def holds(self, held: Held, keys: set[str]) -> bool:
         """Does holding `held` hold the lock of one of `keys` (a condition's lock counts)?"""
         return bool(self.same_lock_keys(held.expr) & keys)
 
     # -- what is held at a node ---------------------------------------------------
 
-    def held_here(self, node: cst.CSTNode) -> List[Held]:
+    def held_here(self, node: cst.CSTNode) -> list[Held]:
         """Everything held at `node` by its own function: `with` items and acquired receivers.
 
         Not filtered by kind (see `held_locks`); `async with` items are left out.
         """
-        held: List[Held] = []
+        held: list[Held] = []
         child: cst.CSTNode = node
         for parent in self.ctx.ancestors(node):
             if isinstance(parent, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
@@ -285,15 +286,15 @@ class LockAnalysis:
             child = parent
         return held
 
-    def held_locks(self, node: cst.CSTNode) -> List[Held]:
+    def held_locks(self, node: cst.CSTNode) -> list[Held]:
         """`held_here`, only the thread locks."""
         return [h for h in self.held_here(node) if self.is_thread_lock(h.expr)]
 
-    def _acquired_before(self, block: Block, child: cst.CSTNode) -> List[Held]:
+    def _acquired_before(self, block: Block, child: cst.CSTNode) -> list[Held]:
         statements = list(block.body)
         if child not in statements:
             return []
-        acquired: Dict[str, Held] = {}
+        acquired: dict[str, Held] = {}
         for statement in _flatten(statements[: statements.index(child)]):
             gained = _statement_acquires(statement)
             if gained is not None:
@@ -307,7 +308,7 @@ class LockAnalysis:
 
     # -- who calls a function -----------------------------------------------------
 
-    def call_sites(self, function: cst.FunctionDef) -> Optional[List[cst.Call]]:
+    def call_sites(self, function: cst.FunctionDef) -> list[cst.Call] | None:
         """The calls of `function` in this module; None when it is also used otherwise
         (passed as a callback, a thread target...), so its callers are unknown."""
         index, references = self._index()
@@ -345,8 +346,8 @@ class LockAnalysis:
     def _related(self, a: cst.ClassDef, b: cst.ClassDef) -> bool:
         return a is b or b in self._local_bases(a) or a in self._local_bases(b)
 
-    def _local_bases(self, cls: cst.ClassDef) -> Set[cst.ClassDef]:
-        found: Set[cst.ClassDef] = set()
+    def _local_bases(self, cls: cst.ClassDef) -> set[cst.ClassDef]:
+        found: set[cst.ClassDef] = set()
         pending = [cls]
         while pending:
             info = self.ctx.classes[pending.pop()]
@@ -357,11 +358,11 @@ class LockAnalysis:
                     pending.append(local)
         return found
 
-    def _index(self) -> Tuple[Dict[str, List[cst.Call]], Dict[str, int]]:
+    def _index(self) -> tuple[dict[str, list[cst.Call]], dict[str, int]]:
         """Calls by called name (`f()`, `self.f()`), and how often each name is referenced."""
         if self._call_index is None or self._references is None:
-            calls: Dict[str, List[cst.Call]] = {}
-            references: Dict[str, int] = {}
+            calls: dict[str, list[cst.Call]] = {}
+            references: dict[str, int] = {}
             for node in self.ctx.parents:
                 if isinstance(node, cst.Call):
                     name = _called_name(node.func)
@@ -373,7 +374,7 @@ class LockAnalysis:
             self._call_index, self._references = calls, references
         return self._call_index, self._references
 
-    def callers_hold(self, function: cst.FunctionDef, keys: Set[str]) -> bool:
+    def callers_hold(self, function: cst.FunctionDef, keys: set[str]) -> bool:
         """Every call of `function` in this module holds one of `keys` (directly or
         because its own caller does); False when it has no visible caller."""
         memo_key = (function, frozenset(keys))
@@ -387,7 +388,7 @@ class LockAnalysis:
         self._callers_hold_memo[memo_key] = result
         return result
 
-    def held_at(self, node: cst.CSTNode, keys: Set[str]) -> bool:
+    def held_at(self, node: cst.CSTNode, keys: set[str]) -> bool:
         """The lock of one of `keys` is held at `node`, here or by all callers."""
         if any(self.holds(h, keys) for h in self.held_here(node)):
             return True
@@ -397,7 +398,7 @@ class LockAnalysis:
         return self.callers_hold(function, keys)
 
 
-def _combine(verdicts: List[Tuple[str, Optional[str]]]) -> Tuple[str, Optional[str]]:
+def _combine(verdicts: list[tuple[str, str | None]]) -> tuple[str, str | None]:
     locks = {kind for verdict, kind in verdicts if verdict == _LOCK}
     if locks:
         return _LOCK, (locks.pop() if len(locks) == 1 else api.LOCK)
@@ -410,7 +411,7 @@ def _is_self(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value in ("self", "cls")
 
 
-def _called_name(func: cst.BaseExpression) -> Optional[str]:
+def _called_name(func: cst.BaseExpression) -> str | None:
     """`f` for `f(...)`, `self.f` for `self.f(...)` and `cls.f(...)`."""
     if isinstance(func, cst.Name):
         return func.value
@@ -419,7 +420,7 @@ def _called_name(func: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _reference_name(ctx: ModuleContext, node: cst.CSTNode) -> Optional[str]:
+def _reference_name(ctx: ModuleContext, node: cst.CSTNode) -> str | None:
     """Like `_called_name`, for any use of a name or `self` attribute as a value."""
     if isinstance(node, cst.Attribute) and _is_self(node.value):
         return f"self.{node.attr.value}"
@@ -439,7 +440,7 @@ def _inside_lambda(ctx: ModuleContext, node: cst.CSTNode, function: cst.Function
     return False
 
 
-def _acquire_receiver(test: cst.BaseExpression, positive: bool) -> Optional[cst.BaseExpression]:
+def _acquire_receiver(test: cst.BaseExpression, positive: bool) -> cst.BaseExpression | None:
     """`X` when `test` is `X.acquire(...)` (positive) or `not X.acquire(...)` (negated)."""
     if not positive:
         if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
@@ -474,9 +475,9 @@ def _flatten(statements: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
             yield statement
 
 
-def _statement_acquires(statement: cst.CSTNode) -> Optional[Tuple[cst.BaseExpression, cst.CSTNode]]:
+def _statement_acquires(statement: cst.CSTNode) -> tuple[cst.BaseExpression, cst.CSTNode] | None:
     """(X, holder) when the lock X is held after `statement` completes normally."""
-    value: Optional[cst.BaseExpression] = None
+    value: cst.BaseExpression | None = None
     if isinstance(statement, (cst.Expr, cst.Assign, cst.AnnAssign)):
         value = statement.value
     elif isinstance(statement, cst.If) and statement.orelse is None and _escapes(statement.body):
@@ -493,7 +494,7 @@ def _statement_acquires(statement: cst.CSTNode) -> Optional[Tuple[cst.BaseExpres
 _CACHE: weakref.WeakKeyDictionary[ModuleContext, LockAnalysis] = weakref.WeakKeyDictionary()
 
 
-def lock_analysis(ctx: ModuleContext, settings: Optional[Settings] = None) -> LockAnalysis:
+def lock_analysis(ctx: ModuleContext, settings: Settings | None = None) -> LockAnalysis:
     """The module's LockAnalysis, shared by every rule that asks."""
     analysis = _CACHE.get(ctx)
     if analysis is None:

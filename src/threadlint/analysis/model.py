@@ -17,8 +17,9 @@ Facts are plain data (`threadlint.facts`); the project link joins them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Union
 
 import libcst as cst
 
@@ -142,11 +143,11 @@ class _Rec:
     node: cst.CSTNode
     location: F.Location
     kind: str
-    locks: FrozenSet[str]
+    locks: frozenset[str]
     seq: int
-    guard: Optional[int] = None  # index of the `if` whose test reads the location
+    guard: int | None = None  # index of the `if` whose test reads the location
     resizes: bool = True
-    statement: Optional[cst.CSTNode] = None
+    statement: cst.CSTNode | None = None
     tolerated: bool = False
     constant: bool = False
     safe_form: bool = False  # `d.pop(k, None)`, `s.discard(x)`: needs no earlier test
@@ -155,8 +156,8 @@ class _Rec:
 @dataclass
 class _IfRec:
     node: cst.If
-    locks: FrozenSet[str]
-    tested: Set[F.Location]
+    locks: frozenset[str]
+    tested: set[F.Location]
     seq: int
 
 
@@ -164,7 +165,7 @@ class _IfRec:
 class _CallRec:
     callee: F.Callee
     node: cst.CSTNode
-    locks: FrozenSet[str]
+    locks: frozenset[str]
     seq: int
     owned: bool
     repeated: bool
@@ -177,23 +178,23 @@ class _Module:
     ctx: ModuleContext
     settings: Settings
     locks: LockAnalysis
-    imports: Dict[str, str]
-    class_ids: Dict[cst.ClassDef, str]
-    class_facts: Dict[cst.ClassDef, "_ClassData"]
-    module_defs: Dict[str, str]  # module-level def/class name -> absolute id
-    nested_defs: Dict[cst.CSTNode, Dict[str, cst.FunctionDef]]
-    tracked_globals: Set[str]
-    safe_globals: Set[str]
+    imports: dict[str, str]
+    class_ids: dict[cst.ClassDef, str]
+    class_facts: dict[cst.ClassDef, _ClassData]
+    module_defs: dict[str, str]  # module-level def/class name -> absolute id
+    nested_defs: dict[cst.CSTNode, dict[str, cst.FunctionDef]]
+    tracked_globals: set[str]
+    safe_globals: set[str]
     pos: Positions = field(init=False)
-    function_ids: Dict[cst.FunctionDef, str] = field(default_factory=dict)
-    functions: List[F.Function] = field(default_factory=list)
-    servers: List[F.Server] = field(default_factory=list)
+    function_ids: dict[cst.FunctionDef, str] = field(default_factory=dict)
+    functions: list[F.Function] = field(default_factory=list)
+    servers: list[F.Server] = field(default_factory=list)
 
 
 @dataclass
 class _ClassData:
-    methods: Set[str]
-    safe_attrs: Set[str]
+    methods: set[str]
+    safe_attrs: set[str]
 
 
 # ---------------------------------------------------------------------------
@@ -204,8 +205,8 @@ class _ClassData:
 def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
     module = ctx.module_name
     is_package = ctx.path.replace("\\", "/").endswith("/__init__.py") or ctx.path == "__init__.py"
-    function_nodes: List[cst.FunctionDef] = []
-    import_nodes: List[Union[cst.Import, cst.ImportFrom]] = []
+    function_nodes: list[cst.FunctionDef] = []
+    import_nodes: list[cst.Import | cst.ImportFrom] = []
     for node in ctx.parents:
         if isinstance(node, cst.FunctionDef):
             function_nodes.append(node)
@@ -214,7 +215,7 @@ def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
     imports, module_imports = _import_table(import_nodes, ctx, module, is_package)
     class_ids = {node: _qualified_id(ctx, node, module) for node in ctx.classes}
     function_ids = {node: _qualified_id(ctx, node, module) for node in function_nodes}
-    nested: Dict[cst.CSTNode, Dict[str, cst.FunctionDef]] = {}
+    nested: dict[cst.CSTNode, dict[str, cst.FunctionDef]] = {}
     for node in function_nodes:
         scope = ctx.enclosing_scope(node)
         nested.setdefault(scope, {})[node.name.value] = node
@@ -238,10 +239,10 @@ def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
     )
     model.pos = ctx.fast_positions()
     module_bindings = ctx.bindings.get(ctx.module, {})
-    declared_global: Set[str] = set()
+    declared_global: set[str] = set()
     for names in ctx.globals_declared.values():
         declared_global |= names
-    list_globals: Set[str] = set()
+    list_globals: set[str] = set()
     for name, bindings in module_bindings.items():
         if _safe(model, bindings):
             model.safe_globals.add(name)
@@ -269,7 +270,7 @@ def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
 
 
 def _qualified_id(
-    ctx: ModuleContext, node: Union[cst.FunctionDef, cst.ClassDef], module: str
+    ctx: ModuleContext, node: cst.FunctionDef | cst.ClassDef, module: str
 ) -> str:
     parts = [node.name.value]
     parts.extend(
@@ -281,15 +282,15 @@ def _qualified_id(
 
 
 def _import_table(
-    nodes: Sequence[Union[cst.Import, cst.ImportFrom]],
+    nodes: Sequence[cst.Import | cst.ImportFrom],
     ctx: ModuleContext,
     module: str,
     is_package: bool,
-) -> Tuple[Dict[str, str], Dict[str, str]]:
+) -> tuple[dict[str, str], dict[str, str]]:
     """Local name -> absolute dotted name, for all imports and for module-level ones."""
     package = module if is_package else module.rpartition(".")[0]
-    everywhere: Dict[str, str] = {}
-    module_level: Dict[str, str] = {}
+    everywhere: dict[str, str] = {}
+    module_level: dict[str, str] = {}
     for node in nodes:
         table = {}
         if isinstance(node, cst.Import):
@@ -346,9 +347,9 @@ def _safe(model: _Module, bindings: Sequence[Binding]) -> bool:
     return False
 
 
-def _container(model: _Module, bindings: Sequence[Binding]) -> Optional[str]:
+def _container(model: _Module, bindings: Sequence[Binding]) -> str | None:
     """ "list", "container" (dict, set, deque...) or None when no binding shows one."""
-    found: Optional[str] = None
+    found: str | None = None
     for binding in bindings:
         value = binding.value
         if isinstance(value, (cst.List, cst.ListComp)):
@@ -364,7 +365,7 @@ def _container(model: _Module, bindings: Sequence[Binding]) -> Optional[str]:
     return found
 
 
-def _absolute(model: _Module, expr: cst.BaseExpression) -> Optional[str]:
+def _absolute(model: _Module, expr: cst.BaseExpression) -> str | None:
     """The absolute dotted name an expression refers to (imports, module definitions)."""
     dotted = dotted_name(expr)
     if dotted is None:
@@ -381,7 +382,7 @@ def _absolute(model: _Module, expr: cst.BaseExpression) -> Optional[str]:
     return f"{base}.{rest}" if rest else base
 
 
-def _comment_lines(node: Union[cst.FunctionDef, cst.ClassDef]) -> Iterable[str]:
+def _comment_lines(node: cst.FunctionDef | cst.ClassDef) -> Iterable[str]:
     body = node.body
     if isinstance(body, cst.IndentedBlock) and body.header.comment is not None:
         yield body.header.comment.value
@@ -398,7 +399,7 @@ def _comment_lines(node: Union[cst.FunctionDef, cst.ClassDef]) -> Iterable[str]:
                 yield line.comment.value
 
 
-def _annotated(node: Union[cst.FunctionDef, cst.ClassDef], word: str) -> bool:
+def _annotated(node: cst.FunctionDef | cst.ClassDef, word: str) -> bool:
     for comment in _comment_lines(node):
         text = comment.lstrip("#").strip()
         if text.startswith(_ANNOTATION) and word in text[len(_ANNOTATION) :].split():
@@ -406,7 +407,7 @@ def _annotated(node: Union[cst.FunctionDef, cst.ClassDef], word: str) -> bool:
     return False
 
 
-def _guard_comment(statement: cst.SimpleStatementLine) -> Optional[str]:
+def _guard_comment(statement: cst.SimpleStatementLine) -> str | None:
     if statement.trailing_whitespace.comment:
         text = statement.trailing_whitespace.comment.value.lstrip("#").strip()
         if text.startswith("guarded-by:"):
@@ -418,7 +419,7 @@ def _guard_comment(statement: cst.SimpleStatementLine) -> Optional[str]:
     return None
 
 
-def _lock_key_text(model: _Module, text: str, class_id: Optional[str]) -> str:
+def _lock_key_text(model: _Module, text: str, class_id: str | None) -> str:
     """The lock key for the text of a `# guarded-by:` comment."""
     head, _, rest = text.partition(".")
     if head in ("self",) and rest:
@@ -482,7 +483,7 @@ def _class_facts(model: _Module, node: cst.ClassDef) -> F.ClassFacts:
     )
 
 
-def _guarded_globals(model: _Module) -> Iterable[Tuple[str, str, int]]:
+def _guarded_globals(model: _Module) -> Iterable[tuple[str, str, int]]:
     for statement in model.ctx.module.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
@@ -497,7 +498,7 @@ def _guarded_globals(model: _Module) -> Iterable[Tuple[str, str, int]]:
 
 
 def _statements(function: cst.FunctionDef) -> Iterable[cst.SimpleStatementLine]:
-    pending: List[cst.CSTNode] = [function.body]
+    pending: list[cst.CSTNode] = [function.body]
     while pending:
         node = pending.pop()
         if isinstance(node, cst.SimpleStatementLine):
@@ -511,7 +512,7 @@ def _statements(function: cst.FunctionDef) -> Iterable[cst.SimpleStatementLine]:
             pending.extend(children(node))
 
 
-def _assigned_targets(small: cst.CSTNode) -> List[cst.BaseExpression]:
+def _assigned_targets(small: cst.CSTNode) -> list[cst.BaseExpression]:
     if isinstance(small, cst.Assign):
         return [t.target for t in small.targets]
     if isinstance(small, cst.AnnAssign):
@@ -523,7 +524,7 @@ def _assigned_targets(small: cst.CSTNode) -> List[cst.BaseExpression]:
 # Walking one function
 
 
-def _merge(states: Sequence[FrozenSet[str]]) -> FrozenSet[str]:
+def _merge(states: Sequence[frozenset[str]]) -> frozenset[str]:
     """Locks held after branches: those all hold; `?L` for one some branches hold."""
     if not states:
         return frozenset()
@@ -541,33 +542,33 @@ class _Walker:
         self,
         model: _Module,
         unit: Unit,
-        unit_id: Optional[str] = None,
-        outer: Optional["_Walker"] = None,
+        unit_id: str | None = None,
+        outer: _Walker | None = None,
     ) -> None:
         self.m = model
         self.ctx = model.ctx
         self.unit = unit
-        self.recs: List[_Rec] = []
-        self.calls: List[_CallRec] = []
-        self.spawns: List[Tuple[F.Callee, str, cst.CSTNode, bool]] = []
-        self.ifs: List[_IfRec] = []
-        self.if_stack: List[int] = []
+        self.recs: list[_Rec] = []
+        self.calls: list[_CallRec] = []
+        self.spawns: list[tuple[F.Callee, str, cst.CSTNode, bool]] = []
+        self.ifs: list[_IfRec] = []
+        self.if_stack: list[int] = []
         self.seq = 0
-        self.starts: List[int] = []
-        self.joins: List[int] = []
-        self.loop_entry: Optional[int] = None
+        self.starts: list[int] = []
+        self.joins: list[int] = []
+        self.loop_entry: int | None = None
         self.loop_joins = False
         self.repeat_depth = 0  # loops and comprehensions around the current node
         self.tolerant = 0  # `try` bodies whose handlers catch what a race raises
-        self.statement: Optional[cst.CSTNode] = None
-        self.owned: Dict[str, str] = {}  # local name -> class of the object it was made as
-        self.class_node: Optional[cst.ClassDef] = None
-        self.self_name: Optional[str] = None
-        self.cls_name: Optional[str] = None
+        self.statement: cst.CSTNode | None = None
+        self.owned: dict[str, str] = {}  # local name -> class of the object it was made as
+        self.class_node: cst.ClassDef | None = None
+        self.self_name: str | None = None
+        self.cls_name: str | None = None
         if isinstance(unit, cst.Module):
             self.id = unit_id or f"{self.ctx.module_name}.<module>"
             self.name = "<module>"
-            self.locals: Set[str] = set()
+            self.locals: set[str] = set()
         else:
             if isinstance(unit, cst.FunctionDef):
                 self.id = unit_id or model.function_ids[unit]
@@ -578,14 +579,14 @@ class _Walker:
             declared = self.ctx.globals_declared.get(unit, set())
             self.locals = set(self.ctx.bindings.get(unit, {})) - declared
             self._find_self(outer)
-        self.outer_locals: Set[str] = set()
+        self.outer_locals: set[str] = set()
         for ancestor in self.ctx.ancestors(unit):
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
                 self.outer_locals |= set(
                     self.ctx.bindings.get(ancestor, {})
                 ) - self.ctx.globals_declared.get(ancestor, set())
 
-    def _find_self(self, outer: Optional["_Walker"]) -> None:
+    def _find_self(self, outer: _Walker | None) -> None:
         if outer is not None:
             self.class_node, self.self_name, self.cls_name = (
                 outer.class_node,
@@ -593,7 +594,7 @@ class _Walker:
                 outer.cls_name,
             )
             return
-        method: Optional[cst.CSTNode] = self.unit
+        method: cst.CSTNode | None = self.unit
         while method is not None:
             parent = self.ctx.parent(method)
             if isinstance(parent, cst.IndentedBlock):
@@ -618,7 +619,7 @@ class _Walker:
             self.self_name = self.cls_name = None
 
     @property
-    def class_id(self) -> Optional[str]:
+    def class_id(self) -> str | None:
         return self.m.class_ids.get(self.class_node) if self.class_node is not None else None
 
     # -- driver ----------------------------------------------------------------
@@ -674,7 +675,7 @@ class _Walker:
             )
         checks = []
         action_kinds = (F.REBIND, F.ITEM_WRITE, F.MUTATE, F.RMW, F.ITEM_READ)
-        seen: Set[Tuple[int, F.Location]] = set()
+        seen: set[tuple[int, F.Location]] = set()
         for rec in self.recs:
             if rec.guard is None or rec.kind not in action_kinds or rec.tolerated or rec.safe_form:
                 continue
@@ -749,9 +750,9 @@ class _Walker:
                     return True
         return False
 
-    def _decorator_names(self, expr: cst.BaseExpression) -> List[str]:
+    def _decorator_names(self, expr: cst.BaseExpression) -> list[str]:
         """`app.route` as written, through imports, and as `<class of app>.route`."""
-        names: List[str] = []
+        names: list[str] = []
         written = dotted_name(expr)
         if written is None:
             return names
@@ -770,12 +771,12 @@ class _Walker:
 
     # -- statements --------------------------------------------------------------
 
-    def block(self, statements: Sequence[cst.CSTNode], held: FrozenSet[str]) -> FrozenSet[str]:
+    def block(self, statements: Sequence[cst.CSTNode], held: frozenset[str]) -> frozenset[str]:
         for statement in statements:
             held = self.stmt(statement, held)
         return held
 
-    def stmt(self, node: cst.CSTNode, held: FrozenSet[str]) -> FrozenSet[str]:
+    def stmt(self, node: cst.CSTNode, held: frozenset[str]) -> frozenset[str]:
         self.seq += 1
         if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             for small in node.body:
@@ -800,7 +801,7 @@ class _Walker:
             return _merge([self.block(_suite(case.body), held) for case in node.cases] + [held])
         return held
 
-    def small(self, node: cst.CSTNode, held: FrozenSet[str]) -> FrozenSet[str]:
+    def small(self, node: cst.CSTNode, held: frozenset[str]) -> frozenset[str]:
         if isinstance(node, cst.Expr):
             change = self._lock_statement(node.value)
             if change is not None:
@@ -848,19 +849,19 @@ class _Walker:
                 return _container(self.m, attrs) == "list"
         return False
 
-    def _list_globals(self) -> Set[str]:
+    def _list_globals(self) -> set[str]:
         bindings = self.ctx.bindings.get(self.ctx.module, {})
         return {
             n for n in self.m.tracked_globals if _container(self.m, bindings.get(n, [])) == "list"
         }
 
-    def _location_of_target(self, target: cst.BaseExpression) -> Optional[F.Location]:
+    def _location_of_target(self, target: cst.BaseExpression) -> F.Location | None:
         while isinstance(target, cst.Subscript):
             target = target.value
         return self.location(target)
 
     def assign(
-        self, targets: List[cst.BaseExpression], value: cst.BaseExpression, held: FrozenSet[str]
+        self, targets: list[cst.BaseExpression], value: cst.BaseExpression, held: frozenset[str]
     ) -> None:
         start = len(self.recs)
         self.expr(value, held)
@@ -880,7 +881,7 @@ class _Walker:
                     for rec in self.recs[start:]:
                         rec.constant = rec.kind == F.REBIND
 
-    def _note_owned(self, targets: List[cst.BaseExpression], value: cst.BaseExpression) -> None:
+    def _note_owned(self, targets: list[cst.BaseExpression], value: cst.BaseExpression) -> None:
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):
             return
         name = targets[0].value
@@ -891,7 +892,7 @@ class _Walker:
                 return
         self.owned.pop(name, None)
 
-    def if_stmt(self, node: cst.If, held: FrozenSet[str]) -> FrozenSet[str]:
+    def if_stmt(self, node: cst.If, held: frozenset[str]) -> frozenset[str]:
         start = len(self.recs)
         self.expr(node.test, held)
         tested = set()
@@ -938,7 +939,7 @@ class _Walker:
         ]
         return _merge(reaching or branches)
 
-    def with_stmt(self, node: cst.With, held: FrozenSet[str]) -> FrozenSet[str]:
+    def with_stmt(self, node: cst.With, held: frozenset[str]) -> frozenset[str]:
         inner = held
         executors = False
         for item in node.items:
@@ -960,7 +961,7 @@ class _Walker:
         lost = (inner - after) & held
         return (held - lost) | gained
 
-    def loop(self, node: Union[cst.For, cst.While], held: FrozenSet[str]) -> FrozenSet[str]:
+    def loop(self, node: cst.For | cst.While, held: frozenset[str]) -> frozenset[str]:
         outermost = self.loop_entry is None
         if outermost:
             self.loop_entry = self.seq
@@ -982,7 +983,7 @@ class _Walker:
                 self.loop_joins = False
         return _merge([held, after]) if after != held else held
 
-    def try_stmt(self, node: Union[cst.Try, cst.TryStar], held: FrozenSet[str]) -> FrozenSet[str]:
+    def try_stmt(self, node: cst.Try | cst.TryStar, held: frozenset[str]) -> frozenset[str]:
         tolerant = any(_catches_race(handler) for handler in node.handlers)
         self.tolerant += tolerant
         after_body = self.block(_suite(node.body), held)
@@ -1004,7 +1005,7 @@ class _Walker:
 
     # -- locks -------------------------------------------------------------------
 
-    def lock_key(self, expr: cst.BaseExpression) -> Optional[str]:
+    def lock_key(self, expr: cst.BaseExpression) -> str | None:
         if isinstance(expr, cst.Call) or dotted_name(expr) is None:
             return None
         if not self.m.locks.is_thread_lock(expr) or self._counting_semaphore(expr):
@@ -1034,7 +1035,7 @@ class _Walker:
         value = argument(creation, 0, "value")
         return value is not None and not (isinstance(value, cst.Integer) and int(value.value) <= 1)
 
-    def _lock_statement(self, value: cst.BaseExpression) -> Optional[Tuple[str, bool]]:
+    def _lock_statement(self, value: cst.BaseExpression) -> tuple[str, bool] | None:
         """(key, acquired) for `L.acquire()` / `L.release()` on a thread lock."""
         if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
             return None
@@ -1047,7 +1048,7 @@ class _Walker:
         return key, method == "acquire"
 
     @staticmethod
-    def _apply(held: FrozenSet[str], change: Tuple[str, bool]) -> FrozenSet[str]:
+    def _apply(held: frozenset[str], change: tuple[str, bool]) -> frozenset[str]:
         key, acquired = change
         if acquired:
             return held | {key}
@@ -1055,7 +1056,7 @@ class _Walker:
 
     # -- expressions -------------------------------------------------------------
 
-    def expr(self, node: cst.CSTNode, held: FrozenSet[str]) -> None:
+    def expr(self, node: cst.CSTNode, held: frozenset[str]) -> None:
         if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
             self.use(node, F.READ, held)
         elif isinstance(node, cst.Call):
@@ -1070,8 +1071,8 @@ class _Walker:
             for child in children(node):
                 self.expr(child, held)
 
-    def comprehension(self, node: cst.BaseComp, held: FrozenSet[str]) -> None:
-        clause: Optional[cst.CompFor] = node.for_in
+    def comprehension(self, node: cst.BaseComp, held: frozenset[str]) -> None:
+        clause: cst.CompFor | None = node.for_in
         first = True
         self.repeat_depth += 1
         while clause is not None:
@@ -1091,7 +1092,7 @@ class _Walker:
         self.repeat_depth -= 1
 
     def use(
-        self, node: cst.BaseExpression, kind: str, held: FrozenSet[str], resizes: bool = True
+        self, node: cst.BaseExpression, kind: str, held: frozenset[str], resizes: bool = True
     ) -> None:
         """`node` used as `kind`: record it when it is a location, else look inside."""
         if isinstance(node, (cst.Tuple, cst.List)) and kind == F.REBIND:
@@ -1134,7 +1135,7 @@ class _Walker:
         node: cst.CSTNode,
         location: F.Location,
         kind: str,
-        held: FrozenSet[str],
+        held: frozenset[str],
         resizes: bool = True,
     ) -> None:
         guard = None
@@ -1156,7 +1157,7 @@ class _Walker:
             )
         )
 
-    def location(self, node: cst.BaseExpression) -> Optional[F.Location]:
+    def location(self, node: cst.BaseExpression) -> F.Location | None:
         if isinstance(node, cst.Attribute):
             base = node.value
             attr = node.attr.value
@@ -1198,10 +1199,10 @@ class _Walker:
 
     # -- calls ---------------------------------------------------------------------
 
-    def call(self, node: cst.Call, held: FrozenSet[str], iterated: bool) -> None:
+    def call(self, node: cst.Call, held: frozenset[str], iterated: bool) -> None:
         func = node.func
         spawn = find_spawn(self.ctx, node)
-        spawned_target: Optional[cst.BaseExpression] = None
+        spawned_target: cst.BaseExpression | None = None
         if spawn is not None:
             spawned_target = self._spawn(spawn.target, spawn.api, node, spawn.repeats)
         self._events(node)
@@ -1258,7 +1259,7 @@ class _Walker:
         if callee is not None:
             self.calls.append(_CallRec(callee, node, held, self.seq, owned, self.repeat_depth > 0))
 
-    def callee(self, func: cst.BaseExpression) -> Tuple[Optional[F.Callee], bool]:
+    def callee(self, func: cst.BaseExpression) -> tuple[F.Callee | None, bool]:
         if isinstance(func, cst.Name):
             return self._named(func.value), False
         if not isinstance(func, cst.Attribute):
@@ -1300,10 +1301,10 @@ class _Walker:
             return None, False  # not imported or defined here: a builtin, an unknown object
         return ("name", absolute, ""), False
 
-    def _named(self, name: str) -> Optional[F.Callee]:
+    def _named(self, name: str) -> F.Callee | None:
         if name in self.locals and name not in self.m.nested_defs.get(self.unit, {}):
             return None
-        scope: Optional[cst.CSTNode] = self.unit
+        scope: cst.CSTNode | None = self.unit
         while scope is not None:
             nested = self.m.nested_defs.get(scope, {})
             if name in nested and scope is not self.ctx.module:
@@ -1317,7 +1318,7 @@ class _Walker:
             return ("name", self.m.imports[name], "")
         return None
 
-    def _class_of_local(self, name: cst.Name) -> Optional[str]:
+    def _class_of_local(self, name: cst.Name) -> str | None:
         bindings = (
             self.ctx.bindings.get(self.unit, {}).get(name.value, [])
             if not isinstance(self.unit, cst.Module)
@@ -1325,12 +1326,12 @@ class _Walker:
         )
         return self._class_of_bindings(bindings)
 
-    def _class_of_attr(self, attr: str) -> Optional[str]:
+    def _class_of_attr(self, attr: str) -> str | None:
         if self.class_node is None:
             return None
         return self._class_of_bindings(self.ctx.classes[self.class_node].attrs.get(attr, []))
 
-    def _class_of_bindings(self, bindings: Sequence[Binding]) -> Optional[str]:
+    def _class_of_bindings(self, bindings: Sequence[Binding]) -> str | None:
         made = set()
         for binding in bindings:
             value = binding.value
@@ -1346,7 +1347,7 @@ class _Walker:
 
     def _spawn(
         self, target: cst.BaseExpression, api_name: str, call: cst.Call, repeats: bool
-    ) -> Optional[cst.BaseExpression]:
+    ) -> cst.BaseExpression | None:
         """Record a thread root; returns the argument expression not to walk as code."""
         original = target
         target = unwrap_target(self.ctx, target)
@@ -1428,7 +1429,7 @@ def _copied_whole(value: cst.BaseExpression) -> bool:
     return isinstance(value, (cst.Name, cst.Attribute))
 
 
-def _catches_race(handler: Union[cst.ExceptHandler, cst.ExceptStarHandler]) -> bool:
+def _catches_race(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
     if handler.type is None:
         return True
     if isinstance(handler.type, cst.Tuple):
@@ -1454,7 +1455,7 @@ def _join_arguments(call: cst.Call) -> bool:
     return isinstance(arg.value, (cst.Integer, cst.Float))
 
 
-def _acquire_in_test(test: cst.BaseExpression, positive: bool) -> Optional[cst.BaseExpression]:
+def _acquire_in_test(test: cst.BaseExpression, positive: bool) -> cst.BaseExpression | None:
     if not positive:
         if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
             return None

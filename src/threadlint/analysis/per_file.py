@@ -18,7 +18,7 @@ import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 import libcst as cst
 
@@ -44,7 +44,7 @@ _SIGNALS = re.compile(
 # Fact collectors: name -> function(ctx, settings) returning a picklable
 # summary of the module for project rules (see `register_collector`).
 Collector = Callable[[ModuleContext, Settings], Any]
-_COLLECTORS: Dict[str, Collector] = {}
+_COLLECTORS: dict[str, Collector] = {}
 
 
 def register_collector(name: str) -> Callable[[Collector], Collector]:
@@ -62,10 +62,10 @@ def register_collector(name: str) -> Callable[[Collector], Collector]:
 class FileResult:
     path: str
     module_name: str
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    suppressions: Dict[int, Suppression] = field(default_factory=dict)
-    facts: Dict[str, Any] = field(default_factory=dict)
-    error: Optional[str] = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: dict[int, Suppression] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
     analysed: bool = False
     skipped: bool = False
 
@@ -94,7 +94,7 @@ def analyze_source(
     result = FileResult(path=path, module_name=module_name)
     try:
         _analyze(result, source, settings, force)
-    except Exception:  # noqa: BLE001 - one broken file must not lose the others
+    except Exception:
         result.diagnostics = []
         result.error = traceback.format_exc()
     return result
@@ -127,12 +127,12 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
     result.analysed = True
 
 
-def collect_facts(ctx: ModuleContext, settings: Settings) -> Dict[str, Any]:
+def collect_facts(ctx: ModuleContext, settings: Settings) -> dict[str, Any]:
     """The module's summaries for the project-wide link, one per collector."""
     return {name: collect(ctx, settings) for name, collect in _COLLECTORS.items()}
 
 
-def file_rules(settings: Settings) -> List[type]:
+def file_rules(settings: Settings) -> list[type]:
     # Imported here, not at the top: rule modules import fact collectors,
     # which import this module to register themselves.
     from threadlint.rules.base import FileRule, all_rules
@@ -145,7 +145,7 @@ def file_rules(settings: Settings) -> List[type]:
     ]
 
 
-def _host_parse(source: bytes) -> Tuple[Optional[ast.Module], Optional[SyntaxError]]:
+def _host_parse(source: bytes) -> tuple[ast.Module | None, SyntaxError | None]:
     """The C parser's tree (kept for positions) or its syntax error."""
     try:
         with warnings.catch_warnings():
@@ -158,7 +158,7 @@ def _host_parse(source: bytes) -> Tuple[Optional[ast.Module], Optional[SyntaxErr
 
 
 def _syntax_diagnostic(
-    path: str, host_error: Optional[SyntaxError], cst_error: Exception
+    path: str, host_error: SyntaxError | None, cst_error: Exception
 ) -> Diagnostic:
     """TL001, preferring CPython's message (it names the problem best)."""
     if host_error is not None and host_error.lineno:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import warnings
-from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange
@@ -36,7 +35,7 @@ _NOT_VARIABLE = (
 )
 
 
-def _ast_key(node: ast.AST) -> Optional[Key]:
+def _ast_key(node: ast.AST) -> Key | None:
     if isinstance(node, ast.Name):
         return "n:" + node.id
     if isinstance(node, ast.Attribute):
@@ -54,19 +53,19 @@ def _ast_key(node: ast.AST) -> Optional[Key]:
     return None
 
 
-Place = Tuple[int, int, int, int]  # line, byte offset, end line, end byte offset
+Place = tuple[int, int, int, int]  # line, byte offset, end line, end byte offset
 
 
 class Positions:
     def __init__(self, ctx: ModuleContext) -> None:
         self.ctx = ctx
-        self._ast: Optional[Dict[Key, List[Place]]] = None
-        self._ordinals: Dict[cst.CSTNode, Tuple[Key, int]] = {}
-        self._counts: Dict[Key, int] = {}
-        self._lines: List[bytes] = []
+        self._ast: dict[Key, list[Place]] | None = None
+        self._ordinals: dict[cst.CSTNode, tuple[Key, int]] = {}
+        self._counts: dict[Key, int] = {}
+        self._lines: list[bytes] = []
         self._failed = ctx.source is None
 
-    def of(self, node: cst.CSTNode) -> Tuple[int, int]:
+    def of(self, node: cst.CSTNode) -> tuple[int, int]:
         """(line, column), both 1-based; the column counts characters."""
         found = self.range_of(node)
         if found is not None:
@@ -74,7 +73,7 @@ class Positions:
         start = self.ctx.position(node).start
         return start.line, start.column + 1
 
-    def range_of(self, node: cst.CSTNode) -> Optional[CodeRange]:
+    def range_of(self, node: cst.CSTNode) -> CodeRange | None:
         """libcst's range of `node` (0-based character columns), or None if unknown here."""
         if self._failed:
             return None
@@ -104,7 +103,7 @@ class Positions:
             except (SyntaxError, ValueError):
                 self._failed = True
                 return
-        places: Dict[Key, List[Place]] = {}
+        places: dict[Key, list[Place]] = {}
         for found in ast.walk(tree):
             key = _ast_key(found)
             if key is not None:
@@ -121,7 +120,7 @@ class Positions:
             key: sorted(found, key=lambda p: (p[0], p[1], -p[2], -p[3]))
             for key, found in places.items()
         }
-        counts: Dict[Key, int] = {}
+        counts: dict[Key, int] = {}
         for node, parent in self.ctx.parents.items():
             key = _cst_key(node, parent, self.ctx)
             if key is not None:
@@ -142,7 +141,7 @@ class Positions:
 
 def _in_import(parent: cst.CSTNode, ctx: ModuleContext) -> bool:
     """Module paths of imports (`import os.path`) are plain strings for `ast`."""
-    current: Optional[cst.CSTNode] = parent
+    current: cst.CSTNode | None = parent
     while isinstance(current, cst.Attribute):
         current = ctx.parent(current)
     return isinstance(current, (cst.ImportAlias, cst.ImportFrom))
@@ -158,7 +157,7 @@ _FIXED_KEYS = {
 _CONSTANTS = frozenset({"True", "False", "None"})
 
 
-def _cst_key(node: cst.CSTNode, parent: cst.CSTNode, ctx: ModuleContext) -> Optional[Key]:
+def _cst_key(node: cst.CSTNode, parent: cst.CSTNode, ctx: ModuleContext) -> Key | None:
     kind = type(node)
     if kind is cst.Name:
         assert isinstance(node, cst.Name)

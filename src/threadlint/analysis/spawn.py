@@ -9,7 +9,6 @@ TL401, the race rules) agree on what a thread target is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
 import libcst as cst
 
@@ -57,7 +56,7 @@ class Spawn:
     repeats: bool  # the API itself runs the target concurrently with itself
 
 
-def find_spawn(ctx: ModuleContext, call: cst.Call) -> Optional[Spawn]:
+def find_spawn(ctx: ModuleContext, call: cst.Call) -> Spawn | None:
     # Several rules and collectors ask about every call of the module.
     key = ("spawn", call)
     if key not in ctx.memo:
@@ -65,7 +64,7 @@ def find_spawn(ctx: ModuleContext, call: cst.Call) -> Optional[Spawn]:
     return ctx.memo[key]  # type: ignore[return-value]
 
 
-def _find_spawn(ctx: ModuleContext, call: cst.Call) -> Optional[Spawn]:
+def _find_spawn(ctx: ModuleContext, call: cst.Call) -> Spawn | None:
     found = _function_spawn(ctx, call) or _method_spawn(ctx, call)
     if found is None:
         return None
@@ -77,7 +76,7 @@ def _find_spawn(ctx: ModuleContext, call: cst.Call) -> Optional[Spawn]:
     return Spawn(call, name, target, confident, method in _REPEATING)
 
 
-def _function_spawn(ctx: ModuleContext, call: cst.Call) -> Optional[Tuple[str, Tuple[int, str], bool]]:
+def _function_spawn(ctx: ModuleContext, call: cst.Call) -> tuple[str, tuple[int, str], bool] | None:
     qualified = ctx.qualname(call.func)
     if qualified in _FUNCTION_TARGETS:
         return qualified, _FUNCTION_TARGETS[qualified], True
@@ -100,7 +99,7 @@ def _function_spawn(ctx: ModuleContext, call: cst.Call) -> Optional[Tuple[str, T
     return None
 
 
-def _method_spawn(ctx: ModuleContext, call: cst.Call) -> Optional[Tuple[str, Tuple[int, str], bool]]:
+def _method_spawn(ctx: ModuleContext, call: cst.Call) -> tuple[str, tuple[int, str], bool] | None:
     if not isinstance(call.func, cst.Attribute):
         return None
     method = call.func.attr.value

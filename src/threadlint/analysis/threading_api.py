@@ -7,8 +7,6 @@ and queue types live here, in one table, and nowhere else.
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Tuple
-
 # Kinds: the small vocabulary that rules reason with.
 THREAD = "thread"
 TIMER = "timer"
@@ -29,7 +27,7 @@ ASYNCIO_LOCK = "asyncio-lock"
 EVENT_LOOP = "event-loop"
 DEQUE = "deque"
 
-TYPE_KINDS: Dict[str, str] = {
+TYPE_KINDS: dict[str, str] = {
     "threading.Thread": THREAD,
     "threading.Timer": TIMER,
     "threading._Timer": TIMER,
@@ -83,28 +81,28 @@ TYPE_KINDS: Dict[str, str] = {
 
 # What some methods return, by (receiver kind, method): `executor.submit()`
 # returns a concurrent.futures Future.
-METHOD_RESULT_KINDS: Dict[Tuple[str, str], str] = {
+METHOD_RESULT_KINDS: dict[tuple[str, str], str] = {
     (THREAD_EXECUTOR, "submit"): FUTURE,
     (PROCESS_EXECUTOR, "submit"): FUTURE,
 }
 
-THREAD_KINDS: FrozenSet[str] = frozenset({THREAD, TIMER})
+THREAD_KINDS: frozenset[str] = frozenset({THREAD, TIMER})
 # Kinds that make a lockset: only real thread locks (asyncio locks do not).
-LOCK_KINDS: FrozenSet[str] = frozenset({LOCK, RLOCK, CONDITION, SEMAPHORE})
-THREAD_EXECUTOR_KINDS: FrozenSet[str] = frozenset({THREAD_EXECUTOR, THREAD_POOL})
-EXECUTOR_KINDS: FrozenSet[str] = frozenset(
+LOCK_KINDS: frozenset[str] = frozenset({LOCK, RLOCK, CONDITION, SEMAPHORE})
+THREAD_EXECUTOR_KINDS: frozenset[str] = frozenset({THREAD_EXECUTOR, THREAD_POOL})
+EXECUTOR_KINDS: frozenset[str] = frozenset(
     {THREAD_EXECUTOR, PROCESS_EXECUTOR, THREAD_POOL, PROCESS_POOL}
 )
 # Objects whose methods may be called from any thread without a lock.
-THREAD_SAFE_KINDS: FrozenSet[str] = frozenset(
+THREAD_SAFE_KINDS: frozenset[str] = frozenset(
     {LOCK, RLOCK, CONDITION, SEMAPHORE, EVENT, BARRIER, QUEUE, THREAD_LOCAL, FUTURE}
 )
 
 # Base classes whose subclasses are Thread objects.
-THREAD_BASES: FrozenSet[str] = frozenset({"threading.Thread", "threading.Timer"})
+THREAD_BASES: frozenset[str] = frozenset({"threading.Thread", "threading.Timer"})
 
 # Modules whose names, when imported, are worth a full analysis of the file.
-CONCURRENCY_MODULES: FrozenSet[str] = frozenset(
+CONCURRENCY_MODULES: frozenset[str] = frozenset(
     {
         "threading",
         "_thread",

@@ -22,7 +22,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple
+from collections.abc import Iterable, Sequence
+from typing import Callable
 
 import libcst as cst
 from libcst._nodes.base import CSTNode
@@ -40,11 +41,11 @@ _TRIVIA_FIELDS = frozenset(
     }
 )
 
-_field_order: Dict[type, Tuple[str, ...]] = {}
-_is_node_type: Dict[type, bool] = {}
+_field_order: dict[type, tuple[str, ...]] = {}
+_is_node_type: dict[type, bool] = {}
 
 
-def _fields(cls: type) -> Tuple[str, ...]:
+def _fields(cls: type) -> tuple[str, ...]:
     order = _field_order.get(cls)
     if order is None:
         names = [f.name for f in dataclasses.fields(cls)]
@@ -69,9 +70,9 @@ def _is_node(cls: type) -> bool:
     return known
 
 
-def children(node: cst.CSTNode) -> List[cst.CSTNode]:
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's direct children in source order, trivia left out."""
-    out: List[cst.CSTNode] = []
+    out: list[cst.CSTNode] = []
     for name in _fields(type(node)):
         value = getattr(node, name)
         kind = type(value)
@@ -95,8 +96,8 @@ _Hook = Callable[[cst.CSTNode], object]
 
 def visit_batched(node: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]) -> None:
     """Run several batchable visitors in one traversal (libcst's `visit_batched`)."""
-    enter: Dict[str, List[_Hook]] = {}
-    leave: Dict[str, List[_Hook]] = {}
+    enter: dict[str, list[_Hook]] = {}
+    leave: dict[str, list[_Hook]] = {}
     for visitor in visitors:
         for name, hook in visitor.get_visitors().items():
             table = enter if name.startswith("visit_") else leave
@@ -105,7 +106,7 @@ def visit_batched(node: cst.CSTNode, visitors: Sequence[cst.BatchableCSTVisitor]
 
 
 def _walk_batched(
-    node: cst.CSTNode, enter: Dict[str, List[_Hook]], leave: Dict[str, List[_Hook]]
+    node: cst.CSTNode, enter: dict[str, list[_Hook]], leave: dict[str, list[_Hook]]
 ) -> None:
     name = type(node).__name__
     for hook in enter.get(name, ()):

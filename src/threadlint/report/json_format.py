@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, TextIO
+from typing import Any, TextIO
 
 from threadlint.diagnostics import Diagnostic
 from threadlint.rules.base import get_rule
 
 
-def to_dict(d: Diagnostic) -> Dict[str, Any]:
+def to_dict(d: Diagnostic) -> dict[str, Any]:
     rule = get_rule(d.code)
     fix = None
     if d.fix is not None:
@@ -42,6 +42,6 @@ def to_dict(d: Diagnostic) -> Dict[str, Any]:
     }
 
 
-def render(diagnostics: List[Diagnostic], out: TextIO) -> None:
+def render(diagnostics: list[Diagnostic], out: TextIO) -> None:
     json.dump([to_dict(d) for d in diagnostics], out, indent=2)
     out.write("\n")

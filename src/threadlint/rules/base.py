@@ -11,7 +11,8 @@ A *project rule* runs once per run over the facts of every file (see
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, ClassVar, Dict, Iterable, List, Optional, Type
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 import libcst as cst
 
@@ -42,13 +43,13 @@ class RuleMeta:
 
 
 class FileRule(RuleMeta, cst.BatchableCSTVisitor):
-    def __init__(self, ctx: ModuleContext, settings: "Settings", reporter: Reporter) -> None:
+    def __init__(self, ctx: ModuleContext, settings: Settings, reporter: Reporter) -> None:
         super().__init__()
         self.ctx = ctx
         self.settings = settings
         self._reporter = reporter
 
-    def report(self, node: cst.CSTNode, message: str, fix: Optional[Fix] = None) -> None:
+    def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
         pos = self.ctx.position(node)
         self._reporter(
             Diagnostic(
@@ -67,7 +68,7 @@ class FileRule(RuleMeta, cst.BatchableCSTVisitor):
 class ProjectRule(RuleMeta):
     """A rule decided over the whole project's facts by the link phase."""
 
-    def check(self, project: object, settings: "Settings") -> Iterable[Diagnostic]:
+    def check(self, project: object, settings: Settings) -> Iterable[Diagnostic]:
         raise NotImplementedError
 
 
@@ -75,9 +76,9 @@ class ToolRule(RuleMeta):
     """Findings the tool itself emits (TL0xx); no check method of their own."""
 
 
-RuleClass = Type[RuleMeta]
+RuleClass = type[RuleMeta]
 
-_REGISTRY: Dict[str, RuleClass] = {}
+_REGISTRY: dict[str, RuleClass] = {}
 
 
 def register(rule: RuleClass) -> RuleClass:
@@ -88,11 +89,11 @@ def register(rule: RuleClass) -> RuleClass:
     return rule
 
 
-def all_rules() -> List[RuleClass]:
+def all_rules() -> list[RuleClass]:
     from threadlint import rules  # noqa: F401  (imports every family module)
 
     return [_REGISTRY[code] for code in sorted(_REGISTRY)]
 
 
-def get_rule(code: str) -> Optional[RuleClass]:
+def get_rule(code: str) -> RuleClass | None:
     return {r.code: r for r in all_rules()}.get(code)

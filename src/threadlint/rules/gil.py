@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Union
 
 from threadlint.analysis.cpu_profile import (
     CALLEE,
@@ -174,13 +175,13 @@ class _Project:
     def __init__(self, results: Sequence[FileResult], settings: Settings) -> None:
         self.settings = settings
         self.tables = Tables(settings)
-        self.functions: Dict[str, FunctionProfile] = {}
-        self.classes: Dict[str, ClassFacts] = {}
-        self.ambiguous: Set[str] = set()
+        self.functions: dict[str, FunctionProfile] = {}
+        self.classes: dict[str, ClassFacts] = {}
+        self.ambiguous: set[str] = set()
         # Modules the per-file pass did not analyse: profiled when reached.
-        self.unloaded: Dict[str, str] = {}
-        self._subclass_index: Optional[Dict[str, Set[str]]] = None
-        seen_modules: Set[str] = set()
+        self.unloaded: dict[str, str] = {}
+        self._subclass_index: dict[str, set[str]] | None = None
+        seen_modules: set[str] = set()
         for result in results:
             if result.module_name in seen_modules:
                 self.unloaded.pop(result.module_name, None)
@@ -190,7 +191,7 @@ class _Project:
                 self._merge(facts)
             elif not (result.analysed or result.skipped or result.error):
                 self.unloaded[result.module_name] = result.path
-        self._computed: Dict[str, bool] = {}
+        self._computed: dict[str, bool] = {}
 
     def _merge(self, facts: ModuleProfile) -> None:
         self.ambiguous |= facts.ambiguous
@@ -236,7 +237,7 @@ class _Project:
             return self._method(owner, method, set(), constructor=False)
         return UNKNOWN
 
-    def _method(self, cls: str, method: str, seen: Set[str], constructor: bool) -> Resolved:
+    def _method(self, cls: str, method: str, seen: set[str], constructor: bool) -> Resolved:
         """`cls.method` through the bases; a class without `__init__` is pure to build."""
         if cls in seen or cls in self.ambiguous:
             return UNKNOWN
@@ -260,7 +261,7 @@ class _Project:
     def _overridden(self, cls: str, method: str) -> bool:
         """Whether a subclass of `cls` anywhere in the project defines `method`."""
         self._load_possible_subclasses(cls.rpartition(".")[2])
-        children: Dict[str, List[str]] = {}
+        children: dict[str, list[str]] = {}
         for name, facts in self.classes.items():
             for base in facts.bases:
                 if base is not None:
@@ -294,7 +295,7 @@ class _Project:
 
     # -- the verdict ---------------------------------------------------------
 
-    def why_cpu_bound(self, spawn: SpawnSite, module: str) -> Optional[str]:
+    def why_cpu_bound(self, spawn: SpawnSite, module: str) -> str | None:
         """What makes the spawned work CPU-bound, or None (not, or cannot tell)."""
         if spawn.inline is not None:
             root: Resolved = spawn.inline
@@ -313,11 +314,11 @@ class _Project:
             return None
         return self._evidence(reached, module, spawn.repeated)
 
-    def _reach(self, root: FunctionProfile) -> Optional[List[FunctionProfile]]:
+    def _reach(self, root: FunctionProfile) -> list[FunctionProfile] | None:
         """Every function the root may run; None when any of it waits or is unknown."""
-        reached: List[FunctionProfile] = []
-        seen: Set[str] = set()
-        todo: List[Tuple[FunctionProfile, int]] = [(root, 0)]
+        reached: list[FunctionProfile] = []
+        seen: set[str] = set()
+        todo: list[tuple[FunctionProfile, int]] = [(root, 0)]
         while todo:
             profile, depth = todo.pop()
             if profile.qualname in seen and profile.qualname != "<lambda>":
@@ -341,11 +342,11 @@ class _Project:
         return reached
 
     def _evidence(
-        self, reached: List[FunctionProfile], module: str, repeated: bool
-    ) -> Optional[str]:
+        self, reached: list[FunctionProfile], module: str, repeated: bool
+    ) -> str | None:
         """The strongest sign of CPU work: a working loop; else, for a task run
         many times at once, a call of a cpu-heavy function."""
-        best: Optional[Tuple[Tuple[int, int, int], Loop, FunctionProfile]] = None
+        best: tuple[tuple[int, int, int], Loop, FunctionProfile] | None = None
         for profile in reached:
             for loop in profile.loops:
                 if not self._loop_works(loop):
@@ -440,7 +441,7 @@ def _suggestion(settings: Settings) -> str:
     return "a ProcessPoolExecutor (multiprocessing), or a free-threaded build (3.13+)"
 
 
-def _target_version(settings: Settings) -> Optional[Tuple[int, int]]:
+def _target_version(settings: Settings) -> tuple[int, int] | None:
     """`target-version`, else the lower bound of the project's `requires-python`."""
     if settings.target_version:
         return parse_target_version(settings.target_version)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -86,7 +86,7 @@ class ThreadArgsNotTuple(FileRule):
             fix=self._fix(node, value, shown),
         )
 
-    def _args_value(self, node: cst.Call) -> Optional[cst.BaseExpression]:
+    def _args_value(self, node: cst.Call) -> cst.BaseExpression | None:
         qualified = self.ctx.qualname(node.func)
         if qualified in _ARGS_PARAMETER:
             position, keyword = _ARGS_PARAMETER[qualified]
@@ -161,7 +161,7 @@ def _line(ctx: ModuleContext, node: cst.CSTNode) -> int:
     return ctx.position(node).start.line
 
 
-def _thread_creations(ctx: ModuleContext, holder: cst.BaseExpression) -> Optional[List[cst.Call]]:
+def _thread_creations(ctx: ModuleContext, holder: cst.BaseExpression) -> list[cst.Call] | None:
     """The constructor calls that create the thread `holder` refers to.
 
     None when some binding of the holder is not a visible constructor (a
@@ -178,7 +178,7 @@ def _thread_creations(ctx: ModuleContext, holder: cst.BaseExpression) -> Optiona
         bindings = found
     else:
         return None
-    creations: List[cst.Call] = []
+    creations: list[cst.Call] = []
     for binding in bindings:
         value = binding.value
         if facts.is_none(value):
@@ -191,7 +191,7 @@ def _thread_creations(ctx: ModuleContext, holder: cst.BaseExpression) -> Optiona
     return creations or None
 
 
-def _started_thread(ctx: ModuleContext, call: cst.Call) -> Optional[cst.BaseExpression]:
+def _started_thread(ctx: ModuleContext, call: cst.Call) -> cst.BaseExpression | None:
     """The receiver of `X.start()` when X is a Thread or Timer."""
     func = call.func
     if not (isinstance(func, cst.Attribute) and func.attr.value == "start"):
@@ -487,7 +487,7 @@ class ThreadInitNotCalled(FileRule):
         if not isinstance(cls, cst.ClassDef) or not self.ctx.is_thread_subclass(cls):
             return
         if not isinstance(node.body, cst.IndentedBlock):
-            statements: List[cst.BaseStatement] = []
+            statements: list[cst.BaseStatement] = []
         else:
             statements = list(node.body.body)
         flow = _InitFlow(self.ctx, cls)
@@ -520,7 +520,7 @@ class _InitFlow:
         self.calls_anywhere = False
         self.early_return_line = 0
 
-    def block(self, statements: List[cst.BaseStatement]) -> Tuple[bool, bool]:
+    def block(self, statements: list[cst.BaseStatement]) -> tuple[bool, bool]:
         """(some path returns without the call, some path falls through without it)."""
         returns = False
         for statement in statements:
@@ -530,7 +530,7 @@ class _InitFlow:
                 return returns, False
         return returns, True
 
-    def statement(self, statement: cst.BaseStatement) -> Tuple[bool, bool]:
+    def statement(self, statement: cst.BaseStatement) -> tuple[bool, bool]:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if self._calls_init(small):
@@ -587,7 +587,7 @@ class _InitFlow:
         return False
 
 
-def _body(block: cst.BaseSuite) -> List[cst.BaseStatement]:
+def _body(block: cst.BaseSuite) -> list[cst.BaseStatement]:
     if isinstance(block, cst.IndentedBlock):
         return list(block.body)
     if isinstance(block, cst.SimpleStatementSuite):
@@ -595,9 +595,9 @@ def _body(block: cst.BaseSuite) -> List[cst.BaseStatement]:
     return []
 
 
-def _calls_outside_defs(node: cst.CSTNode) -> List[cst.Call]:
-    found: List[cst.Call] = []
-    stack: List[cst.CSTNode] = [node]
+def _calls_outside_defs(node: cst.CSTNode) -> list[cst.Call]:
+    found: list[cst.Call] = []
+    stack: list[cst.CSTNode] = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
@@ -695,7 +695,7 @@ class ThreadTargetCalled(FileRule):
             f"arguments separately",
         )
 
-    def _not_callable_evidence(self, call: cst.Call) -> Optional[str]:
+    def _not_callable_evidence(self, call: cst.Call) -> str | None:
         """Why the call's result is taken for a non-callable; None to stay silent."""
         if any(self._is_function_reference(arg.value) for arg in call.args):
             return None  # log_errors(work): a wrapper returning a callable
@@ -717,12 +717,12 @@ class ThreadTargetCalled(FileRule):
             return self._unresolved(func.attr.value)
         return None
 
-    def _unresolved(self, name: str) -> Optional[str]:
+    def _unresolved(self, name: str) -> str | None:
         if name[:1].isupper() or facts.name_suggests_factory(name):
             return None
         return f"`{name}` does not look like a factory of callables"
 
-    def _definitions_evidence(self, definitions: List[facts.Definition]) -> Optional[str]:
+    def _definitions_evidence(self, definitions: list[facts.Definition]) -> str | None:
         lines = []
         for definition in definitions:
             if isinstance(definition, cst.ClassDef):
@@ -745,10 +745,7 @@ class ThreadTargetCalled(FileRule):
             annotation = function.returns.annotation
             if not (isinstance(annotation, cst.Name) and annotation.value in _PLAIN_RESULT_TYPES):
                 return False
-        for value in _return_values(function):
-            if self._may_be_callable(value, function):
-                return False
-        return True
+        return all(not self._may_be_callable(value, function) for value in _return_values(function))
 
     def _may_be_callable(self, value: cst.BaseExpression, function: cst.FunctionDef) -> bool:
         if isinstance(value, _NOT_CALLABLE) or facts.is_none(value):
@@ -798,7 +795,7 @@ class ThreadTargetCalled(FileRule):
             return self._method(expr) is not None
         return False
 
-    def _method(self, attr: cst.Attribute) -> Optional[cst.FunctionDef]:
+    def _method(self, attr: cst.Attribute) -> cst.FunctionDef | None:
         """`self.m` / `cls.m` / `LocalClass.m` as a method defined in this module."""
         receiver = attr.value
         if not isinstance(receiver, cst.Name):
@@ -820,10 +817,10 @@ class ThreadTargetCalled(FileRule):
         return None
 
 
-def _return_values(function: cst.FunctionDef) -> List[cst.BaseExpression]:
+def _return_values(function: cst.FunctionDef) -> list[cst.BaseExpression]:
     """The values of `return` statements of `function` itself (not nested defs)."""
-    values: List[cst.BaseExpression] = []
-    stack: List[cst.CSTNode] = [function.body]
+    values: list[cst.BaseExpression] = []
+    stack: list[cst.CSTNode] = [function.body]
     while stack:
         current = stack.pop()
         if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
@@ -914,7 +911,7 @@ class FutureExceptionLost(FileRule):
                    f"task's exception is never seen; call `get()` or pass `error_callback=`"
         self.report(node, what)
 
-    def _receiver_kind(self, receiver: cst.BaseExpression, method: str) -> Optional[str]:
+    def _receiver_kind(self, receiver: cst.BaseExpression, method: str) -> str | None:
         kind = self.ctx.kind_of(receiver)
         if method in _SUBMIT_METHODS and kind in _FUTURES_EXECUTORS:
             return kind
@@ -928,7 +925,7 @@ class FutureExceptionLost(FileRule):
         """A task of this module whose body catches every exception itself
         (to log or record it) loses nothing when its future is dropped."""
         target = argument(call, 0, None)
-        function: Optional[cst.FunctionDef] = None
+        function: cst.FunctionDef | None = None
         if isinstance(target, cst.Name):
             found = facts.definitions_visible(self.ctx, target.value, call) or []
             function = next((d for d in found if isinstance(d, cst.FunctionDef)), None)
@@ -952,7 +949,7 @@ class FutureExceptionLost(FileRule):
         )
         return "executor" in name.lower()
 
-    def _discarded(self, call: cst.Call) -> Optional[str]:
+    def _discarded(self, call: cst.Call) -> str | None:
         parent = self.ctx.parent(call)
         if isinstance(parent, cst.Expr):
             return "discarded"
@@ -1064,7 +1061,7 @@ class ExecutorNotShutDown(FileRule):
             f"until interpreter exit; use `with {shown}(...) as ...:`",
         )
 
-    def _unhandled(self, target: cst.BaseExpression) -> Optional[str]:
+    def _unhandled(self, target: cst.BaseExpression) -> str | None:
         """How the executor is held, if nothing shuts it down; else None."""
         if isinstance(target, cst.Name):
             scope = facts.resolving_scope(self.ctx, target.value, target)
@@ -1116,8 +1113,8 @@ _STDLIB_TOPS = frozenset(sys.stdlib_module_names) - {"concurrent", "multiprocess
 
 
 def _assignment_target(
-    parent: Optional[cst.CSTNode], value: cst.BaseExpression
-) -> Optional[cst.BaseExpression]:
+    parent: cst.CSTNode | None, value: cst.BaseExpression
+) -> cst.BaseExpression | None:
     if isinstance(parent, cst.Assign) and parent.value is value and len(parent.targets) == 1:
         target = parent.targets[0].target
     elif isinstance(parent, cst.AnnAssign) and parent.value is value:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Set, Tuple
-
 import libcst as cst
 
 from threadlint.analysis import threading_api as api
@@ -34,7 +32,7 @@ class _LockRule(FileRule):
         return code if len(code) <= 40 else code[:37] + "..."
 
 
-def _owner(ctx: ModuleContext, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+def _owner(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
     """The def (or module) whose code `node` is; None inside a lambda."""
     for ancestor in ctx.ancestors(node):
         if isinstance(ancestor, cst.Lambda):
@@ -138,7 +136,7 @@ class AcquireWithoutRelease(_LockRule):
             )
         self.report(node, message)
 
-    def _ancestors_within(self, node: cst.CSTNode, owner: cst.CSTNode) -> List[cst.CSTNode]:
+    def _ancestors_within(self, node: cst.CSTNode, owner: cst.CSTNode) -> list[cst.CSTNode]:
         found = []
         for ancestor in self.ctx.ancestors(node):
             if ancestor is owner:
@@ -198,11 +196,11 @@ class AcquireWithoutRelease(_LockRule):
             return True
         return self._shared_with_nested(owner, key)
 
-    def _where(self, node: cst.CSTNode) -> Tuple[int, int]:
+    def _where(self, node: cst.CSTNode) -> tuple[int, int]:
         start = self.ctx.position(node).start
         return start.line, start.column
 
-    def _lock_calls(self, scope: cst.CSTNode, key: str) -> List[cst.Call]:
+    def _lock_calls(self, scope: cst.CSTNode, key: str) -> list[cst.Call]:
         return [
             call
             for call in self.locks.calls_in(scope)
@@ -223,7 +221,7 @@ class AcquireWithoutRelease(_LockRule):
             self._lock_calls(outer, key)
         )
 
-    def _statement_of(self, call: cst.Call, owner: cst.CSTNode) -> Optional[cst.CSTNode]:
+    def _statement_of(self, call: cst.Call, owner: cst.CSTNode) -> cst.CSTNode | None:
         child: cst.CSTNode = call
         for ancestor in self._ancestors_within(call, owner):
             if isinstance(ancestor, _BLOCKS):
@@ -231,13 +229,13 @@ class AcquireWithoutRelease(_LockRule):
             child = ancestor
         return child if isinstance(owner, cst.Module) else None
 
-    def _following(self, anchor: cst.CSTNode, owner: cst.CSTNode) -> List[cst.CSTNode]:
+    def _following(self, anchor: cst.CSTNode, owner: cst.CSTNode) -> list[cst.CSTNode]:
         """What runs after `anchor` completes normally, up to the next compound boundary.
 
         Leaving the end of an `if`/`else`/`with` body continues after that
         statement; loops, `try` and the function end the search.
         """
-        following: List[cst.CSTNode] = []
+        following: list[cst.CSTNode] = []
         current = anchor
         while True:
             block = self.ctx.parent(current)
@@ -259,7 +257,7 @@ class AcquireWithoutRelease(_LockRule):
                 return following
             current = holder
 
-    def _first_step_releases(self, statements: List[cst.CSTNode], key: str) -> bool:
+    def _first_step_releases(self, statements: list[cst.CSTNode], key: str) -> bool:
         for statement in _small_statements(statements):
             if _trivial(statement):
                 continue
@@ -303,7 +301,7 @@ class AcquireWithoutRelease(_LockRule):
                     return True
         return False
 
-    def _normal_release_after(self, call: cst.Call, key: str, owner: cst.CSTNode) -> Optional[cst.Call]:
+    def _normal_release_after(self, call: cst.Call, key: str, owner: cst.CSTNode) -> cst.Call | None:
         start = self.ctx.position(call).start
         for candidate in self.locks.calls_in(owner):
             receiver = method_call_on(candidate, ("release",))
@@ -327,8 +325,8 @@ def _implies_acquired(test: cst.BaseExpression, call: cst.Call) -> bool:
     return False
 
 
-def _small_statements(statements: List[cst.CSTNode]) -> List[cst.CSTNode]:
-    flat: List[cst.CSTNode] = []
+def _small_statements(statements: list[cst.CSTNode]) -> list[cst.CSTNode]:
+    flat: list[cst.CSTNode] = []
     for statement in statements:
         if isinstance(statement, cst.SimpleStatementLine):
             flat.extend(statement.body)
@@ -351,7 +349,7 @@ def _trivial(statement: cst.CSTNode) -> bool:
     return False
 
 
-def _has_real_step(statements: List[cst.CSTNode]) -> bool:
+def _has_real_step(statements: list[cst.CSTNode]) -> bool:
     return any(not _trivial(s) for s in _small_statements(statements))
 
 
@@ -430,8 +428,8 @@ class LockGuardsNothing(_LockRule):
         else:
             self._check_local(node, parent)
 
-    def _check_local(self, node: cst.Call, parent: Optional[cst.CSTNode]) -> None:
-        name: Optional[str] = None
+    def _check_local(self, node: cst.Call, parent: cst.CSTNode | None) -> None:
+        name: str | None = None
         if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
             target = parent.targets[0].target
             name = target.value if isinstance(target, cst.Name) else None
@@ -452,10 +450,10 @@ class LockGuardsNothing(_LockRule):
             )
 
     def _local_uses(
-        self, function: cst.FunctionDef, name: str, creation: Optional[cst.CSTNode]
-    ) -> List[cst.CSTNode]:
+        self, function: cst.FunctionDef, name: str, creation: cst.CSTNode | None
+    ) -> list[cst.CSTNode]:
         """Where the local lock is locked; empty when it escapes the function in any way."""
-        uses: List[cst.CSTNode] = []
+        uses: list[cst.CSTNode] = []
         for node in self.locks.walk(function, into_functions=True):
             if isinstance(node, (cst.Global, cst.Nonlocal)) and any(
                 item.name.value == name for item in node.names
@@ -574,7 +572,7 @@ class ConditionWaitOutsideLoop(_LockRule):
         sites = self.locks.call_sites(function)
         return bool(sites) and all(_in_loop(self.ctx, site) for site in sites or [])
 
-    def _fix(self, call: cst.Call) -> Optional[Fix]:
+    def _fix(self, call: cst.Call) -> Fix | None:
         """`if not pred:\\n    cond.wait()` -> `while not pred:` when the wait is the whole body."""
         statement = self.ctx.parent(call)
         line = self.ctx.parent(statement) if statement is not None else None
@@ -715,7 +713,7 @@ class ConditionUsedWithoutLock(_LockRule):
             f"`RuntimeError: {_UNACQUIRED[method]}`; call it inside `with {cond}:`",
         )
 
-    def _acquires_anywhere(self, owner: cst.CSTNode, keys: Set[str]) -> bool:
+    def _acquires_anywhere(self, owner: cst.CSTNode, keys: set[str]) -> bool:
         for call in self.locks.calls_in(owner):
             receiver = method_call_on(call, ("acquire", "__enter__"))
             if receiver is not None and self.locks.same_lock_keys(receiver) & keys:

@@ -7,7 +7,7 @@ root that makes it concurrent and the access on the other side.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterable, Iterator, Sequence
 
 import threadlint.analysis.model  # noqa: F401  (registers the "model" fact collector)
 from threadlint import facts as F
@@ -62,7 +62,7 @@ class _RaceRule(ProjectRule):
 def _racing_writes(
     model: Model,
     site: Site,
-    sites: List[Site],
+    sites: list[Site],
     location: F.Location,
     kinds: frozenset = F.WRITE_KINDS,
 ) -> Iterator[Site]:
@@ -209,12 +209,12 @@ def _lock_text(key: str) -> str:
     return key
 
 
-def _majority_lock(sites: List[Site]) -> Optional[Tuple[str, int, int, Site]]:
+def _majority_lock(sites: list[Site]) -> tuple[str, int, int, Site] | None:
     """The lock most accesses hold, when unlocked accesses weigh at most a third
     (writes count twice): (lock, accesses holding it, all accesses, one of them)."""
-    weights: Dict[str, int] = {}
-    counts: Dict[str, int] = {}
-    examples: Dict[str, Site] = {}
+    weights: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    examples: dict[str, Site] = {}
     total = unlocked = 0
     for site in sites:
         weight = 2 if site.access.kind in F.WRITE_KINDS else 1
@@ -236,7 +236,7 @@ def _majority_lock(sites: List[Site]) -> Optional[Tuple[str, int, int, Site]]:
     return lock, counts[lock], len(sites), examples[lock]
 
 
-def _races_with_any(model: Model, site: Site, sites: List[Site], location: F.Location) -> bool:
+def _races_with_any(model: Model, site: Site, sites: list[Site], location: F.Location) -> bool:
     for other in sites:
         if other is site:
             if len(site.roots) > 1 or any(
@@ -368,7 +368,7 @@ class CheckThenAct(_RaceRule):
     summary = "A test of shared state and the action relying on it, with no lock held across both"
 
     def find(self, model: Model) -> Iterator[Diagnostic]:
-        checks_by_location: Dict[F.Location, List[Tuple[str, F.CheckAct]]] = {}
+        checks_by_location: dict[F.Location, list[tuple[str, F.CheckAct]]] = {}
         for fid, function in model.functions.items():
             if not function.checks or not model.is_concurrent(fid):
                 continue
