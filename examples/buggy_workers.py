@@ -2,6 +2,9 @@
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+
+fetched = 0
 
 
 class Downloader(threading.Thread):
@@ -10,13 +13,21 @@ class Downloader(threading.Thread):
         self.url = url
 
     def run(self):
+        global fetched
         time.sleep(0.01)
-        print("fetched", self.url)
+        fetched += 1  # twenty threads update this at once: increments get lost
 
 
 def download(url):
     time.sleep(0.01)
     return url
+
+
+def checksum(block):
+    total = 0
+    for i in range(len(block)):
+        total = (total * 31 + block[i] * i) % 1_000_003
+    return total
 
 
 def main():
@@ -29,6 +40,11 @@ def main():
 
     # The target is called here, in this thread; the new thread gets its result.
     threading.Thread(target=download("https://example.com")).start()
+
+    # Pure-Python arithmetic in a thread pool: the GIL runs one at a time.
+    blocks = [bytes(range(256)) * 64 for _ in range(8)]
+    with ThreadPoolExecutor() as pool:
+        print(list(pool.map(checksum, blocks)))
 
 
 if __name__ == "__main__":

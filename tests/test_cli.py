@@ -453,3 +453,15 @@ def test_classic_never_joined_program(tmp_path: Path) -> None:
     data = json.loads(_python_m(["--format", "json"], tmp_path).stdout)
     assert [d["line"] for d in data if d["code"] == "TL201"] == CLASSIC_STARTS
     assert {d["code"] for d in data if d["path"] == "legacy.py"} == {"TL001"}
+
+
+def test_target_version_is_validated(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"ok.py": CLEAN})
+    accepted = run_cli(["--target-version", "py312", "ok.py"], tmp_path)
+    assert accepted.exit_code == 0
+    rejected = run_cli(["--target-version", "banana", "ok.py"], tmp_path)
+    assert rejected.exit_code == 2
+    assert rejected.stderr.strip() == (
+        "threadlint: error: --target-version: expected a Python version such as py39 or "
+        "3.12, got 'banana'"
+    )

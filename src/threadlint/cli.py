@@ -16,7 +16,14 @@ from threadlint import __version__
 from threadlint.baseline import Baseline
 from threadlint.baseline import write_baseline as save_baseline
 from threadlint.cache import cache_for
-from threadlint.config import ConfigError, Settings, find_config_file, load_config, validate_codes
+from threadlint.config import (
+    ConfigError,
+    Settings,
+    find_config_file,
+    load_config,
+    parse_target_version,
+    validate_codes,
+)
 from threadlint.diagnostics import Diagnostic
 from threadlint.fix import applicable, fix_run, unified_diff, write_fixes
 from threadlint.report import FORMATS, render_report
@@ -44,6 +51,7 @@ def build_settings(
     extend_exclude: tuple[str, ...],
     preview: bool,
     free_threaded: bool,
+    target_version: str | None = None,
     respect_gitignore: bool | None = None,
     config_start: Path | None = None,
 ) -> Settings:
@@ -78,6 +86,13 @@ def build_settings(
         changes["preview"] = True
     if free_threaded:
         changes["free_threaded"] = True
+    if target_version is not None:
+        if parse_target_version(target_version) is None:
+            raise ConfigError(
+                f"--target-version: expected a Python version such as py39 or 3.12, "
+                f"got {target_version!r}"
+            )
+        changes["target_version"] = target_version
     if respect_gitignore is not None:
         changes["respect_gitignore"] = respect_gitignore
     return replace(settings, **changes)
@@ -210,6 +225,10 @@ class _Command(click.Command):
 @click.option("--stdin-filename", help="The name of the file read from '-' (stdin).")
 @click.option("--preview", is_flag=True, help="Also run rules marked preview.")
 @click.option("--free-threaded", is_flag=True, help="Lint for a free-threaded (PEP 703) CPython.")
+@click.option(
+    "--target-version", metavar="VERSION",
+    help="The oldest Python the code runs on (py39, 3.12); default: requires-python.",
+)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change nothing.")
 @click.option(
@@ -248,6 +267,7 @@ def cli(
     stdin_filename: str | None,
     preview: bool,
     free_threaded: bool,
+    target_version: str | None,
     fix: bool,
     diff: bool,
     unsafe_fixes: bool,
@@ -273,6 +293,7 @@ def cli(
             config=config, isolated=isolated, select=select, ignore=ignore,
             extend_select=extend_select, extend_ignore=extend_ignore, exclude=exclude,
             extend_exclude=extend_exclude, preview=preview, free_threaded=free_threaded,
+            target_version=target_version,
             respect_gitignore=respect_gitignore,
             config_start=_stdin_directory(paths, stdin_filename) if not config else None,
         )
