@@ -31,6 +31,22 @@ BAD_LINE, BAD_COL = 9, 50
 
 CLEAN = BAD.replace("args=(1)", "args=(1,)")
 
+# A module with one TL203 finding (line 9) and nothing else to report.
+ARGS_NOT_TUPLE = """\
+import threading
+
+
+def fetch(url):
+    return url
+
+
+def start(url):
+    t = threading.Thread(target=fetch, args=(url))
+    t.start()
+    t.join()
+"""
+
+
 PY2 = 'print "hello, world"\n'
 
 FINDING_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>TL\d{3}) \S.*$")

@@ -5,21 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_helpers import run_cli, write_tree
+from cli_helpers import ARGS_NOT_TUPLE, run_cli, write_tree
 
-LEGACY = """\
-import threading
-
-
-def fetch(url):
-    return url
-
-
-def start(url):
-    t = threading.Thread(target=fetch, args=(url))
-    t.start()
-    t.join()
-"""
+LEGACY = ARGS_NOT_TUPLE
 
 ARGS = ["-j1", "--select", "TL203"]
 

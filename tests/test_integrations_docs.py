@@ -15,25 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cli_helpers import run_cli, write_tree
+from cli_helpers import ARGS_NOT_TUPLE, run_cli, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "docs" / "ci.md"
 EDITORS = ROOT / "docs" / "editors.md"
 
-RACY = """\
-import threading
-
-
-def fetch(url):
-    return url
-
-
-def start(url):
-    t = threading.Thread(target=fetch, args=(url))
-    t.start()
-    t.join()
-"""
+RACY = ARGS_NOT_TUPLE
 
 
 def blocks(page: Path, language: str) -> list[str]:

@@ -17,22 +17,11 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import ARGS_NOT_TUPLE
 
 ROOT = Path(__file__).resolve().parent.parent
 
-RACY = """\
-import threading
-
-
-def fetch(url):
-    return url
-
-
-def start(url):
-    t = threading.Thread(target=fetch, args=(url))
-    t.start()
-    t.join()
-"""
+RACY = ARGS_NOT_TUPLE
 CLEAN = RACY.replace("args=(url)", "args=(url,)")
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_helpers import run_cli, write_tree
+from cli_helpers import ARGS_NOT_TUPLE, run_cli, write_tree
 
 from threadlint.diagnostics import Diagnostic
 from threadlint.report.github import annotation
@@ -18,19 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # also in CI's fresh clone), not copied into the project.
 SARIF_SCHEMA = ROOT.parent / "shared" / "data" / "sarif-schema-2.1.0.json"
 
-RACY = """\
-import threading
-
-
-def fetch(url):
-    return url
-
-
-def start(url):
-    t = threading.Thread(target=fetch, args=(url))
-    t.start()
-    t.join()
-"""
+RACY = ARGS_NOT_TUPLE
 LINE, COL = 9, 46
 
 ARGS = ["-j1", "--select", "TL001,TL203"]
