@@ -399,8 +399,19 @@ class _Collector:
                 spawn = find_spawn(self.ctx, node)
                 if spawn is None or not spawn.confident or spawn.api == "future.add_done_callback":
                     continue
+                if self._in_test(node):
+                    continue
                 repeated = spawn.repeats or self._in_loop(node)
                 self._add_spawn(spawn.api, spawn.target, repeated)
+
+    def _in_test(self, node: cst.CSTNode) -> bool:
+        """Inside a test (`test_*` / `testFoo`, as pytest and unittest collect
+        them): tests start threads to provoke races or to exercise threading
+        itself, not to go faster."""
+        return any(
+            isinstance(ancestor, cst.FunctionDef) and ancestor.name.value.startswith("test")
+            for ancestor in self.ctx.ancestors(node)
+        )
 
     def _in_loop(self, node: cst.CSTNode) -> bool:
         """Whether `node` runs in a loop of its function (a pool fed one task at a time)."""

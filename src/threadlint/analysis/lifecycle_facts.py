@@ -236,7 +236,10 @@ def thread_class_daemon(ctx: ModuleContext, type_expr: cst.BaseExpression) -> bo
 
 def _class_sets_daemon(ctx: ModuleContext, node: cst.ClassDef) -> bool:
     info = ctx.classes[node]
-    for binding in info.attrs.get("daemon", []):
+    # `self.daemon = True` in a method, or `daemon = True` in the class body:
+    # instances read the class attribute until they set their own.
+    bindings = info.attrs.get("daemon", []) + ctx.bindings.get(node, {}).get("daemon", [])
+    for binding in bindings:
         if not is_false(binding.value):
             return True
     for call in _calls_in(node):
@@ -538,6 +541,24 @@ def holder_occurrences(
 # -- other shared checks -------------------------------------------------------
 
 
+def in_thread_helper(ctx: ModuleContext, node: cst.CSTNode) -> bool:
+    """Inside `with helper(...):` where the helper is named for threads
+    (`threading_helper.wait_threads_exit()`, `reap_threads()`): a context
+    manager of another module that waits for the threads started in it.
+    An executor (`with ThreadPoolExecutor():`) is known and is not one."""
+    for ancestor in ctx.ancestors(node):
+        if not isinstance(ancestor, cst.With):
+            continue
+        for item in ancestor.items:
+            call = item.item
+            if not isinstance(call, cst.Call) or ctx.kind_of_type(call.func) is not None:
+                continue
+            name = ctx.qualname(call.func) or ""
+            if name not in ctx.classes_by_name and "thread" in name.rpartition(".")[2].lower():
+                return True
+    return False
+
+
 def is_main_guard(ctx: ModuleContext, node: cst.CSTNode) -> bool:
     """Inside `if __name__ == "__main__":` (either operand order)."""
     for ancestor in ctx.ancestors(node):
@@ -669,6 +690,15 @@ def name_suggests_factory(name: str) -> bool:
     if not words:
         return False
     return words[0] in _FACTORY_PREFIXES or any(w in _FACTORY_WORDS for w in words)
+
+
+# Word parts of a name that say it holds a class (`task_cls`, `handler_class`):
+# its instances may define `__call__`.
+_CLASS_WORDS = frozenset({"cls", "class", "klass", "type", "ctor", "constructor"})
+
+
+def name_suggests_class(name: str) -> bool:
+    return any(w in _CLASS_WORDS for w in _words(name))
 
 
 def _words(name: str) -> list[str]:

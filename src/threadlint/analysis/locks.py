@@ -50,6 +50,14 @@ _UNKNOWN = "unknown"
 _FALSE_FRIENDS = frozenset(
     {"block", "clock", "deadlock", "unlock", "flock", "padlock", "second", "seconds", "secondary"}
 )
+# Lock factories of `multiprocessing` contexts and managers, by method name.
+_FACTORY_KINDS = {
+    "Lock": api.LOCK,
+    "RLock": api.RLOCK,
+    "Condition": api.CONDITION,
+    "Semaphore": api.SEMAPHORE,
+    "BoundedSemaphore": api.SEMAPHORE,
+}
 _CONDITION_TOKENS = frozenset({"cond", "condition", "condvar"})
 _NAME_TOKENS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _ESCAPING_EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
@@ -185,6 +193,9 @@ class LockAnalysis:
         if isinstance(expr, cst.Call):
             if self.ctx.qualname(expr.func) in self.lock_types:
                 return _LOCK, api.LOCK
+            factory_kind = self._context_factory(expr)
+            if factory_kind is not None:
+                return _LOCK, factory_kind
             # A visible call that makes something we do not know: a
             # distributed lock, a file lock, a pool... not a thread lock.
             return _NOT_LOCK, None
@@ -214,6 +225,30 @@ class LockAnalysis:
                 verdicts.append(self._verdict(binding.value, depth + 1))
         return _combine(verdicts)
 
+    def _context_factory(self, call: cst.Call) -> str | None:
+        """`ctx.Condition()`, `manager.Lock()`: the factory methods of a
+        `multiprocessing` context or manager held in a variable or attribute,
+        called with their signature (no argument but a semaphore's value or
+        a condition's lock). A module's class (`asyncio.Lock`) is not one, nor
+        a distributed lock taking a path (kazoo's `zk.Lock("/path", id)`)."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _FACTORY_KINDS:
+            return None
+        head = func.value
+        while isinstance(head, cst.Attribute):
+            head = head.value
+        if not isinstance(head, cst.Name) or head.value in self.ctx.imports:
+            return None
+        kind = _FACTORY_KINDS[func.attr.value]
+        if not call.args:
+            return kind
+        if len(call.args) > 1 or call.args[0].star or kind in (api.LOCK, api.RLOCK):
+            return None
+        value = call.args[0].value
+        if kind == api.SEMAPHORE:
+            return kind if isinstance(value, cst.Integer) else None
+        return kind if self.lock_kind(value) in (api.LOCK, api.RLOCK) else None
+
     def _bindings(self, expr: cst.BaseExpression) -> list[Binding]:
         if isinstance(expr, cst.Name):
             return self.ctx.bindings_of(expr.value, expr)
@@ -226,9 +261,25 @@ class LockAnalysis:
         calls = [
             b.value
             for b in self._bindings(expr)
-            if isinstance(b.value, cst.Call) and self.ctx.kind_of(b.value) in api.LOCK_KINDS
+            if isinstance(b.value, cst.Call) and self.created_kind(b.value) is not None
         ]
         return calls[0] if len(calls) == 1 else None
+
+    def created_kind(self, call: cst.Call) -> str | None:
+        """The lock kind `call` makes: `threading.Lock()`, `ctx.Condition()`..."""
+        kind = self.ctx.kind_of(call)
+        if kind is not None:
+            return kind if kind in api.LOCK_KINDS else None
+        return self._context_factory(call)
+
+    def signal_semaphore(self, expr: cst.BaseExpression) -> bool:
+        """A semaphore made with no permit (`Semaphore(0)`): a signal, released
+        by one thread and acquired by another, not a critical section."""
+        creation = self.creation(expr)
+        if creation is None or self.created_kind(creation) != api.SEMAPHORE:
+            return False
+        value = argument(creation, 0, "value")
+        return isinstance(value, cst.Integer) and int(value.value) == 0
 
     # -- identity ---------------------------------------------------------------
 

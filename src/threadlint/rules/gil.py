@@ -131,7 +131,9 @@ class CpuBoundWorkInThread(ProjectRule):
     silent, as does any I/O in the reachable code, however small (a log
     line, a `print`); so does a body without a loop, and a loop that only
     counts (`n += 1`, as in a busy-wait). Calls are followed 8 levels deep.
-    `run()` of a `Thread` subclass is not checked. A few method names
+    `run()` of a `Thread` subclass is not checked, nor threads started in
+    a test (a function named `test*`): tests start threads to provoke races
+    or to exercise threading, not for speed. A few method names
     (`append`, `split`, `items`, ...) are taken to be those of builtin
     strings and containers even on objects of unknown type.
     """

@@ -241,7 +241,8 @@ class ThreadNeverJoined(FileRule):
         w.join()
     ```
     or make a background thread a daemon: `Thread(target=poll, daemon=True)`,
-    `t.daemon = True`, or `self.daemon = True` in a subclass's `__init__`.
+    `t.daemon = True`, `self.daemon = True` in a subclass's `__init__`, or
+    `daemon = True` in the subclass's body.
 
     ## How to suppress
     `# noqa: TL201` on the line of the `.start()` call.
@@ -271,7 +272,7 @@ class ThreadNeverJoined(FileRule):
         if any(facts.constructor_daemon(self.ctx, c) for c in creations):
             return
         cls = facts.local_thread_class(self.ctx, creations[0].func)
-        if facts.publishes_self(self.ctx, cls):
+        if facts.publishes_self(self.ctx, cls) or facts.in_thread_helper(self.ctx, node):
             return
         what = "timer" if self.ctx.kind_of(receiver) == api.TIMER else "thread"
         ending = "joined or cancelled" if what == "timer" else "joined"
@@ -471,8 +472,11 @@ class ThreadInitNotCalled(FileRule):
     ## Known limits
     Any call of an `__init__` attribute counts (`super(Worker, self)`,
     `Base.__init__(self)`, a loop over bases), and so does a call of a
-    method of the class that makes one. Paths that raise do not create an
-    object, so they need no call. Calls inside `try` count as made.
+    method of the class or of a local base class that makes one, directly
+    or through its own helpers (`self._init()`); a `self.helper()` that
+    none of the module's classes defines counts too when the class has a
+    base from another module. Paths that raise do not create an object,
+    so they need no call. Calls inside `try` count as made.
     """
 
     code = "TL205"
@@ -516,7 +520,11 @@ class _InitFlow:
 
     def __init__(self, ctx: ModuleContext, cls: cst.ClassDef) -> None:
         self.ctx = ctx
-        self.methods = ctx.classes[cls].methods
+        # Helpers may come from a local base class (`self._init()` defined in
+        # the base calls `Thread.__init__`); a base we cannot see may define any.
+        known = facts.ThreadMethods(ctx, cls)
+        self.methods = known.methods
+        self.opaque_bases = known.opaque
         self.calls_anywhere = False
         self.early_return_line = 0
 
@@ -570,19 +578,35 @@ class _InitFlow:
             func = call.func
             if not isinstance(func, cst.Attribute):
                 continue
-            if func.attr.value == "__init__":
+            if func.attr.value == "__init__" or (
+                isinstance(func.value, cst.Name)
+                and func.value.value == "self"
+                and self._helper_inits(func.attr.value, set())
+            ):
                 self.calls_anywhere = True
+                return True
+        return False
+
+    def _helper_inits(self, name: str, seen: set[str]) -> bool:
+        """`self.name()` calls a base `__init__`, itself or through its own helpers."""
+        method = self.methods.get(name)
+        if method is None:
+            return self.opaque_bases
+        if name in seen:
+            return False
+        seen.add(name)
+        for call in _calls_outside_defs(method.body):
+            func = call.func
+            if not isinstance(func, cst.Attribute):
+                continue
+            if func.attr.value == "__init__":
                 return True
             if (
                 isinstance(func.value, cst.Name)
                 and func.value.value == "self"
                 and func.attr.value in self.methods
-                and any(
-                    isinstance(c.func, cst.Attribute) and c.func.attr.value == "__init__"
-                    for c in _calls_outside_defs(self.methods[func.attr.value].body)
-                )
+                and self._helper_inits(func.attr.value, seen)
             ):
-                self.calls_anywhere = True
                 return True
         return False
 
@@ -665,12 +689,15 @@ class ThreadTargetCalled(FileRule):
       annotation naming a callable type;
     - a call that is passed a function (`log_errors(work)`) is taken for a
       wrapper and not flagged;
+    - a call of a variable or parameter (`task_cls(...)`, `make(...)`) is
+      never flagged: its value, often a class whose instances define
+      `__call__`, cannot be seen;
     - a function that cannot be seen (imported, a method of an unknown
       object) is flagged only when its name does not suggest a factory
       (`make_*`, `get_*`, `create_*`, `build_*`, `*factory*`, `*handler*`,
-      `*callback*`, `*wrapper*`, ...), and a class that cannot be seen (a
-      `CamelCase` name) is never flagged, since its instances may define
-      `__call__`.
+      `*callback*`, `*wrapper*`, ...) or a class (`*_cls`, `*_class`,
+      `*_type`), and a class that cannot be seen (a `CamelCase` name) is
+      never flagged, since its instances may define `__call__`.
     """
 
     code = "TL202"
@@ -703,6 +730,10 @@ class ThreadTargetCalled(FileRule):
         if isinstance(func, cst.Name):
             definitions = facts.definitions_visible(self.ctx, func.value, call)
             if definitions is None:
+                if self.ctx.bindings_of(func.value, func):
+                    # A variable or parameter: its value (a class, a factory)
+                    # cannot be seen, only an imported function's name can tell.
+                    return None
                 return self._unresolved(func.value)
             if not definitions:
                 # A built-in (or a star import): only known ones say what they return.
@@ -718,7 +749,7 @@ class ThreadTargetCalled(FileRule):
         return None
 
     def _unresolved(self, name: str) -> str | None:
-        if name[:1].isupper() or facts.name_suggests_factory(name):
+        if name[:1].isupper() or facts.name_suggests_factory(name) or facts.name_suggests_class(name):
             return None
         return f"`{name}` does not look like a factory of callables"
 

@@ -86,7 +86,10 @@ class AcquireWithoutRelease(_LockRule):
     Also accepted: `acquire()` as a statement inside the `try` whose
     `finally` releases, `if not lock.acquire(...): return` (or `raise`)
     before that `try`, `lock.acquire(); lock.release()` (waiting for the lock
-    to be free), and a release registered as a callback
+    to be free), `cond.acquire(); cond.notify(); cond.release()` (nothing in
+    between can raise), `assert not lock.acquire(False)` (a check of the
+    lock's state), a semaphore made with no permit (`Semaphore(0)`, a signal
+    between threads), and a release registered as a callback
     (`stack.callback(lock.release)`).
 
     ## How to suppress
@@ -94,9 +97,11 @@ class AcquireWithoutRelease(_LockRule):
 
     ## Known limits
     Only thread locks count (`threading`/`_thread`/`multiprocessing` locks,
-    semaphores and conditions, `lock-types` from the configuration, and
-    objects of unknown type named like a lock); `asyncio` locks, distributed
-    locks and other objects with an `acquire()` method are ignored.
+    semaphores and conditions, also made by a `multiprocessing` context or
+    manager held in a variable, `ctx.Condition()`, `manager.Lock()`;
+    `lock-types` from the configuration, and objects of unknown type named
+    like a lock); `asyncio` locks, distributed locks (`zk.Lock("/path")`)
+    and other objects with an `acquire()` method are ignored.
 
     A function that acquires a lock and never releases it is not flagged:
     that is how lock wrappers hand a lock over (`__enter__`/`__exit__`,
@@ -116,12 +121,16 @@ class AcquireWithoutRelease(_LockRule):
         owner = _owner(self.ctx, node)
         if owner is None or not self.locks.is_thread_lock(receiver):
             return
+        if self.locks.signal_semaphore(receiver) or self._asserted(node):
+            return
         key = self.locks.key(receiver)
         if self._guaranteed(node, key, owner):
             return
         release = self._normal_release_after(node, key, owner)
         if release is None or self._signals(node, release, key, owner):
             return  # released elsewhere or by another thread: a hand-off
+        if self._only_notifies(node, release, key, owner):
+            return
         if any(isinstance(a, cst.Finally) for a in self._ancestors_within(release, owner)):
             message = (
                 f"`{key}.acquire()` is not followed directly by the `try` whose `finally` "
@@ -135,6 +144,43 @@ class AcquireWithoutRelease(_LockRule):
                 f"use `with {key}:` or `try/finally`"
             )
         self.report(node, message)
+
+    def _only_notifies(
+        self, acquire: cst.Call, release: cst.Call, key: str, owner: cst.CSTNode
+    ) -> bool:
+        """`cond.acquire(); cond.notify(); cond.release()`: nothing in between
+        can raise (notifying an owned condition does not), so nothing can
+        leave the lock held."""
+        first = self._statement_of(acquire, owner)
+        last = self._statement_of(release, owner)
+        if first is None or last is None:
+            return False
+        first_line, last_line = self.ctx.parent(first), self.ctx.parent(last)
+        if first_line is None or last_line is None:
+            return False
+        block = self.ctx.parent(first_line)
+        if not isinstance(block, _BLOCKS) or self.ctx.parent(last_line) is not block:
+            return False
+        statements = _small_statements(list(block.body))
+        if first not in statements or last not in statements:
+            return False
+        between = statements[statements.index(first) + 1 : statements.index(last)]
+        return bool(between) and all(
+            isinstance(step, cst.Expr)
+            and (receiver := method_call_on(step.value, _NOTIFY_METHODS)) is not None
+            and self.locks.key(receiver) == key
+            for step in between
+        )
+
+    def _asserted(self, call: cst.Call) -> bool:
+        """`assert lock.acquire(False)` / `assert not sem.acquire(False)`: a
+        check of the lock's state, not a critical section."""
+        for ancestor in self.ctx.ancestors(call):
+            if isinstance(ancestor, cst.Assert):
+                return True
+            if isinstance(ancestor, cst.BaseSmallStatement):
+                return False
+        return False
 
     def _ancestors_within(self, node: cst.CSTNode, owner: cst.CSTNode) -> list[cst.CSTNode]:
         found = []
@@ -316,6 +362,9 @@ class AcquireWithoutRelease(_LockRule):
         return None
 
 
+_NOTIFY_METHODS = ("notify", "notify_all", "notifyAll")
+
+
 def _implies_acquired(test: cst.BaseExpression, call: cst.Call) -> bool:
     """`test` is true only if `call` acquired: `L.acquire(...)`, `ready and L.acquire(...)`."""
     if test is call:
@@ -400,7 +449,9 @@ class LockGuardsNothing(_LockRule):
     ## Known limits
     A `Condition(lock)` over an existing lock is not flagged: it acquires
     that shared lock. A local lock that reaches other code in any way is
-    left alone, even when that code does not share it with other threads.
+    left alone, even when that code does not share it with other threads,
+    and so is one that guards no code (acquired and never released, as a
+    test exercising the lock's own API does).
     """
 
     code = "TL302"
@@ -441,13 +492,26 @@ class LockGuardsNothing(_LockRule):
         if len(self.ctx.bindings.get(function, {}).get(name, [])) != 1:
             return
         uses = self._local_uses(function, name, parent)
-        if uses:
+        if uses and self._guards(uses):
             self.report(
                 node,
                 f"`{name}` is a new lock on every call of `{function.name.value}()` and never "
                 f"leaves it (locked at line {self.line(uses[0])}): no other thread can hold it, "
                 f"so it guards nothing; create it once (module level or `__init__`) and share it",
             )
+
+    def _guards(self, uses: list[cst.CSTNode]) -> bool:
+        """The local lock is used as a critical section: `with lock:`, or both
+        `acquire()` and `release()`. A lock only acquired (a test calling
+        `cond.acquire(); cond.notify_all()` to exercise the API) guards no code."""
+        methods = set()
+        for use in uses:
+            parent = self.ctx.parent(use)
+            if isinstance(parent, cst.WithItem):
+                return True
+            if isinstance(parent, cst.Attribute):
+                methods.add(parent.attr.value)
+        return {"acquire", "release"} <= methods
 
     def _local_uses(
         self, function: cst.FunctionDef, name: str, creation: cst.CSTNode | None
@@ -535,9 +599,11 @@ class ConditionWaitOutsideLoop(_LockRule):
     ## Known limits
     A `wait(timeout)` is not flagged: code waiting with a timeout must
     already cope with waking up while the predicate is false (the timeout
-    may expire), and such waits are often interruptible sleeps. Calls on
-    objects of unknown type are checked only when named like a condition
-    (`cond`, `condition`); `Event.wait()`, `Barrier.wait()` and `asyncio`
+    may expire), and such waits are often interruptible sleeps. A condition
+    made by a `multiprocessing` context or manager in a variable
+    (`ctx.Condition(ctx.Lock())`) is known. Calls on objects of unknown type
+    are checked only when named like a condition (`cond`, `condition`);
+    `Event.wait()`, `Barrier.wait()` and `asyncio`
     conditions are not checked. A function whose body is only the `wait()`,
     or whose every call in the module is inside a loop, is not flagged.
     """
