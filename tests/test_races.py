@@ -36,7 +36,7 @@ def on_event(event):
 def _lint(tmp_path: Path, source: str, **settings: object) -> list:
     path = tmp_path / "app.py"
     path.write_text(source, encoding="utf-8")
-    base = replace(Settings(root=str(tmp_path), select=("TL1",)), **settings)
+    base = replace(Settings(root=str(tmp_path), select=("TL1",), preview=True), **settings)
     result = run([str(path)], base, jobs=1)
     assert not result.errors
     return [(d.line, d.code) for d in result.diagnostics]

@@ -62,7 +62,10 @@ class Access:
     # Inside a `try` whose handler catches what a lost race raises (KeyError,
     # IndexError, RuntimeError...): the author tolerates the race.
     tolerated: bool = False
-    constant: bool = False  # a rebinding to a literal (`flag = True`): idempotent
+    constant: bool = False  # a rebinding to a literal (`flag = True`, `cache = {}`): idempotent
+    # Inside an `if` that tests the same location: the action of a
+    # check-then-act, which TL103 judges.
+    checked: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,10 @@ class Spawn:
     api: str
     line: int
     repeats: bool  # started in a loop, or by an API that runs it many times
+    # The function joins it before returning (`t.start(); t.join()`, the end
+    # of `with ThreadPoolExecutor()`): calls of the spawner do not overlap
+    # through it, however many there are.
+    joined: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,9 @@ class CheckAct:
     action_line: int
     action_locks: frozenset[str]
     phase: str = ""
+    # The line of an enclosing `if` that tests the same location (0: none):
+    # a nested test is part of the same check-then-act.
+    outer_line: int = 0
 
 
 @dataclass(frozen=True)

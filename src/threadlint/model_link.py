@@ -47,6 +47,7 @@ class Root:
     many_instances: bool = False  # per-instance, and its class is instantiated several times
     repeats_self: bool = False  # several runs at once on the same object
     self_class: str | None = None  # the class of its `self`, when known exactly
+    joined: bool = False  # its spawner joins it before returning
 
 
 @dataclass(frozen=True)
@@ -339,6 +340,7 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
                 or (existing.mode == SELF and root.mode == SELF)
             )
             existing.per_instance = existing.per_instance and root.per_instance
+            existing.joined = existing.joined and root.joined
             if existing.self_class != root.self_class:
                 existing.self_class = None
 
@@ -363,6 +365,7 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
                         at,
                         repeats_self=spawn.repeats,
                         self_class=self_class,
+                        joined=spawn.joined,
                     ),
                 )
         if function.entry:
@@ -441,14 +444,16 @@ def _propagate_reach(model: Model) -> None:
                     inst = model.resolve(target)[1] if how == "inst" else None
                     pending.append((callee, call_mode, inst))
     # A root started by code that runs several times (called in a loop or
-    # from several places, or itself on several threads) repeats too.
+    # from several places, or itself on several threads) repeats too.  When
+    # the spawner joins the thread before it returns, its calls overlap only
+    # if the spawner itself runs on several threads at once.
     changed = True
     while changed:
         changed = False
         for root in model.roots:
             if root.repeats or root.spawner is None or root.mode == SELF:
                 continue
-            callers = model.edges.get(root.spawner, [])
+            callers = [] if root.joined else model.edges.get(root.spawner, [])
             if (
                 len(callers) > 1
                 or any(call.repeated for _, call, _ in callers)

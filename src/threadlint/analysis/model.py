@@ -151,6 +151,7 @@ class _Rec:
     tolerated: bool = False
     constant: bool = False
     safe_form: bool = False  # `d.pop(k, None)`, `s.discard(x)`: needs no earlier test
+    handlers: int = 0  # `except` handlers around it
 
 
 @dataclass
@@ -159,6 +160,8 @@ class _IfRec:
     locks: frozenset[str]
     tested: set[F.Location]
     seq: int
+    handlers: int = 0  # `except` handlers around it
+    enclosing: tuple[int, ...] = ()  # indexes of the `if`s around it that test state
 
 
 @dataclass
@@ -550,7 +553,7 @@ class _Walker:
         self.unit = unit
         self.recs: list[_Rec] = []
         self.calls: list[_CallRec] = []
-        self.spawns: list[tuple[F.Callee, str, cst.CSTNode, bool]] = []
+        self.spawns: list[tuple[F.Callee, str, cst.CSTNode, bool, int]] = []
         self.ifs: list[_IfRec] = []
         self.if_stack: list[int] = []
         self.seq = 0
@@ -560,6 +563,7 @@ class _Walker:
         self.loop_joins = False
         self.repeat_depth = 0  # loops and comprehensions around the current node
         self.tolerant = 0  # `try` bodies whose handlers catch what a race raises
+        self.handlers = 0  # `except` handlers around the current node
         self.statement: cst.CSTNode | None = None
         self.owned: dict[str, str] = {}  # local name -> class of the object it was made as
         self.class_node: cst.ClassDef | None = None
@@ -671,6 +675,7 @@ class _Walker:
                     text,
                     rec.tolerated,
                     rec.constant,
+                    rec.guard is not None,
                 )
             )
         checks = []
@@ -679,11 +684,17 @@ class _Walker:
         for rec in self.recs:
             if rec.guard is None or rec.kind not in action_kinds or rec.tolerated or rec.safe_form:
                 continue
+            if_rec = self.ifs[rec.guard]
+            if rec.constant and rec.handlers > if_rec.handlers:
+                # `if FLAG: try: probe() except E: FLAG = False`: a failure is
+                # memoised; every thread that sees the failure stores the same.
+                continue
             if (rec.guard, rec.location) in seen:
                 continue
             seen.add((rec.guard, rec.location))
-            if_rec = self.ifs[rec.guard]
             if_line, if_col = self.m.pos.of(if_rec.node)
+            outer = next((i for i in if_rec.enclosing if rec.location in self.ifs[i].tested), None)
+            outer_line = self.m.pos.of(self.ifs[outer].node)[0] if outer is not None else 0
             checks.append(
                 F.CheckAct(
                     rec.location,
@@ -694,6 +705,7 @@ class _Walker:
                     self.m.pos.of(rec.node)[0],
                     rec.locks,
                     phase(if_rec.seq),
+                    outer_line,
                 )
             )
         # Calls from the module body run the program (`main()`): they are
@@ -711,8 +723,14 @@ class _Walker:
             for c in self.calls
         )
         spawns = tuple(
-            F.Spawn(target, api_name, self.m.pos.of(node)[0], repeats)
-            for target, api_name, node, repeats in self.spawns
+            F.Spawn(
+                target,
+                api_name,
+                self.m.pos.of(node)[0],
+                repeats,
+                any(join > seq for join in self.joins),
+            )
+            for target, api_name, node, repeats, seq in self.spawns
         )
         unit = self.unit
         line = 1
@@ -867,9 +885,7 @@ class _Walker:
         self.expr(value, held)
         read = {r.location for r in self.recs[start:]}
         self._note_owned(targets, value)
-        constant = isinstance(value, _LITERALS) or (
-            isinstance(value, cst.Name) and value.value in ("True", "False", "None")
-        )
+        constant = _idempotent_value(value)
         for target in targets:
             location = self._location_of_target(target)
             if location is not None and location in read:
@@ -908,7 +924,9 @@ class _Walker:
                 body_held = held | {key}
         pushed = False
         if tested:
-            self.ifs.append(_IfRec(node, held, tested, self.seq))
+            self.ifs.append(
+                _IfRec(node, held, tested, self.seq, self.handlers, tuple(self.if_stack))
+            )
             self.if_stack.append(len(self.ifs) - 1)
             pushed = True
         after_body = self.block(_suite(node.body), body_held)
@@ -992,7 +1010,9 @@ class _Walker:
         for handler in node.handlers:
             if handler.type is not None:
                 self.expr(handler.type, held)
+            self.handlers += 1
             ends.append(self.block(_suite(handler.body), held))
+            self.handlers -= 1
         if node.orelse is not None:
             ends[0] = self.block(_suite(node.orelse.body), after_body)
         if node.finalbody is None:
@@ -1154,6 +1174,7 @@ class _Walker:
                 resizes,
                 self.statement,
                 self.tolerant > 0,
+                handlers=self.handlers,
             )
         )
 
@@ -1358,7 +1379,7 @@ class _Walker:
             line = self.m.pos.of(target)[0]
             unit_id = f"{self.id}.<lambda:{line}>"
             _Walker(self.m, target, unit_id, outer=self).run()
-            self.spawns.append((("name", unit_id, ""), api_name, call, repeats))
+            self.spawns.append((("name", unit_id, ""), api_name, call, repeats, self.seq))
             return original
         callee, _ = (
             self.callee(target)
@@ -1370,7 +1391,7 @@ class _Walker:
             )
         )
         if callee is not None:
-            self.spawns.append((callee, api_name, call, repeats))
+            self.spawns.append((callee, api_name, call, repeats, self.seq))
         return None
 
     def _start_event(self) -> None:
@@ -1416,6 +1437,25 @@ class _Walker:
             return
         if server in THREADING_SERVERS or "." in server:
             self.m.servers.append(F.Server(server, handler_name, self.m.pos.of(node)[0]))
+
+
+def _idempotent_value(value: cst.BaseExpression) -> bool:
+    """A literal, or a fresh empty container (`{}`, `[]`, `set()`): storing it
+    twice leaves the same state as storing it once."""
+    if isinstance(value, _LITERALS):
+        return True
+    if isinstance(value, cst.Name):
+        return value.value in ("True", "False", "None")
+    if isinstance(value, (cst.List, cst.Set, cst.Tuple)):
+        return not value.elements
+    if isinstance(value, cst.Dict):
+        return not value.elements
+    return (
+        isinstance(value, cst.Call)
+        and not value.args
+        and isinstance(value.func, cst.Name)
+        and value.func.value in ("list", "dict", "set", "tuple")
+    )
 
 
 def _copied_whole(value: cst.BaseExpression) -> bool:
