@@ -99,34 +99,21 @@ class _Indexer(cst.CSTVisitor):
     # -- imports -----------------------------------------------------------
 
     def visit_Import(self, node: cst.Import) -> None:
+        self.ctx.imports.update(import_bindings(node, None))
         for alias in node.names:
             dotted = _dotted(alias.name)
-            if dotted is None:
-                continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.ctx.imports[alias.asname.name.value] = dotted
-            else:
-                top = dotted.split(".")[0]
-                self.ctx.imports[top] = top
-            self.ctx.imported_modules.add(dotted)
+            if dotted is not None:
+                self.ctx.imported_modules.add(dotted)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        module = _dotted(node.module) if node.module is not None else ""
-        if module is None:
+        prefix = import_from_prefix(node, None)
+        if prefix is None:
             return
-        prefix = "." * len(node.relative) + module
         self.ctx.imported_modules.add(prefix)
         if isinstance(node.names, cst.ImportStar):
             self.ctx.star_imports.append(prefix)
             return
-        for alias in node.names:
-            name = _dotted(alias.name)
-            if name is None:
-                continue
-            local = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            self.ctx.imports[local] = f"{prefix}.{name}" if prefix else name
+        self.ctx.imports.update(import_bindings(node, None))
 
     # -- bindings ----------------------------------------------------------
 
@@ -186,6 +173,57 @@ def _dotted(node: cst.Name | cst.Attribute | cst.BaseExpression | None) -> str |
 def dotted_name(node: cst.BaseExpression | None) -> str | None:
     """`a.b.c` for a chain of names and attributes, else None."""
     return _dotted(node)
+
+
+def import_bindings(node: cst.Import | cst.ImportFrom, package: str | None) -> dict[str, str]:
+    """The local names an import binds, each to the dotted name it refers to.
+
+    With `package` (the dotted package the module lives in), relative imports
+    are made absolute (`from .m import f` in `pkg.a` binds `f` to `pkg.m.f`);
+    with None they keep their dots (`.m.f`).  A relative import climbing
+    above the top package binds nothing.
+    """
+    bound: dict[str, str] = {}
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if dotted is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                bound[alias.asname.name.value] = dotted
+            else:
+                top = dotted.split(".")[0]
+                bound[top] = top
+        return bound
+    prefix = import_from_prefix(node, package)
+    if prefix is None or isinstance(node.names, cst.ImportStar):
+        return bound
+    for alias in node.names:
+        name = _dotted(alias.name)
+        if name is None:
+            continue
+        local = name
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            local = alias.asname.name.value
+        bound[local] = f"{prefix}.{name}" if prefix else name
+    return bound
+
+
+def import_from_prefix(node: cst.ImportFrom, package: str | None) -> str | None:
+    """The module a `from ... import` reads from; see `import_bindings`."""
+    module = _dotted(node.module) if node.module is not None else ""
+    if module is None:
+        return None
+    level = len(node.relative)
+    if not level:
+        return module
+    if package is None:
+        return "." * level + module
+    anchor = package.split(".") if package else []
+    if level - 1 > len(anchor):
+        return None
+    anchor = anchor[: len(anchor) - (level - 1)]
+    return ".".join([*anchor, module] if module else anchor)
 
 
 class ModuleContext:

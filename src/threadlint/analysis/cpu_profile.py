@@ -68,7 +68,7 @@ from typing import Union
 import libcst as cst
 
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.context import ModuleContext, dotted_name
+from threadlint.analysis.context import ModuleContext, dotted_name, import_bindings
 from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.walk import children, walk
@@ -789,25 +789,8 @@ def _relative_imports(ctx: ModuleContext) -> dict[str, str]:
         package = package.rpartition(".")[0]
     out: dict[str, str] = {}
     for node in _statements(ctx.module):
-        if not isinstance(node, cst.ImportFrom) or not node.relative:
-            continue
-        if isinstance(node.names, cst.ImportStar):
-            continue
-        parts = package.split(".") if package else []
-        up = len(node.relative) - 1
-        if up > len(parts):
-            continue
-        base = parts[: len(parts) - up] if up else parts
-        module = dotted_name(node.module) if node.module is not None else None
-        prefix = ".".join([*base, *([module] if module else [])])
-        for alias in node.names:
-            name = dotted_name(alias.name)
-            if name is None:
-                continue
-            local = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            out[local] = f"{prefix}.{name}" if prefix else name
+        if isinstance(node, cst.ImportFrom) and node.relative:
+            out.update(import_bindings(node, package))
     return out
 
 

@@ -26,7 +26,7 @@ import libcst as cst
 from threadlint import facts as F
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import Binding, ModuleContext, dotted_name
+from threadlint.analysis.context import Binding, ModuleContext, dotted_name, import_bindings
 from threadlint.analysis.locks import LockAnalysis, lock_analysis
 from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.positions import Positions
@@ -295,35 +295,7 @@ def _import_table(
     everywhere: dict[str, str] = {}
     module_level: dict[str, str] = {}
     for node in nodes:
-        table = {}
-        if isinstance(node, cst.Import):
-            for alias in node.names:
-                dotted = dotted_name(alias.name)
-                if dotted is None:
-                    continue
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    table[alias.asname.name.value] = dotted
-                else:
-                    table[dotted.split(".")[0]] = dotted.split(".")[0]
-        elif not isinstance(node.names, cst.ImportStar):
-            base = dotted_name(node.module) if node.module is not None else ""
-            if base is None:
-                continue
-            level = len(node.relative)
-            if level:
-                anchor = package.split(".") if package else []
-                if level - 1 > len(anchor):
-                    continue
-                anchor = anchor[: len(anchor) - (level - 1)]
-                base = ".".join([*anchor, base] if base else anchor)
-            for alias in node.names:
-                name = dotted_name(alias.name)
-                if name is None:
-                    continue
-                local = name
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    local = alias.asname.name.value
-                table[local] = f"{base}.{name}" if base else name
+        table = import_bindings(node, package)
         everywhere.update(table)
         if ctx.is_module_level(node):
             module_level.update(table)
