@@ -28,7 +28,9 @@ def fixture_projects() -> list[Path]:
     projects: list[Path] = []
     for group in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
         for entry in sorted(group.iterdir()):
-            if entry.suffix == ".py" or (entry.is_dir() and entry.name != "__pycache__"):
+            if entry.name.startswith((".", "__pycache__")):
+                continue  # caches and tool folders, not fixtures
+            if entry.suffix == ".py" or entry.is_dir():
                 projects.append(entry)
     return projects
 
