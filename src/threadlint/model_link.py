@@ -209,7 +209,7 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> set
         return set()
     if not any(r.facts.get("model") for r in results if r.facts):
         return set()
-    model = build_model(results, settings)
+    model = project_model(results, settings)
     names: set[str] = set()
     for fid, function in model.functions.items():
         for spawn in function.spawns:

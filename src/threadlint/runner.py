@@ -61,7 +61,7 @@ def run(
     work: list[_Job] = [
         (display_path(p, cwd), module_name_for(p), str(p.resolve())) for p in files
     ]
-    results = analyze_files(work, settings, jobs, cache)
+    results = sorted(analyze_files(work, settings, jobs, cache), key=lambda r: r.path)
     results = analyze_reached(results, work, settings, jobs, cache)
     return finish(results, settings)
 
@@ -172,8 +172,11 @@ def finish(results: list[FileResult], settings: Settings) -> RunResult:
     from threadlint.link import link_project
 
     # Workers return files in chunk order; the link must see the same order
-    # whatever -j is, so that the evidence a message names is stable.
-    results = sorted(results, key=lambda r: r.path)
+    # whatever -j is, so that the evidence a message names is stable.  (An
+    # already sorted list is kept as it is: the project model built for it
+    # while finding the modules threads reach is reused.)
+    if any(a.path > b.path for a, b in zip(results, results[1:])):
+        results = sorted(results, key=lambda r: r.path)
     run_result = RunResult(files=results)
     diagnostics: list[Diagnostic] = []
     for result in results:
