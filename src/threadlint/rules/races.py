@@ -68,15 +68,18 @@ def _racing_writes(
 ) -> Iterator[Site]:
     """Writes of the location that may run at the same time as `site` (itself included)."""
     for other in sites:
-        if other.access.kind not in kinds:
-            continue
-        if other is site:
-            if len(site.roots) > 1 or any(
-                self_repeats(model, site, i, m, location[0]) for i, m in site.roots
-            ):
-                yield other
-        elif may_race(model, site, other, location):
+        if other.access.kind in kinds and _may_run_together(model, site, other, location):
             yield other
+
+
+def _may_run_together(model: Model, site: Site, other: Site, location: F.Location) -> bool:
+    """`other` may run at the same time as `site`; a site races with itself when
+    several threads run it at once."""
+    if other is site:
+        return len(site.roots) > 1 or any(
+            self_repeats(model, site, i, m, location[0]) for i, m in site.roots
+        )
+    return may_race(model, site, other, location)
 
 
 def _partner_text(model: Model, site: Site, other: Site) -> str:
@@ -251,15 +254,7 @@ def _majority_lock(sites: list[Site]) -> tuple[str, int, int, Site] | None:
 
 
 def _races_with_any(model: Model, site: Site, sites: list[Site], location: F.Location) -> bool:
-    for other in sites:
-        if other is site:
-            if len(site.roots) > 1 or any(
-                self_repeats(model, site, i, m, location[0]) for i, m in site.roots
-            ):
-                return True
-        elif may_race(model, site, other, location):
-            return True
-    return False
+    return any(_may_run_together(model, site, other, location) for other in sites)
 
 
 @register
