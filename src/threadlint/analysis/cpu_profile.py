@@ -600,6 +600,17 @@ class _OpenLoop:
     heavy: list[str] = field(default_factory=list)
 
 
+# Loops and comprehensions: the nodes whose body runs many times.
+_LOOP_KINDS: dict[type, str] = {
+    cst.For: "for",
+    cst.While: "while",
+    cst.ListComp: "comprehension",
+    cst.SetComp: "comprehension",
+    cst.DictComp: "comprehension",
+    cst.GeneratorExp: "comprehension",
+}
+
+
 class _Scanner(cst.CSTVisitor):
     """The profile of one function body (nested defs and classes excluded)."""
 
@@ -664,41 +675,16 @@ class _Scanner(cst.CSTVisitor):
             outer.strings += loop.strings
             outer.floats = outer.floats or loop.floats
 
-    def visit_For(self, node: cst.For) -> None:
-        self._enter("for")
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        kind = _LOOP_KINDS.get(type(node))
+        if kind is not None:
+            self._enter(kind)
+        return super().on_visit(node)
 
-    def leave_For(self, original_node: cst.For) -> None:
-        self._leave()
-
-    def visit_While(self, node: cst.While) -> None:
-        self._enter("while")
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self._leave()
-
-    def visit_ListComp(self, node: cst.ListComp) -> None:
-        self._enter("comprehension")
-
-    def leave_ListComp(self, original_node: cst.ListComp) -> None:
-        self._leave()
-
-    def visit_SetComp(self, node: cst.SetComp) -> None:
-        self._enter("comprehension")
-
-    def leave_SetComp(self, original_node: cst.SetComp) -> None:
-        self._leave()
-
-    def visit_DictComp(self, node: cst.DictComp) -> None:
-        self._enter("comprehension")
-
-    def leave_DictComp(self, original_node: cst.DictComp) -> None:
-        self._leave()
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._enter("comprehension")
-
-    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
-        self._leave()
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if type(original_node) in _LOOP_KINDS:
+            self._leave()
 
     # -- work ----------------------------------------------------------------
 
