@@ -20,7 +20,7 @@ from threadlint.cache import ResultCache
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
 from threadlint.discovery import discover, display_path, module_name_for
-from threadlint.rules.base import all_rules
+from threadlint.rules.base import get_rule
 
 # (display path, module name, absolute path)
 _Job = tuple[str, str, str]
@@ -196,10 +196,8 @@ def finish(results: list[FileResult], settings: Settings) -> RunResult:
 
 
 def _rule_flags(code: str) -> tuple[bool, bool]:
-    for rule in all_rules():
-        if rule.code == code:
-            return rule.preview, rule.opt_in
-    return False, False
+    rule = get_rule(code)
+    return (rule.preview, rule.opt_in) if rule is not None else (False, False)
 
 
 def _keep(diagnostic: Diagnostic, result: FileResult | None, settings: Settings) -> bool:

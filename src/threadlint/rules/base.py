@@ -96,4 +96,6 @@ def all_rules() -> list[RuleClass]:
 
 
 def get_rule(code: str) -> RuleClass | None:
-    return {r.code: r for r in all_rules()}.get(code)
+    from threadlint import rules  # noqa: F401  (imports every family module)
+
+    return _REGISTRY.get(code)
