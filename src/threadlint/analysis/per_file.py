@@ -106,16 +106,16 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
         return
     result.suppressions = find_suppressions(source)
     tree, syntax_error = _host_parse(source)
-    if syntax_error is None and not force and not is_relevant(source, settings):
+    relevant = force or is_relevant(source, settings)
+    if syntax_error is None and not relevant:
         return
     try:
         module = cst.parse_module(source)
     except (cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
         result.diagnostics.append(_syntax_diagnostic(result.path, syntax_error, exc))
         return
-    if syntax_error is not None and not is_relevant(source, settings):
-        # Newer syntax than the host's parser knows, and nothing to analyse.
-        return
+    if not relevant:
+        return  # newer syntax than the host's parser knows, and nothing to analyse
     ctx = ModuleContext(result.path, module, result.module_name, source, tree)
     rules = [
         rule(ctx, settings, result.diagnostics.append)
