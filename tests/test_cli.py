@@ -130,7 +130,7 @@ def test_unexpected_error_is_one_line_without_traceback(
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(threadlint.cli, "run", broken)
+    monkeypatch.setattr(threadlint.cli, "lint_paths", broken)
     write_tree(tmp_path, {"a.py": BAD})
     run = run_cli(["-j1"], tmp_path)
     assert run.exit_code == 2

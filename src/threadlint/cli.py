@@ -15,7 +15,6 @@ import click
 from threadlint import __version__
 from threadlint.baseline import Baseline
 from threadlint.baseline import write_baseline as save_baseline
-from threadlint.cache import cache_for
 from threadlint.config import (
     ConfigError,
     Settings,
@@ -26,9 +25,10 @@ from threadlint.config import (
 )
 from threadlint.diagnostics import Diagnostic
 from threadlint.fix import applicable, fix_run, unified_diff, write_fixes
+from threadlint.project import lint_buffer, lint_paths
 from threadlint.report import FORMATS, render_report
 from threadlint.rules.base import all_rules, get_rule
-from threadlint.runner import RunResult, run, run_source
+from threadlint.runner import RunResult
 from threadlint.selection import layer_over
 from threadlint.source_text import SourceCache, SourceText
 
@@ -200,6 +200,13 @@ class _Command(click.Command):
 @click.option("--extend-ignore", multiple=True, help="Codes or prefixes to disable in addition.")
 @click.option("--exclude", multiple=True, help="Glob patterns to skip (replaces the defaults).")
 @click.option("--extend-exclude", multiple=True, help="Glob patterns to skip in addition.")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply excludes to paths named on the command line too (pre-commit, editors).")
+@click.option(
+    "--whole-project/--no-whole-project", default=True, show_default=True,
+    help="With files named (or stdin), analyse the rest of their project too, so that "
+    "findings needing other modules are reported in them.",
+)
 @click.option(
     "--respect-gitignore/--no-respect-gitignore", default=None, help="Skip files .gitignore ignores."
 )
@@ -252,6 +259,8 @@ def cli(
     extend_ignore: tuple[str, ...],
     exclude: tuple[str, ...],
     extend_exclude: tuple[str, ...],
+    force_exclude: bool,
+    whole_project: bool,
     respect_gitignore: bool | None,
     output_format: str,
     output_file: str | None,
@@ -317,13 +326,19 @@ def cli(
         source = sys.stdin.buffer.read()
         stdin_name = stdin_filename or "-"
         sources.put(stdin_name, SourceText.from_bytes(source))
-        result = run_source(source, stdin_name, settings)
+        result = lint_buffer(
+            source, stdin_name, settings, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir,
+            force_exclude=force_exclude, whole_projects=whole_project,
+        )
     else:
         missing = [p for p in targets if not Path(p).exists()]
         if missing:
             click.echo(f"threadlint: error: no such file or directory: {missing[0]}", err=True)
             sys.exit(EXIT_ERROR)
-        result = run(targets, settings, jobs=jobs, cache=cache_for(settings, no_cache, cache_dir))
+        result = lint_paths(
+            targets, settings, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir,
+            force_exclude=force_exclude, whole_projects=whole_project,
+        )
 
     _report_errors(result, verbose)
     if write_baseline:

@@ -212,3 +212,16 @@ def display_path(path: Path, cwd: Path) -> str:
         return path.resolve().relative_to(cwd).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def is_force_excluded(path: Path, excludes: Sequence[str], root: Path) -> bool:
+    """--force-exclude: does an exclude pattern match `path` or a directory
+    above it?  Only directories below the project root count (a project kept
+    in a folder named `build` is not excluded as a whole); a path outside the
+    root is judged by the parts it was named with."""
+    resolved = path.resolve()
+    if _is_within(resolved, root):
+        chain = [resolved, *(d for d in resolved.parents if _is_within(d, root) and d != root)]
+    else:
+        chain = [path, *(d for d in path.parents if d.name not in ("", ".", ".."))]
+    return any(_matches_any(p, root, excludes) for p in chain)

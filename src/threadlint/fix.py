@@ -134,7 +134,7 @@ def relint(
             )
         else:
             files.append(previous)
-    return finish(files, settings)
+    return finish(files, settings, result.scope)
 
 
 def fix_text(

@@ -31,10 +31,13 @@ class RunResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[FileResult] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, traceback)
+    # A partial run (threadlint.project) analyses whole projects but reports
+    # on these display paths only; None reports every file.
+    scope: frozenset[str] | None = None
 
     @property
     def files_checked(self) -> int:
-        return len(self.files)
+        return len(self.files) if self.scope is None else len(self.scope)
 
 
 def collect_files(paths: Sequence[str], settings: Settings) -> list[Path]:
@@ -167,8 +170,11 @@ def _analyze_chunk(
     return out
 
 
-def finish(results: list[FileResult], settings: Settings) -> RunResult:
-    """Link the project, then apply selection, per-file ignores and suppressions."""
+def finish(
+    results: list[FileResult], settings: Settings, scope: frozenset[str] | None = None
+) -> RunResult:
+    """Link the project, then apply selection, per-file ignores and suppressions;
+    with a `scope`, keep the findings and errors of those files only."""
     from threadlint.link import link_project
 
     # Workers return files in chunk order; the link must see the same order
@@ -192,7 +198,20 @@ def finish(results: list[FileResult], settings: Settings) -> RunResult:
     unused = unused_suppressions(results, kept, diagnostics, settings)
     kept.extend(d for d in unused if _keep(d, by_path.get(d.path), settings))
     run_result.diagnostics = sorted(set(kept), key=lambda d: d.sort_key)
-    return run_result
+    return restrict(run_result, scope) if scope is not None else run_result
+
+
+def restrict(result: RunResult, scope: frozenset[str]) -> RunResult:
+    """The run as reported on the files of `scope` only.  Its `files` stay the
+    whole project, so that re-linting it (--fix) keeps cross-module findings;
+    errors not tied to a file (the project link's) are kept."""
+    known = {r.path for r in result.files}
+    return RunResult(
+        diagnostics=[d for d in result.diagnostics if d.path in scope],
+        files=result.files,
+        errors=[(p, e) for p, e in result.errors if p in scope or p not in known],
+        scope=scope,
+    )
 
 
 def _rule_flags(code: str) -> tuple[bool, bool]:

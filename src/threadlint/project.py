@@ -1,0 +1,336 @@
+"""Partial runs that keep the project: lint some files as their project sees them.
+
+pre-commit passes only the changed files, an editor one buffer, flake8 one
+file at a time.  A race whose thread root is in another module is only
+visible with that module in the link, so a partial run
+
+1. finds the project each named file belongs to: the nearest directory above
+   it holding a `pyproject.toml`, a `setup.cfg` or a `.git` (never the home
+   directory or the filesystem root, which hold dotfiles, not a project);
+2. analyses every Python file of that project (discovered as a directory run
+   would: excludes and `.gitignore` apply) through the results cache, so only
+   the first run pays for the files that did not change;
+3. links the project, and reports the findings in the named files only:
+   cross-module ones included, the rest of the project's findings left out.
+
+A file with no project above it (a lone script) is linted on its own, with
+the other files named beside it, as before.
+
+`Project` holds one project's files and their analyses in memory.  The
+command line builds one per run; the language server (`threadlint.server`)
+keeps them, replaces a file's text by the editor's buffer, and re-links after
+each change, re-analysing only what changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from threadlint.analysis.per_file import FileResult, analyze_source
+from threadlint.cache import DEFAULT_DIR_NAME, ResultCache, cache_for
+from threadlint.config import Settings
+from threadlint.discovery import display_path, is_force_excluded, module_name_for
+from threadlint.runner import RunResult, analyze_files, collect_files, finish, restrict, run
+
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
+
+# The variant under which the cache keeps a forced analysis (runner's name).
+_FORCED = "forced"
+
+
+def find_project_root(path: Path) -> Path | None:
+    """The nearest directory above `path` that marks a project, or None."""
+    start = path.absolute()
+    start = start if start.is_dir() else start.parent
+    try:
+        start = start.resolve()
+    except (OSError, RuntimeError):
+        return None
+    try:
+        home: Path | None = Path.home().resolve()
+    except (OSError, RuntimeError, KeyError):
+        home = None
+    for directory in (start, *start.parents):
+        if directory == home or directory == Path(directory.anchor):
+            return None
+        if any(os.path.lexists(directory / marker) for marker in PROJECT_MARKERS):
+            return directory
+    return None
+
+
+@dataclass
+class _Member:
+    """One file of a project, and its analyses while its text is unchanged."""
+
+    display: str
+    module: str
+    absolute: str
+    buffer: bytes | None = None  # an editor's unsaved text: it wins over the disk
+    stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the disk text analysed
+    plain: FileResult | None = None
+    forced: FileResult | None = None  # analysed although it shows no concurrency API
+
+    def forget(self) -> None:
+        self.plain = self.forced = None
+
+
+def _stamp(absolute: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(absolute)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+class Project:
+    """The Python files of one project, analysed once and linked on demand.
+
+    Files are keyed by their absolute path; findings name a file by its
+    display path (relative to the working directory, as on the command line,
+    unless the caller names it otherwise).
+    """
+
+    def __init__(
+        self,
+        root: Path | None,
+        settings: Settings,
+        *,
+        jobs: int = 0,
+        cache: ResultCache | None = None,
+        display_base: Path | None = None,
+    ) -> None:
+        self.root = root
+        self.settings = settings
+        self.jobs = jobs
+        self.cache = cache
+        self._base = (display_base or Path.cwd()).resolve()
+        self.members: dict[str, _Member] = {}
+        self._named: set[str] = set()  # added by name: kept when a rescan misses them
+        self._linked: RunResult | None = None
+
+    def scan(self) -> None:
+        """(Re)discover the project's files: new ones join, deleted ones leave."""
+        if self.root is None:
+            return
+        found = {}
+        for path in collect_files([str(self.root)], self.settings):
+            found[str(path.resolve())] = path
+        for key in list(self.members):
+            if key not in found and key not in self._named and self.members[key].buffer is None:
+                del self.members[key]
+                self._linked = None
+        for key, path in found.items():
+            if key not in self.members:
+                self._add(key, path, display_path(path, self._base))
+
+    def add_file(self, path: Path, display: str | None = None) -> str:
+        """Make sure `path` is a member (even if excluded from discovery: it was
+        named), shown as `display`; returns its key."""
+        key = str(path.resolve())
+        self._named.add(key)
+        member = self.members.get(key)
+        shown = display if display is not None else display_path(path, self._base)
+        if member is None:
+            self._add(key, path, shown)
+        elif member.display != shown:
+            member.display = shown
+            member.forget()
+            self._linked = None
+        return key
+
+    def _add(self, key: str, path: Path, display: str) -> None:
+        self.members[key] = _Member(display, module_name_for(path), key)
+        self._linked = None
+
+    def set_buffer(self, key: str, source: bytes | None) -> None:
+        """Use `source` as the file's text (None: back to the file on disk)."""
+        member = self.members[key]
+        if member.buffer != source:
+            member.buffer = source
+            member.forget()
+            self._linked = None
+
+    def remove(self, key: str) -> None:
+        """Forget a file named earlier (a closed buffer of a file not on disk)."""
+        self._named.discard(key)
+        member = self.members.get(key)
+        if member is not None and (member.buffer is not None or _stamp(key) is None):
+            del self.members[key]
+            self._linked = None
+
+    def display_of(self, key: str) -> str:
+        return self.members[key].display
+
+    def check(self, scope: Iterable[str] | None = None) -> RunResult:
+        """The run over the whole project, reported on the files `scope` names
+        (keys; None: every file)."""
+        self._refresh()
+        if self._linked is None:
+            self._linked = finish(self._analysed(), self.settings)
+        if scope is None:
+            return self._linked
+        return restrict(self._linked, frozenset(self.members[k].display for k in scope))
+
+    def _refresh(self) -> None:
+        """Forget the analyses of files that changed on disk since."""
+        for member in self.members.values():
+            if member.buffer is None and member.plain is not None:
+                if _stamp(member.absolute) != member.stamp:
+                    member.forget()
+                    self._linked = None
+
+    def _analysed(self) -> list[FileResult]:
+        members = sorted(self.members.values(), key=lambda m: m.display)
+        self._analyse([m for m in members if m.plain is None], force=False)
+        results = [m.plain for m in members if m.plain is not None]
+        # As runner.analyze_reached: modules that thread code calls into are
+        # analysed in full although they name no concurrency API.
+        from threadlint.model_link import modules_to_analyse
+
+        by_module: dict[str, list[_Member]] = {}
+        for member in members:
+            by_module.setdefault(member.module, []).append(member)
+        forced: set[str] = set()
+        for _ in range(3):
+            wanted = modules_to_analyse(results, self.settings) - forced
+            todo = [m for name in sorted(wanted) for m in by_module.get(name, [])]
+            if not todo:
+                break
+            forced |= wanted
+            self._analyse([m for m in todo if m.forced is None], force=True)
+            redone = {m.display: m.forced for m in todo if m.forced is not None}
+            results = [redone.get(r.path, r) for r in results]
+        return results
+
+    def _analyse(self, members: Sequence[_Member], force: bool) -> None:
+        on_disk = [m for m in members if m.buffer is None]
+        for member in on_disk:
+            if not force:
+                member.stamp = _stamp(member.absolute)
+        work = [(m.display, m.module, m.absolute) for m in on_disk]
+        if work:
+            results = analyze_files(work, self.settings, self.jobs, self.cache, force=force)
+            by_path = {r.path: r for r in results}
+            for member in on_disk:
+                self._store(member, by_path.get(member.display), force)
+        for member in members:
+            if member.buffer is not None:
+                self._store(member, self._analyse_buffer(member, member.buffer, force), force)
+
+    def _analyse_buffer(self, member: _Member, source: bytes, force: bool) -> FileResult:
+        variant = _FORCED if force else ""
+        cache = self.cache
+        cached = cache.get(source, member.display, member.module, variant) if cache else None
+        if cached is not None:
+            return cached
+        result = analyze_source(member.display, member.module, source, self.settings, force=force)
+        if cache is not None:
+            cache.put(source, result, variant)
+        return result
+
+    @staticmethod
+    def _store(member: _Member, result: FileResult | None, force: bool) -> None:
+        if result is None:
+            result = FileResult(path=member.display, module_name=member.module)
+            result.error = "the file was not analysed"
+        if force:
+            member.forced = result
+        else:
+            member.plain = result
+
+
+def project_cache(
+    root: Path | None, settings: Settings, no_cache: bool, cache_dir: str | None
+) -> ResultCache | None:
+    """The cache of a partial run: --cache-dir, else `.threadlint_cache/` beside the
+    configuration file, else at the project root (not wherever the editor runs)."""
+    if no_cache:
+        return None
+    if cache_dir:
+        return ResultCache(Path(cache_dir), settings)
+    base = Path(settings.root) if settings.config_file or root is None else root
+    return ResultCache(base / DEFAULT_DIR_NAME, settings)
+
+
+def lint_paths(
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    jobs: int = 0,
+    no_cache: bool = False,
+    cache_dir: str | None = None,
+    force_exclude: bool = False,
+    whole_projects: bool = True,
+) -> RunResult:
+    """The command line's run over `paths`.
+
+    Directories are linted as they are.  When files are named, each file's
+    project is analysed with it (unless `whole_projects` is false), and the
+    findings are reported in the files named or found under the paths only.
+    """
+    if force_exclude:
+        paths = [p for p in paths if not _force_excluded(p, settings)]
+        if not paths:
+            return RunResult(scope=frozenset())
+    named_files = [p for p in paths if Path(p).is_file()]
+    if not whole_projects or not named_files:
+        return run(paths, settings, jobs=jobs, cache=cache_for(settings, no_cache, cache_dir))
+    groups: dict[Path | None, list[Path]] = {}
+    roots: dict[Path, Path | None] = {}
+    for path in collect_files(paths, settings):
+        directory = path.absolute().parent
+        if directory not in roots:
+            roots[directory] = find_project_root(path)
+        groups.setdefault(roots[directory], []).append(path)
+    merged = RunResult(scope=frozenset())
+    for root, files in sorted(groups.items(), key=lambda item: str(item[0] or "")):
+        project = Project(
+            root, settings, jobs=jobs, cache=project_cache(root, settings, no_cache, cache_dir)
+        )
+        project.scan()
+        keys = [project.add_file(path) for path in files]
+        _merge(merged, project.check(keys))
+    merged.diagnostics.sort(key=lambda d: d.sort_key)
+    return merged
+
+
+def lint_buffer(
+    source: bytes,
+    name: str,
+    settings: Settings,
+    *,
+    jobs: int = 0,
+    no_cache: bool = False,
+    cache_dir: str | None = None,
+    force_exclude: bool = False,
+    whole_projects: bool = True,
+) -> RunResult:
+    """Lint `source` (standard input) as the file `name` of its project: the
+    buffer is that file's text, the other files are read from disk."""
+    from threadlint.runner import run_source
+
+    if force_exclude and name != "-" and _force_excluded(name, settings):
+        return RunResult(scope=frozenset())
+    root = find_project_root(Path(name)) if name != "-" and whole_projects else None
+    if root is None:
+        return run_source(source, name, settings)
+    project = Project(root, settings, jobs=jobs, cache=project_cache(root, settings, no_cache, cache_dir))
+    project.scan()
+    key = project.add_file(Path(name), display=name)
+    project.set_buffer(key, source)
+    return project.check([key])
+
+
+def _force_excluded(path: str, settings: Settings) -> bool:
+    excludes = [*settings.exclude, *settings.extend_exclude]
+    return is_force_excluded(Path(path), excludes, Path(settings.root).resolve())
+
+
+def _merge(into: RunResult, part: RunResult) -> None:
+    into.diagnostics.extend(part.diagnostics)
+    into.files.extend(part.files)
+    into.errors.extend(part.errors)
+    into.scope = (into.scope or frozenset()) | (part.scope or frozenset())
