@@ -1,9 +1,11 @@
 """The flake8 route: `flake8 --select TL` reports threadlint's findings.
 
-flake8 hands the plugin one file at a time, so the project-wide rules see a
-project of that one file: a finding that needs another module (a lock held
-in a caller elsewhere, a thread started in another file) is not reported
-through flake8, only by `threadlint` itself.  Everything one file shows is.
+flake8 hands the plugin one file at a time.  So that findings needing
+another module (a thread started in another file, a lock held in a caller
+elsewhere) are reported too, the plugin analyses the file's whole project
+(`threadlint.project`: the nearest pyproject.toml/setup.cfg/.git above it),
+once per flake8 process and through the results cache, and reports the
+findings in that file.  A file with no project above it is linted alone.
 
 flake8 does its own selection, `# noqa` handling and output formatting;
 threadlint's configuration (`[tool.threadlint]` or `threadlint.toml`, found
@@ -24,11 +26,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from threadlint import __version__
-from threadlint.analysis.per_file import analyze_source
+from threadlint.analysis.per_file import FileResult, analyze_source
 from threadlint.config import ConfigError, Settings, find_config_file, load_config
 from threadlint.discovery import module_name_for
-from threadlint.runner import finish
+from threadlint.project import Project, find_project_root, project_cache
+from threadlint.runner import RunResult, finish, restrict
 from threadlint.suppress import find_suppressions
+
+# The projects of this flake8 process, by (project root, working directory):
+# analysed for the first file of each, reused for the others.
+_PROJECTS: dict[tuple[Path, str], Project] = {}
 
 
 @lru_cache(maxsize=8)
@@ -85,12 +92,57 @@ class ThreadlintChecker:
             yield 1, 0, f"TL001 not analysed: threadlint configuration error: {settings}", type(self)
             return
         source = _source_bytes(self.lines)
-        result = analyze_source(self.filename, _module_name(self.filename), source, settings)
-        if result.error is not None:
-            last = result.error.strip().splitlines()[-1] if result.error.strip() else "unknown"
-            raise RuntimeError(f"threadlint: internal error while linting {self.filename}: {last}")
-        if not result.skipped:
-            result.suppressions = find_suppressions(source, noqa=False)
-        for d in finish([result], settings).diagnostics:
+        root = None if self.filename in ("-", "stdin") else find_project_root(Path(self.filename))
+        run = self._in_project(root, settings, source) if root else self._alone(settings, source)
+        for path, error in run.errors:
+            last = error.strip().splitlines()[-1] if error.strip() else "unknown"
+            raise RuntimeError(f"threadlint: internal error while linting {path}: {last}")
+        for d in run.diagnostics:
             # flake8 columns are 0-based here; it adds one when printing.
             yield d.line, d.col - 1, f"{d.code} {d.message}", type(self)
+
+    def _alone(self, settings: Settings, source: bytes) -> RunResult:
+        result = analyze_source(self.filename, _module_name(self.filename), source, settings)
+        return finish([_flake8_noqa(result, source)], settings)
+
+    def _in_project(self, root: Path, settings: Settings, source: bytes) -> RunResult:
+        cwd = os.getcwd()
+        project = _PROJECTS.get((root, cwd))
+        if project is None or project.settings != settings:
+            # flake8 runs its own worker processes: no pool inside each.
+            cache = project_cache(root, settings, no_cache=False, cache_dir=None)
+            project = _PROJECTS[(root, cwd)] = Project(root, settings, jobs=1, cache=cache)
+            project.scan()
+        key = project.add_file(Path(self.filename), display=self.filename)
+        on_disk = _read(self.filename)
+        project.set_buffer(key, None if source == on_disk else source)
+        try:
+            whole = project.check()
+        finally:
+            project.set_buffer(key, None)
+        scope = frozenset([self.filename])
+        files = whole.files
+        mine = next((r for r in files if r.path == self.filename), None)
+        if mine is None or mine.skipped or mine.suppressions == _flake8_noqa(
+            replace(mine), source
+        ).suppressions:
+            return restrict(whole, scope)
+        # flake8 applies noqa comments itself: link again with this file's left in.
+        files = [_flake8_noqa(replace(r), source) if r is mine else r for r in files]
+        return finish(files, settings, scope)
+
+
+def _flake8_noqa(result: FileResult, source: bytes) -> FileResult:
+    """The result with `# noqa` comments left to flake8 (`--disable-noqa` must
+    reveal findings); threadlint's own comments still apply."""
+    if not result.skipped:
+        result.suppressions = find_suppressions(source, noqa=False)
+    return result
+
+
+def _read(filename: str) -> bytes | None:
+    try:
+        with open(filename, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
