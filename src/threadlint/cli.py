@@ -450,4 +450,10 @@ def _report_errors(result: RunResult, verbose: bool) -> None:
 
 
 def main() -> None:
+    # `threadlint server` is the language server (a directory named `server`
+    # is linted as `threadlint ./server`): editors start it by that name.
+    if sys.argv[1:2] == ["server"]:
+        from threadlint.server import main as serve
+
+        sys.exit(serve(sys.argv[2:]))
     cli(prog_name="threadlint")

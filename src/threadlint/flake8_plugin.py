@@ -17,9 +17,7 @@ settings, and `# threadlint: ignore[...]` / `skip-file` comments.
 from __future__ import annotations
 
 import ast
-import io
 import os
-import tokenize
 from collections.abc import Iterator
 from dataclasses import replace
 from functools import lru_cache
@@ -31,6 +29,7 @@ from threadlint.config import ConfigError, Settings, find_config_file, load_conf
 from threadlint.discovery import module_name_for
 from threadlint.project import Project, find_project_root, project_cache
 from threadlint.runner import RunResult, finish, restrict
+from threadlint.source_text import encode_source
 from threadlint.suppress import find_suppressions
 
 # The projects of this flake8 process, by (project root, working directory):
@@ -48,22 +47,6 @@ def _settings(cwd: str) -> Settings | str:
         return str(exc)
     # TL002 judges noqa comments, which are flake8's business here.
     return replace(settings, extend_ignore=(*settings.extend_ignore, "TL002"))
-
-
-def _source_bytes(lines: list[str]) -> bytes:
-    """flake8's decoded lines back to bytes in the file's declared encoding."""
-    text = "".join(lines)
-    data = text.encode("utf-8")
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        return data
-    if encoding in ("utf-8", "utf-8-sig"):
-        return data
-    try:
-        return text.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return data
 
 
 def _module_name(filename: str) -> str:
@@ -91,7 +74,7 @@ class ThreadlintChecker:
             # editors; a finding on line 1 is seen wherever flake8 is.
             yield 1, 0, f"TL001 not analysed: threadlint configuration error: {settings}", type(self)
             return
-        source = _source_bytes(self.lines)
+        source = encode_source("".join(self.lines))
         root = None if self.filename in ("-", "stdin") else find_project_root(Path(self.filename))
         run = self._in_project(root, settings, source) if root else self._alone(settings, source)
         for path, error in run.errors:

@@ -101,12 +101,14 @@ class Project:
         jobs: int = 0,
         cache: ResultCache | None = None,
         display_base: Path | None = None,
+        absolute_paths: bool = False,
     ) -> None:
         self.root = root
         self.settings = settings
         self.jobs = jobs
         self.cache = cache
         self._base = (display_base or Path.cwd()).resolve()
+        self._absolute = absolute_paths  # the server names files by absolute path
         self.members: dict[str, _Member] = {}
         self._named: set[str] = set()  # added by name: kept when a rescan misses them
         self._linked: RunResult | None = None
@@ -124,7 +126,7 @@ class Project:
                 self._linked = None
         for key, path in found.items():
             if key not in self.members:
-                self._add(key, path, display_path(path, self._base))
+                self._add(key, path, self._show(path))
 
     def add_file(self, path: Path, display: str | None = None) -> str:
         """Make sure `path` is a member (even if excluded from discovery: it was
@@ -132,7 +134,7 @@ class Project:
         key = str(path.resolve())
         self._named.add(key)
         member = self.members.get(key)
-        shown = display if display is not None else display_path(path, self._base)
+        shown = display if display is not None else self._show(path)
         if member is None:
             self._add(key, path, shown)
         elif member.display != shown:
@@ -140,6 +142,9 @@ class Project:
             member.forget()
             self._linked = None
         return key
+
+    def _show(self, path: Path) -> str:
+        return str(path.resolve()) if self._absolute else display_path(path, self._base)
 
     def _add(self, key: str, path: Path, display: str) -> None:
         self.members[key] = _Member(display, module_name_for(path), key)

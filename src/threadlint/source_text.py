@@ -34,6 +34,22 @@ def strip_line_break(line: str) -> str:
     return line.rstrip("\r\n")
 
 
+def encode_source(text: str) -> bytes:
+    """Decoded text (an editor's buffer, flake8's lines) back to bytes in the
+    encoding it declares (PEP 263), so that the analysis decodes it as Python would."""
+    data = text.encode("utf-8")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return data
+    if encoding in ("utf-8", "utf-8-sig"):
+        return data
+    try:
+        return text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return data
+
+
 @dataclass
 class SourceText:
     """One file's text and how to turn it back into the same kind of bytes."""
