@@ -45,8 +45,7 @@ def _settings(cwd: str) -> Settings | str:
         settings = load_config(found) if found else Settings(root=cwd)
     except ConfigError as exc:
         return str(exc)
-    # TL002 judges noqa comments, which are flake8's business here.
-    return replace(settings, extend_ignore=(*settings.extend_ignore, "TL002"))
+    return settings
 
 
 def _module_name(filename: str) -> str:
@@ -81,6 +80,11 @@ class ThreadlintChecker:
             last = error.strip().splitlines()[-1] if error.strip() else "unknown"
             raise RuntimeError(f"threadlint: internal error while linting {path}: {last}")
         for d in run.diagnostics:
+            if d.code == "TL002":
+                # TL002 judges noqa comments, which are flake8's business here.
+                # (Filtered, not deselected: the settings stay the command
+                # line's, so that both share the results cache.)
+                continue
             # flake8 columns are 0-based here; it adds one when printing.
             yield d.line, d.col - 1, f"{d.code} {d.message}", type(self)
 

@@ -112,6 +112,7 @@ class Project:
         self.members: dict[str, _Member] = {}
         self._named: set[str] = set()  # added by name: kept when a rescan misses them
         self._linked: RunResult | None = None
+        self._forced: set[str] = set()  # modules analysed in full though they show no signal
 
     def scan(self) -> None:
         """(Re)discover the project's files: new ones join, deleted ones leave."""
@@ -188,33 +189,52 @@ class Project:
                     self._linked = None
 
     def _analysed(self) -> list[FileResult]:
-        members = sorted(self.members.values(), key=lambda m: m.display)
-        self._analyse([m for m in members if m.plain is None], force=False)
-        results = [m.plain for m in members if m.plain is not None]
-        # As runner.analyze_reached: modules that thread code calls into are
-        # analysed in full although they name no concurrency API.
+        """Every member's analysis, as runner.analyze_reached has it: modules that
+        code on threads calls into are analysed in full although they name no
+        concurrency API.  Modules found so once stay analysed in full while the
+        project lives (no thread code reaches into a module that has no
+        concurrency of its own unless something calls it), so a re-check after
+        one change usually builds the project model once, not once a round."""
         from threadlint.model_link import modules_to_analyse
 
-        by_module: dict[str, list[_Member]] = {}
-        for member in members:
-            by_module.setdefault(member.module, []).append(member)
-        forced: set[str] = set()
+        members = sorted(self.members.values(), key=lambda m: m.display)
+        self._analyse([m for m in members if m.plain is None], force=False)
+        self._analyse(
+            [m for m in members if m.module in self._forced and m.forced is None], force=True
+        )
+        results = [self._chosen(m) for m in members]
         for _ in range(3):
-            wanted = modules_to_analyse(results, self.settings) - forced
-            todo = [m for name in sorted(wanted) for m in by_module.get(name, [])]
-            if not todo:
+            wanted = modules_to_analyse(results, self.settings) - self._forced
+            if not wanted:
                 break
-            forced |= wanted
-            self._analyse([m for m in todo if m.forced is None], force=True)
-            redone = {m.display: m.forced for m in todo if m.forced is not None}
-            results = [redone.get(r.path, r) for r in results]
+            self._forced |= wanted
+            self._analyse([m for m in members if m.module in wanted and m.forced is None], True)
+            results = [self._chosen(m) for m in members]
         return results
+
+    def _chosen(self, member: _Member) -> FileResult:
+        forced = member.forced if member.module in self._forced else None
+        if forced is not None and not (member.plain is not None and member.plain.analysed):
+            return forced
+        assert member.plain is not None
+        return member.plain
 
     def _analyse(self, members: Sequence[_Member], force: bool) -> None:
         on_disk = [m for m in members if m.buffer is None]
         for member in on_disk:
             if not force:
                 member.stamp = _stamp(member.absolute)
+        # Cache hits are read here: a worker pool started only to read the
+        # cache would cost more than it saves (a warm partial run).
+        variant = _FORCED if force else ""
+        misses = []
+        for member in on_disk:
+            hit = self._cached(member, variant)
+            if hit is None:
+                misses.append(member)
+            else:
+                self._store(member, hit, force)
+        on_disk = misses
         work = [(m.display, m.module, m.absolute) for m in on_disk]
         if work:
             results = analyze_files(work, self.settings, self.jobs, self.cache, force=force)
@@ -224,6 +244,16 @@ class Project:
         for member in members:
             if member.buffer is not None:
                 self._store(member, self._analyse_buffer(member, member.buffer, force), force)
+
+    def _cached(self, member: _Member, variant: str) -> FileResult | None:
+        if self.cache is None:
+            return None
+        try:
+            with open(member.absolute, "rb") as handle:
+                source = handle.read()
+        except OSError:
+            return None  # the analysis reports it
+        return self.cache.get(source, member.display, member.module, variant)
 
     def _analyse_buffer(self, member: _Member, source: bytes, force: bool) -> FileResult:
         variant = _FORCED if force else ""

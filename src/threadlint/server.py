@@ -109,15 +109,13 @@ class ServerOptions:
         """The configuration found from `start` (or `config`), these options over it."""
         from threadlint.cli import build_settings
 
-        settings = build_settings(
+        # The same settings as the command line's, so the two share the cache.
+        return build_settings(
             config=self.config, isolated=False, select=self.select, ignore=self.ignore,
             extend_select=self.extend_select, extend_ignore=self.extend_ignore,
             exclude=(), extend_exclude=(), preview=self.preview, free_threaded=False,
             config_start=start,
         )
-        # An editor shows every finding as it is typed: TL002 would flag a
-        # suppression comment the moment its finding is edited away.
-        return replace(settings, extend_ignore=(*settings.extend_ignore, "TL002"))
 
 
 # --- the state: projects and open documents, without LSP plumbing -----------
