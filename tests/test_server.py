@@ -352,3 +352,22 @@ def test_without_pygls_the_server_says_how_to_install_it() -> None:
     )
     assert done.returncode == 2
     assert "pip install 'threadlint[server]'" in done.stderr
+
+
+def test_the_settings_documented_are_the_settings_accepted() -> None:
+    import re
+
+    from threadlint.server import ServerOptions
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "editors.md").read_text("utf-8")
+    section = page.split("## The language server", 1)[1].split("\n## ", 1)[0]
+    keys = [k for row in re.findall(r"^\s*\| (`[^|]*`) \|", section, re.MULTILINE)
+            for k in re.findall(r"`([^`]+)`", row) if k != "key"]
+    assert {"select", "ignore", "extend-select", "extend-ignore", "config"} <= set(keys)
+    samples = {"config": "threadlint.toml", "preview": True, "jobs": 2}
+    for key in keys:
+        options, problems = ServerOptions.from_client({key: samples.get(key, ["TL2"])})
+        assert problems == [], key
+        assert options != ServerOptions(), key
+    _, problems = ServerOptions.from_client({"selekt": ["TL2"]})
+    assert problems == ["unknown setting 'selekt' ignored"]
