@@ -277,6 +277,9 @@ def build_server() -> Any:
     session = Session()
     last: dict[str, list[Diagnostic]] = {}  # uri -> findings published
     pending: dict[str, asyncio.TimerHandle] = {}  # project id -> scheduled lint
+    # The URI each open file was opened by (not rebuilt from the path: clients
+    # differ in how they quote and spell them).
+    uri_of: dict[str, str] = {}
 
     def log(kind: types.MessageType, message: str) -> None:
         # A client that is gone cannot be told anything.
@@ -306,7 +309,7 @@ def build_server() -> Any:
         if project_id is None:
             return
         for path, found in session.findings(project_id).items():
-            send(uris.from_fs_path(path) or path, found)
+            send(uri_of.get(path) or uris.from_fs_path(path) or path, found)
 
     def send(uri: str, found: list[Diagnostic]) -> None:
         last[uri] = found
@@ -326,6 +329,7 @@ def build_server() -> Any:
             result = lint_untitled(uri, document_text(uri), session.options)
             send(uri, [replace(d, path=uri) for d in result.diagnostics])
             return
+        uri_of[path] = uri
         project_id = session.update(path, document_text(uri))
         if not schedule:
             publish(project_id)
@@ -347,7 +351,8 @@ def build_server() -> Any:
     def relint_all(options: ServerOptions) -> None:
         project_ids = set()
         for path in session.reconfigure(options):
-            project_ids.add(session.update(path, document_text(uris.from_fs_path(path) or path)))
+            uri = uri_of.get(path) or uris.from_fs_path(path) or path
+            project_ids.add(session.update(path, document_text(uri)))
         for project_id in sorted(project_ids):
             publish(project_id)
 
@@ -392,6 +397,7 @@ def build_server() -> Any:
             )
             path = path_of(uri)
             if path is not None:
+                uri_of.pop(path, None)
                 publish(session.close(path))
 
         guarded("closing a file", closed, params.text_document.uri)
