@@ -179,3 +179,15 @@ def test_force_exclude_does_not_exclude_a_project_kept_in_an_excluded_name(tmp_p
     write_tree(root, {"pyproject.toml": "[tool.threadlint]\n", "mod.py": bad_args})
     run = run_cli(["-j1", "--select", "TL203", "--force-exclude", "mod.py"], root)
     assert run.codes() == [("mod.py", "TL203")]
+
+
+def test_files_of_two_projects_are_each_linted_in_their_own(tmp_path: Path) -> None:
+    # Both projects have a module `app.workers`; each links with its own `app.main`.
+    first = project(tmp_path / "one")
+    second = project(tmp_path / "two")
+    (second / "app" / "main.py").write_text("from app import workers\n", encoding="utf-8")
+    # An unparsable file elsewhere in a project is not reported: it was not named.
+    (first / "app" / "broken.py").write_text("def broken(:\n", encoding="utf-8")
+    run = run_cli(["-j1", "one/proj/app/workers.py", "two/proj/app/workers.py"], tmp_path)
+    assert run.codes() == [("one/proj/app/workers.py", "TL102")]
+    assert "one/proj/app/main.py:7" in run.stdout
