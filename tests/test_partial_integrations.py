@@ -54,7 +54,7 @@ def test_flake8_on_one_file_reports_the_race_rooted_in_another_module(tmp_path: 
     )
     assert stdin.stdout.startswith(f"app/workers.py:{RACE_LINE}:5: TL102 "), stdin.stderr
     assert flake8("app/workers.py").stdout == ""
-    # `# noqa` is flake8's to apply, in a project too: --disable-noqa reveals it.
+    # flake8 applies noqa comments itself, in a project too: --disable-noqa reveals it.
     (root / "app" / "workers.py").write_text(
         WORKERS.replace("processed += 1", "processed += 1  # noqa: TL102"), encoding="utf-8"
     )
