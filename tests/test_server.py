@@ -371,3 +371,26 @@ def test_the_settings_documented_are_the_settings_accepted() -> None:
         assert options != ServerOptions(), key
     _, problems = ServerOptions.from_client({"selekt": ["TL2"]})
     assert problems == ["unknown setting 'selekt' ignored"]
+
+
+def test_a_failing_project_link_is_logged_and_file_findings_still_shown(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    link_fails = (
+        "import threadlint.link as link\n"
+        "def broken(results, settings):\n"
+        "    raise ValueError('simulated link failure')\n"
+        "link.link_project = broken\n"
+        "from threadlint.server import main\n"
+        "raise SystemExit(main([]))\n"
+    )
+
+    async def scenario(editor: Editor) -> None:
+        editor.open("app/args.py")
+        # TL203 is a file rule: it does not need the link.
+        await editor.until_codes("app/args.py", [("TL203", 3)])
+        await editor.until(
+            lambda: any("simulated link failure" in log.message for log in editor.logs),
+            "the link error logged",
+        )
+
+    talk(root, scenario, command=[sys.executable, "-c", link_fails])

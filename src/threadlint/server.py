@@ -135,6 +135,9 @@ class Session:
         self.options = options or ServerOptions()
         self._projects: dict[str, _OpenProject] = {}
         self._by_path: dict[str, str] = {}  # open document's path -> project id
+        # Internal errors of the last check not tied to an open file (the
+        # project link's), for the server to log.
+        self.errors: list[str] = []
 
     def reconfigure(self, options: ServerOptions) -> list[str]:
         """New settings (or configuration files changed): every project is set
@@ -222,13 +225,13 @@ class Session:
         for diagnostic in run.diagnostics:
             if diagnostic.path in out:
                 out[diagnostic.path].append(diagnostic)
+        self.errors = []
         for path, error in run.errors:
             if path in out:
                 out[path].append(_internal_error(path, error))
+            else:
+                self.errors.append(f"{path}: {error}")
         return out
-
-    def open_paths(self) -> list[str]:
-        return list(self._by_path)
 
 
 def _internal_error(path: str, error: str) -> Diagnostic:
@@ -310,6 +313,8 @@ def build_server() -> Any:
             return
         for path, found in session.findings(project_id).items():
             send(uri_of.get(path) or uris.from_fs_path(path) or path, found)
+        for error in session.errors:
+            log(types.MessageType.Error, f"threadlint: internal error while linting {error}")
 
     def send(uri: str, found: list[Diagnostic]) -> None:
         last[uri] = found
