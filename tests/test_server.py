@@ -40,6 +40,13 @@ class Editor:
             self.published[params.uri] = list(params.diagnostics)
             self._changed.set()
 
+        self.registrations: list[types.Registration] = []
+
+        @self.client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def on_register(params: types.RegistrationParams) -> None:
+            self.registrations.extend(params.registrations)
+            self._changed.set()
+
         @self.client.feature(types.WINDOW_LOG_MESSAGE)
         def on_log(params: types.LogMessageParams) -> None:
             self.logs.append(params)
@@ -48,10 +55,15 @@ class Editor:
     def uri(self, name: str) -> str:
         return (self.root / name).as_uri()
 
-    async def start(self, options: Any = None, command: list[str] | None = None) -> None:
+    async def start(
+        self,
+        options: Any = None,
+        command: list[str] | None = None,
+        capabilities: types.ClientCapabilities | None = None,
+    ) -> None:
         await self.client.start_io(*(command or [sys.executable, "-m", "threadlint", "server"]))
         await asyncio.wait_for(self.client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(),
+            capabilities=capabilities or types.ClientCapabilities(),
             root_uri=self.root.as_uri(),
             initialization_options=options,
         )), TIMEOUT)
@@ -205,6 +217,42 @@ def test_save_and_close(tmp_path: Path) -> None:
         await editor.until_codes("app/args.py", [])
 
     talk(root, scenario)
+
+
+def test_files_created_on_disk_are_read_when_the_client_reports_them(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    unthreaded = MAIN.replace("threading.Thread(target=workers.work, args=(i,))", "workers.work(i)")
+    (root / "app" / "main.py").write_text(unthreaded, encoding="utf-8")
+    watching = types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(
+        did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+            dynamic_registration=True
+        )
+    ))
+
+    def changed(name: str, kind: types.FileChangeType) -> types.DidChangeWatchedFilesParams:
+        return types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=(root / name).as_uri(), type=kind)]
+        )
+
+    async def scenario(editor: Editor) -> None:
+        await editor.until(lambda: bool(editor.registrations), "the watcher registration")
+        registration = editor.registrations[0]
+        assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+        editor.open("app/workers.py")
+        await editor.until_codes("app/workers.py", [])
+        # `git checkout` brings a module that runs workers on threads.
+        (root / "app" / "starter.py").write_text(MAIN, encoding="utf-8")
+        editor.client.workspace_did_change_watched_files(
+            changed("app/starter.py", types.FileChangeType.Created)
+        )
+        await editor.until_codes("app/workers.py", [("TL102", RACE_LINE)])
+        (root / "app" / "starter.py").unlink()
+        editor.client.workspace_did_change_watched_files(
+            changed("app/starter.py", types.FileChangeType.Deleted)
+        )
+        await editor.until_codes("app/workers.py", [])
+
+    talk(root, scenario, capabilities=watching)
 
 
 def test_code_actions_apply_threadlints_fixes(tmp_path: Path) -> None:

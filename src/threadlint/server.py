@@ -372,6 +372,28 @@ def build_server() -> Any:
         for problem in problems:
             log(types.MessageType.Warning, f"threadlint: initializationOptions: {problem}")
 
+    @server.feature(types.INITIALIZED)
+    def initialized(params: types.InitializedParams) -> None:
+        guarded("asking to watch files", watch_files)
+
+    def watch_files() -> None:
+        """Ask the client to report Python and configuration files changed on
+        disk (a `git checkout`), if it can: new modules may start threads."""
+        workspace = server.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace else None
+        if not (watched and watched.dynamic_registration):
+            return
+        patterns = ["**/*.py", *(f"**/{name}" for name in sorted(CONFIGURATION_FILES))]
+        server.client_register_capability(types.RegistrationParams(registrations=[
+            types.Registration(
+                id="threadlint-watched-files",
+                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[types.FileSystemWatcher(glob_pattern=p) for p in patterns]
+                ),
+            )
+        ]))
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: types.DidOpenTextDocumentParams) -> None:
         guarded("linting an opened file", lint_document, params.text_document.uri, False)
@@ -414,6 +436,10 @@ def build_server() -> Any:
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
         def rescan() -> None:
+            names = {change.uri.rsplit("/", 1)[-1] for change in params.changes}
+            if names & CONFIGURATION_FILES:
+                relint_all(session.options)
+                return
             for project_id in session.rescan():
                 publish(project_id)
 
