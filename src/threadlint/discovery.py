@@ -1,7 +1,8 @@
 """Which files to lint: paths, excludes and .gitignore, as ruff users expect.
 
 A file named explicitly on the command line is always linted; excludes and
-.gitignore apply to what is found by walking directories.
+.gitignore apply to what is found by walking directories (and, with
+--force-exclude, excludes to named paths too: `is_force_excluded`).
 """
 
 from __future__ import annotations
