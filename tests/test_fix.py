@@ -12,7 +12,7 @@ from cli_helpers import run_cli, write_tree
 from threadlint.analysis.per_file import analyze_source
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic, Edit, Fix
-from threadlint.fix import apply_edits, fix_run, fix_text, unified_diff, write_atomically
+from threadlint.fix import apply_edits, fix_run, fix_text, unified_diff, write_in_place
 from threadlint.runner import finish
 from threadlint.source_text import SourceCache
 
@@ -170,11 +170,12 @@ def test_unsafe_fixes_apply_only_when_asked(tmp_path: Path) -> None:
     assert outcome(unsafe=True) == 1
 
 
-def test_write_atomically_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
+def test_write_in_place_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_bytes(b"x = 2\n")
-    with pytest.raises(Exception, match="changed on disk"):
-        write_atomically(str(path), b"x = 1\n", b"x = (1,)\n")
+    roots = [str(tmp_path)]
+    with pytest.raises(Exception, match="changed since threadlint read it"):
+        write_in_place(str(path), b"x = 1\n", b"x = (1,)\n", roots)
     assert path.read_bytes() == b"x = 2\n"
-    write_atomically(str(path), b"x = 2\n", b"x = 3\n")
+    write_in_place(str(path), b"x = 2\n", b"x = 3\n", roots)
     assert path.read_bytes() == b"x = 3\n"
