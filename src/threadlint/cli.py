@@ -67,8 +67,8 @@ def build_settings(
         settings = Settings(root=str(Path.cwd()))
     elif config:
         path = Path(config)
-        if not path.is_file():
-            raise ConfigError(f"--config: no such file: {config}")
+        if not os.path.lexists(path):
+            raise ConfigError(f"--config: no such file: {printable(config)}")
         settings = load_config(path)
     else:
         found = find_config_file(config_start or Path.cwd())
