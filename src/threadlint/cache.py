@@ -33,6 +33,7 @@ import sys
 import tempfile
 from dataclasses import fields, replace
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import threadlint
@@ -75,24 +76,44 @@ class _Invalid(ValueError):
     """An entry that is not what threadlint writes (the entry is a miss)."""
 
 
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
 def _decode(data: Any) -> Any:
-    if data is None or isinstance(data, (bool, int, float, str)):
+    # Dispatch on the exact type: this runs for every value of a warm run.
+    kind = type(data)
+    if kind is str:
+        # Interned, as unpickling shares repeated strings: the project link
+        # compares and hashes these names constantly.
+        return intern(data)
+    if kind is list:
+        return tuple([_decode(item) for item in data])
+    if kind is dict:
+        return _decode_tagged(data)
+    if kind in _SCALARS:
         return data
-    if isinstance(data, list):
-        return tuple(_decode(item) for item in data)
-    if not isinstance(data, dict) or len(data) != (2 if "t" in data else 1):
-        raise _Invalid("not a value of the entry format")
-    if "t" in data:
-        cls = _dataclass_named(data["t"])
+    raise _Invalid("not a value of the entry format")
+
+
+def _decode_tagged(data: dict[str, Any]) -> Any:
+    if len(data) == 2 and "t" in data:
+        cls, names = _dataclass_named(data["t"])
         values = data.get("v")
-        if not isinstance(values, list) or len(values) != len(fields(cls)):
+        if type(values) is not list or len(values) != len(names):
             raise _Invalid(f"wrong fields for {cls.__name__}")
-        return cls(*(_decode(item) for item in values))
+        # As unpickling does: the instance's fields set directly, which for
+        # frozen dataclasses is several times faster than __init__ (none of
+        # threadlint's has a __post_init__ or __slots__ to honour).
+        instance: Any = object.__new__(cls)
+        instance.__dict__.update(zip(names, [_decode(item) for item in values]))
+        return instance
+    if len(data) != 1:
+        raise _Invalid("not a value of the entry format")
     ((tag, items),) = data.items()
-    if not isinstance(items, list):
+    if type(items) is not list:
         raise _Invalid("not a value of the entry format")
     if tag == "d":
-        if not all(isinstance(pair, list) and len(pair) == 2 for pair in items):
+        if not all(type(pair) is list and len(pair) == 2 for pair in items):
             raise _Invalid("not a dict")
         return {_decode(k): _decode(v) for k, v in items}
     decoded = [_decode(item) for item in items]
@@ -105,9 +126,13 @@ def _decode(data: Any) -> Any:
     raise _Invalid(f"unknown tag {tag!r}")
 
 
-def _dataclass_named(tag: object) -> type:
+def _dataclass_named(tag: object) -> tuple[type, tuple[str, ...]]:
     """A dataclass of threadlint's, by `module:qualname`, among the modules
-    already imported: nothing is imported, nothing else can be named."""
+    already imported (nothing is imported, nothing else can be named), and
+    its field names."""
+    known = _CLASSES.get(tag) if isinstance(tag, str) else None
+    if known is not None:
+        return known
     if not isinstance(tag, str) or tag.count(":") != 1:
         raise _Invalid("not a class name")
     module_name, qualname = tag.split(":")
@@ -117,9 +142,14 @@ def _dataclass_named(tag: object) -> type:
         target = getattr(target, part, None)
     if not (isinstance(target, type) and dataclasses.is_dataclass(target)):
         raise _Invalid(f"not a threadlint dataclass: {tag}")
-    if target.__module__ != module_name:
+    if target.__module__ != module_name or hasattr(target, "__slots__"):
         raise _Invalid(f"not a threadlint dataclass: {tag}")
-    return target
+    found = (target, tuple(f.name for f in fields(target)))
+    _CLASSES[tag] = found
+    return found
+
+
+_CLASSES: dict[str, tuple[type, tuple[str, ...]]] = {}  # tags already looked up
 
 
 def _code_fingerprint() -> str:
