@@ -102,9 +102,9 @@ def _tokens(line: str) -> list[_Token]:
         elif c == "?":
             tokens.append((_ONE, _not_slash, ""))
             i += 1
-        elif c == "[" and _parse_bracket(line, i) is not None:
-            test, i = _parse_bracket(line, i)  # type: ignore[misc]
-            tokens.append((_ONE, test, ""))
+        elif c == "[" and (bracket := _parse_bracket(line, i)) is not None:
+            tokens.append((_ONE, bracket[0], ""))
+            i = bracket[1]
         else:
             if c == "\\" and i + 1 < len(line):
                 i += 1
