@@ -333,3 +333,14 @@ def test_a_fifo_named_like_a_config_file_does_not_block(tmp_path: Path) -> None:
         run = run_process(["-j1", *args, "a.py"], tmp_path, timeout=60)
         assert run.exit_code == 2
         assert "pyproject.toml: cannot read configuration: not a regular file (a FIFO)" in run.stderr
+
+
+def test_config_errors_escape_what_the_file_says(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"threadlint.toml": '"a\\nb.py:1:1: TL201 \\u001b[2J" = 1\n'})
+    run = run_cli(["-j1"], tmp_path)
+    assert run.exit_code == 2
+    assert len(run.stderr.splitlines()) == 1 and "\033" not in run.stderr
+    assert "unknown key 'a\\nb.py:1:1: TL201 \\x1b[2J'" in run.stderr
+    bad_code = run_cli(["-j1", "--isolated", "--select", "TL1\033[2J"], tmp_path)
+    assert bad_code.exit_code == 2 and "\033" not in bad_code.stderr
+    assert "unknown rule code or prefix 'TL1\\x1b[2J'" in bad_code.stderr

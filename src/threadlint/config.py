@@ -259,7 +259,7 @@ def apply_table(settings: Settings, table: dict[str, Any], where: str) -> Settin
     for key, value in table.items():
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
-            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {known})")
+            raise ConfigError(f"{where}: unknown key '{printable(key)}' (known keys: {known})")
         attr, expected = _KEYS[key]
         changes[attr] = _convert(key, value, expected, where)
     return replace(settings, **changes)
@@ -302,7 +302,7 @@ def validate_codes(codes: list[str], where: str) -> list[str]:
         if not code:
             continue
         if not is_known_prefix(code):
-            raise ConfigError(f"{where}: unknown rule code or prefix '{code}'")
+            raise ConfigError(f"{where}: unknown rule code or prefix '{printable(code)}'")
         cleaned.append(code)
     return cleaned
 
