@@ -81,7 +81,7 @@ def _artifact(path: str) -> dict[str, str]:
 
 def _uri(path: str) -> str:
     """A URI relative to %SRCROOT% for files below it, else an absolute file URI."""
-    absolute = Path(path).resolve()
+    absolute = Path(os.path.realpath(path))  # never raises on a link loop
     try:
         relative = absolute.relative_to(Path.cwd().resolve())
     except ValueError:
