@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from click.testing import CliRunner
 
@@ -96,3 +99,21 @@ def run_cli(
     finally:
         os.chdir(previous)
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def run_process(
+    args: Sequence[str], cwd: Path, timeout: float = 120, stdout: IO[bytes] | int | None = None
+) -> Run:
+    """Run `python -m threadlint` as a real process, so that a hang fails the
+    test (after `timeout` seconds) instead of stopping the suite, and so that
+    real pipes and descriptors are used (`stdout`: where its output goes)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "threadlint", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE if stdout is None else stdout,
+        stderr=subprocess.PIPE,
+        timeout=timeout,
+        check=False,
+    )
+    out = (completed.stdout or b"").decode("utf-8", "replace")
+    return Run(completed.returncode, out, completed.stderr.decode("utf-8", "replace"))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from cli_helpers import ARGS_NOT_TUPLE, run_cli, write_tree
+from cli_helpers import ARGS_NOT_TUPLE, run_cli, run_process, write_tree
 
 LEGACY = ARGS_NOT_TUPLE
 
@@ -83,3 +84,34 @@ def test_baseline_problems_are_usage_errors(tmp_path: Path) -> None:
         run = run_cli([*ARGS, "--baseline", name], tmp_path)
         assert run.exit_code == 2
         assert f"--baseline {name}: not a threadlint baseline" in run.stderr
+
+
+def test_a_baseline_nested_too_deeply_is_a_usage_error(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.py": LEGACY, "deep.json": "[" * 200_000 + "]" * 200_000})
+    run = run_cli([*ARGS, "--baseline", "deep.json"], tmp_path)
+    assert run.exit_code == 2
+    assert run.stderr == (
+        "threadlint: error: --baseline deep.json: not a threadlint baseline "
+        "(JSON nested too deeply to read)\n"
+    )
+
+
+def test_a_fifo_as_baseline_does_not_block(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.py": LEGACY})
+    os.mkfifo(tmp_path / "pipe.json")
+    run = run_process([*ARGS, "--baseline", "pipe.json"], tmp_path, timeout=60)
+    assert run.exit_code == 2
+    assert "--baseline pipe.json: cannot read: not a regular file (a FIFO)" in run.stderr
+
+
+def test_a_name_that_is_not_utf8_round_trips_through_the_baseline(tmp_path: Path) -> None:
+    name = os.fsdecode(b"caf\xe9\x1b.py")
+    write_tree(tmp_path, {name: LEGACY, "b.py": LEGACY})
+    written = run_process([*ARGS, "--write-baseline", "base.json"], tmp_path)
+    assert written.exit_code == 0, written.stderr
+    data = json.loads((tmp_path / "base.json").read_text(encoding="ascii"))
+    assert sorted(f["path"] for f in data["findings"]) == ["b.py", name]
+    (tmp_path / "b.py").write_text(LEGACY + LEGACY.replace("start", "again"), encoding="utf-8")
+    run = run_process([*ARGS, "--baseline", "base.json"], tmp_path)
+    assert run.exit_code == 1, run.stderr
+    assert run.codes() == [("b.py", "TL203")]  # the new one only

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
 from pathlib import Path
 
 import pytest
-from cli_helpers import BAD, CLEAN, PY2, run_cli, write_tree
+from cli_helpers import BAD, CLEAN, PY2, run_cli, run_process, write_tree
 
 import threadlint.cache
 import threadlint.runner
@@ -27,7 +30,7 @@ def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _entries(cache_dir: Path) -> list[Path]:
-    return sorted(cache_dir.rglob("*.pickle"))
+    return sorted(cache_dir.rglob("*.json"))
 
 
 def test_second_run_hits_the_cache(tmp_path: Path, analysed: list[str]) -> None:
@@ -117,7 +120,7 @@ def test_corrupt_entries_are_misses(tmp_path: Path, analysed: list[str]) -> None
     write_tree(tmp_path, {"a.py": BAD, "b.py": BAD, "c.py": BAD})
     first = run_cli(["-j1"], tmp_path)
     entries = _entries(tmp_path / ".threadlint_cache")
-    entries[0].write_bytes(b"not a pickle")
+    entries[0].write_bytes(b"not JSON")
     entries[1].write_bytes(entries[1].read_bytes()[:20])  # truncated
     entries[2].unlink()
     entries[2].mkdir()  # unreadable: a directory where the entry should be
@@ -211,3 +214,93 @@ def test_result_cache_restamps_paths(tmp_path: Path) -> None:
     assert {d.path for d in hit.diagnostics} == {"two/mod.py"}
     assert cache.get(source, "two/mod.py", "other") is None
     assert cache.get(source, "two/other.py", "mod") is None
+
+
+# --- entries are data, validated -----------------------------------------------
+
+
+def test_entries_are_versioned_json(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.py": BAD})
+    run_cli(["-j1"], tmp_path)
+    (entry,) = _entries(tmp_path / ".threadlint_cache")
+    assert entry.parent.parent.name == "v2"
+    data = json.loads(entry.read_text(encoding="ascii"))
+    assert data["threadlint_cache"] == 2 and data["key"] == entry.stem
+    assert data["result"]["t"] == "threadlint.analysis.per_file:FileResult"
+
+
+def test_a_pickle_in_the_cache_is_never_loaded(tmp_path: Path, analysed: list[str]) -> None:
+    class Payload:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (Path.touch, (tmp_path / "pwned",))
+
+    write_tree(tmp_path, {"a.py": BAD})
+    first = run_cli(["-j1"], tmp_path)
+    (entry,) = _entries(tmp_path / ".threadlint_cache")
+    entry.write_bytes(pickle.dumps(Payload()))
+    analysed.clear()
+    second = run_cli(["-j1"], tmp_path)
+    assert analysed == ["a.py"]  # a miss
+    assert not (tmp_path / "pwned").exists()
+    assert second.stdout == first.stdout
+
+
+def _forge(entry: Path, change) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(entry.read_text(encoding="ascii"))
+    change(data)
+    entry.write_text(json.dumps(data), encoding="ascii")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.update(threadlint_cache=1),  # another format version
+        lambda d: d.update(key="0" * 64),  # an entry copied from another key
+        lambda d: d["result"].update(t="os:system"),  # not a threadlint class
+        lambda d: d["result"].update(t="subprocess:Popen"),
+        lambda d: d["result"].update(t="threadlint.config:ConfigError"),  # not a dataclass
+        lambda d: d["result"].update(t="threadlint.diagnostics:Diagnostic"),  # wrong class
+        lambda d: d["result"]["v"].pop(),  # missing field
+        lambda d: d["result"]["v"].__setitem__(0, 5),  # path is not a string
+        lambda d: d["result"]["v"].__setitem__(2, {"x": []}),  # unknown tag
+        lambda d: d.__setitem__("result", [[[[[[[[[[[[[]]]]]]]]]]]]]),
+    ],
+)
+def test_entries_that_do_not_validate_are_misses(
+    tmp_path: Path, analysed: list[str], change
+) -> None:  # type: ignore[no-untyped-def]
+    write_tree(tmp_path, {"a.py": BAD})
+    first = run_cli(["-j1"], tmp_path)
+    (entry,) = _entries(tmp_path / ".threadlint_cache")
+    _forge(entry, change)
+    analysed.clear()
+    second = run_cli(["-j1"], tmp_path)
+    assert analysed == ["a.py"]
+    assert (second.exit_code, second.stdout, second.stderr) == (
+        first.exit_code, first.stdout, first.stderr
+    )
+
+
+def test_a_deeply_nested_entry_is_a_miss(tmp_path: Path, analysed: list[str]) -> None:
+    write_tree(tmp_path, {"a.py": BAD})
+    run_cli(["-j1"], tmp_path)
+    (entry,) = _entries(tmp_path / ".threadlint_cache")
+    entry.write_text('{"threadlint_cache": 2, "result": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    analysed.clear()
+    assert run_cli(["-j1"], tmp_path).exit_code == 1
+    assert analysed == ["a.py"]
+
+
+def test_fifos_in_the_cache_directory_never_block(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.py": BAD, "b.py": BAD})
+    cache_dir = tmp_path / ".threadlint_cache"
+    first = run_process(["-j1"], tmp_path, timeout=60)
+    entries = _entries(cache_dir)
+    for entry in entries:
+        entry.unlink()
+        os.mkfifo(entry)  # where the entry is read from
+    os.mkfifo(cache_dir / "v2" / "stray")
+    for jobs in ("-j1", "-j2"):
+        run = run_process([jobs], tmp_path, timeout=60)
+        assert (run.exit_code, run.stdout) == (first.exit_code, first.stdout), run.stderr
+        assert "error" not in run.stderr

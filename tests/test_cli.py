@@ -8,7 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import BAD, BAD_COL, BAD_LINE, CLEAN, FINDING_LINE, PY2, run_cli, write_tree
+from cli_helpers import (
+    BAD,
+    BAD_COL,
+    BAD_LINE,
+    CLEAN,
+    FINDING_LINE,
+    PY2,
+    run_cli,
+    run_process,
+    write_tree,
+)
 
 from threadlint import __version__
 from threadlint.rules import lifecycle
@@ -465,3 +475,53 @@ def test_target_version_is_validated(tmp_path: Path) -> None:
         "threadlint: error: --target-version: expected a Python version such as py39 or "
         "3.12, got 'banana'"
     )
+
+
+# --- a reader that goes away, a disk that is full -------------------------------
+
+
+def _many_findings(root: Path) -> None:
+    # Enough output to fill a pipe's buffer several times over.
+    spawns = "".join(
+        f"\n\ndef spawn{n}():\n    w{n} = threading.Thread(target=work, args=(1), daemon=True)\n"
+        f"    w{n}.start()\n    w{n}.join()\n"
+        for n in range(400)
+    )
+    write_tree(root, {"many.py": "import threading\n\n\ndef work(x):\n    return x\n" + spawns})
+
+
+def test_a_closed_stdout_ends_the_run_quietly(tmp_path: Path) -> None:
+    _many_findings(tmp_path)
+    for args in (["--show-source"], ["--format", "json"], ["--diff"], ["--list-rules"]):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "threadlint", "-j1", "--no-cache", *args],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()  # `| head -1`
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        status = process.wait(timeout=120)
+        assert first
+        assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+        assert "internal error" not in stderr and "Exception ignored" not in stderr, stderr
+        # The status is the run's, as if everything had been read.
+        assert status == (0 if args == ["--list-rules"] else 1), (args, stderr)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_full_disk_is_a_one_line_error(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.py": BAD})
+    to_file = run_process(["-j1", "--output-file", "/dev/full"], tmp_path)
+    assert to_file.exit_code == 2
+    assert to_file.stderr.splitlines()[0] == (
+        "threadlint: error: --output-file /dev/full: cannot write: No space left on device"
+    )
+    for args in ([], ["--format", "sarif"], ["--list-rules"], ["--diff"]):
+        with open("/dev/full", "wb") as full:
+            to_stdout = run_process(["-j1", *args], tmp_path, stdout=full)
+        assert to_stdout.exit_code == 2, (args, to_stdout.stderr)
+        assert to_stdout.stderr.splitlines()[0] == (
+            "threadlint: error: standard output: cannot write: No space left on device"
+        ), to_stdout.stderr
+        assert "Traceback" not in to_stdout.stderr and "internal error" not in to_stdout.stderr

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from cli_helpers import BAD, PY2, run_cli, write_tree
+from cli_helpers import BAD, PY2, run_cli, run_process, write_tree
 
 from threadlint.config import Settings
 from threadlint.selection import layer_over
@@ -251,3 +252,95 @@ def test_layer_over_keeps_the_config_when_the_command_line_is_silent() -> None:
     config = Settings(select=("TL2",), ignore=("TL203",))
     same = layer_over(config, select=[], ignore=[], extend_select=[], extend_ignore=[])
     assert same == config
+
+
+# --- hostile configuration files --------------------------------------------------
+
+
+def test_a_deeply_nested_pyproject_of_another_tool_is_ignored(tmp_path: Path) -> None:
+    deep = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+    write_tree(tmp_path, {"pyproject.toml": "[tool.other]\n" + deep, "a.py": BAD})
+    run = run_cli(["-j1", "--select", "TL203"], tmp_path)
+    assert run.exit_code == 1, run.stderr
+    assert run.codes() == [("a.py", "TL203")]
+
+
+def test_a_deeply_nested_threadlint_config_is_a_one_line_error(tmp_path: Path) -> None:
+    deep = "x = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n"
+    for name, text in [
+        ("pyproject.toml", '[tool.threadlint]\nselect = ["TL2"]\n' + deep),
+        ("threadlint.toml", deep),
+    ]:
+        write_tree(tmp_path, {name: text, "a.py": BAD})
+        run = run_cli(["-j1"], tmp_path)
+        assert run.exit_code == 2
+        assert run.stderr.startswith(f"threadlint: error: {tmp_path / name}: invalid TOML: ")
+        assert "nested more than 100 levels deep" in run.stderr
+        assert len(run.stderr.splitlines()) == 1
+        (tmp_path / name).unlink()
+
+
+def test_brackets_in_strings_and_comments_are_not_nesting(tmp_path: Path) -> None:
+    text = (
+        "[tool.threadlint]\n"
+        '# [[[[ ' + "[" * 200 + "\n"
+        'extend-exclude = ["' + "[" * 200 + '", \'' + "{" * 200 + "', \"\"\"\n" + "[" * 200
+        + '\n\\"""", \'\'\'' + "[" * 200 + "''']\n"
+    )
+    write_tree(tmp_path, {"pyproject.toml": text, "a.py": BAD})
+    run = run_cli(["-j1", "--select", "TL203"], tmp_path)
+    assert run.exit_code == 1, run.stderr
+
+
+@pytest.mark.parametrize("text", ["tool = 5\n", 'tool = "x"\n', "tool = [1]\n", 'project = "x"\n'])
+def test_other_tools_tables_of_any_type_are_theirs(tmp_path: Path, text: str) -> None:
+    write_tree(tmp_path, {"pyproject.toml": text, "a.py": BAD})
+    for args in ([], ["--config", "pyproject.toml"]):
+        run = run_cli(["-j1", "--select", "TL203", *args], tmp_path)
+        assert run.exit_code == 1, run.stderr
+        assert run.codes() == [("a.py", "TL203")]
+
+
+def test_a_pyproject_configuring_threadlint_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {"pyproject.toml": b'[tool.threadlint]\nselect = ["TL2"]  # caf\xe9\n', "a.py": BAD},
+    )
+    run = run_cli(["-j1"], tmp_path)
+    assert run.exit_code == 2
+    assert run.stderr.startswith(f"threadlint: error: {tmp_path / 'pyproject.toml'}: not UTF-8")
+    # Not ours: another tool's broken pyproject.toml is its business.
+    (tmp_path / "pyproject.toml").write_bytes(b'[tool.other]\nname = "caf\xe9"\n')
+    assert run_cli(["-j1", "--select", "TL203"], tmp_path).exit_code == 1
+
+
+def test_a_config_file_that_cannot_be_read_is_an_error(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.py": BAD})
+    (tmp_path / "pyproject.toml").symlink_to("pyproject.toml")  # a loop: cannot be read
+    for args in ([], ["--config", "pyproject.toml"]):
+        run = run_cli(["-j1", *args], tmp_path)
+        assert run.exit_code == 2
+        assert run.stderr == (
+            f"threadlint: error: {'' if args else str(tmp_path) + '/'}pyproject.toml: "
+            "cannot read configuration: a symbolic link loop\n"
+        )
+
+
+def test_a_fifo_named_like_a_config_file_does_not_block(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.py": BAD})
+    os.mkfifo(tmp_path / "pyproject.toml")
+    for args in ([], ["--config", "pyproject.toml"]):
+        run = run_process(["-j1", *args, "a.py"], tmp_path, timeout=60)
+        assert run.exit_code == 2
+        assert "pyproject.toml: cannot read configuration: not a regular file (a FIFO)" in run.stderr
+
+
+def test_config_errors_escape_what_the_file_says(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"threadlint.toml": '"a\\nb.py:1:1: TL201 \\u001b[2J" = 1\n'})
+    run = run_cli(["-j1"], tmp_path)
+    assert run.exit_code == 2
+    assert len(run.stderr.splitlines()) == 1 and "\033" not in run.stderr
+    assert "unknown key 'a\\nb.py:1:1: TL201 \\x1b[2J'" in run.stderr
+    bad_code = run_cli(["-j1", "--isolated", "--select", "TL1\033[2J"], tmp_path)
+    assert bad_code.exit_code == 2 and "\033" not in bad_code.stderr
+    assert "unknown rule code or prefix 'TL1\\x1b[2J'" in bad_code.stderr

@@ -1,4 +1,4 @@
-"""`--fix`, `--diff` and `--unsafe-fixes`: edits applied safely, files written atomically."""
+"""`--fix`, `--diff` and `--unsafe-fixes`: edits applied safely, files written in place after checks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from cli_helpers import run_cli, write_tree
 from threadlint.analysis.per_file import analyze_source
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic, Edit, Fix
-from threadlint.fix import apply_edits, fix_run, fix_text, unified_diff, write_atomically
+from threadlint.fix import apply_edits, fix_run, fix_text, unified_diff, write_in_place
 from threadlint.runner import finish
 from threadlint.source_text import SourceCache
 
@@ -115,6 +115,98 @@ def test_fix_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     assert (tmp_path / "real" / "racy.py").read_text(encoding="utf-8") == FIXED
 
 
+# --- never harm a file ------------------------------------------------------------
+
+
+def test_a_file_edited_during_the_run_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threadlint.cli
+
+    write_tree(tmp_path, {"racy.py": RACY, "other.py": RACY})
+    users_edit = RACY.replace("def fetch(url):", "def fetch(url):  # the user's new line")
+    real_fix_run = threadlint.cli.fix_run
+
+    def edit_then_fix(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # Between the analysis and the fix, the user saves the file.
+        (tmp_path / "racy.py").write_text(users_edit, encoding="utf-8")
+        return real_fix_run(*args, **kwargs)
+
+    monkeypatch.setattr(threadlint.cli, "fix_run", edit_then_fix)
+    run = run_cli([*ONLY_TL203, "--fix"], tmp_path)
+    assert (tmp_path / "racy.py").read_text(encoding="utf-8") == users_edit
+    assert (tmp_path / "other.py").read_text(encoding="utf-8") == FIXED
+    assert "threadlint: warning: racy.py: not fixed: the file changed since threadlint read it" in (
+        run.stderr
+    )
+    assert run.exit_code == 1  # its findings are still reported
+    assert {path for path, _ in run.codes()} == {"racy.py"}
+
+
+def test_fix_never_writes_through_a_link_out_of_the_paths_given(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"outside/racy.py": RACY, "project/inside/racy.py": RACY})
+    project = tmp_path / "project"
+    (project / "out.py").symlink_to(tmp_path / "outside" / "racy.py")
+    (project / "in.py").symlink_to(project / "inside" / "racy.py")
+    run = run_cli([*ONLY_TL203, "--fix", "."], project)
+    assert (tmp_path / "outside" / "racy.py").read_text(encoding="utf-8") == RACY
+    assert (project / "inside" / "racy.py").read_text(encoding="utf-8") == FIXED
+    assert (project / "out.py").is_symlink() and (project / "in.py").is_symlink()
+    outside = tmp_path / "outside" / "racy.py"
+    assert (
+        f"threadlint: error: out.py: not fixed: it is a link to {outside}, outside the paths given"
+        in run.stderr
+    )
+    assert run.exit_code == 2
+
+
+def test_fix_refuses_a_read_only_file_and_does_not_chmod_it(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"racy.py": RACY, "other.py": RACY})
+    (tmp_path / "racy.py").chmod(0o444)
+    run = run_cli([*ONLY_TL203, "--fix"], tmp_path)
+    assert (tmp_path / "racy.py").read_text(encoding="utf-8") == RACY
+    assert stat.S_IMODE((tmp_path / "racy.py").stat().st_mode) == 0o444
+    assert (tmp_path / "other.py").read_text(encoding="utf-8") == FIXED
+    assert (
+        "threadlint: error: racy.py: not fixed: the file is read-only; make it writable to fix it"
+        in run.stderr
+    )
+    assert run.exit_code == 2
+
+
+def test_fix_keeps_the_inode_owner_mode_and_hard_links(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"racy.py": RACY})
+    path = tmp_path / "racy.py"
+    os.link(path, tmp_path / "same.txt")
+    path.chmod(0o604)
+    if os.geteuid() == 0:
+        os.chown(path, 4321, 4322)
+    before = path.stat()
+    run = run_cli([*ONLY_TL203, "--fix", "racy.py"], tmp_path)
+    assert run.exit_code == 0, run.stderr
+    after = path.stat()
+    assert (after.st_ino, after.st_nlink, after.st_mode, after.st_uid, after.st_gid) == (
+        before.st_ino, 2, before.st_mode, before.st_uid, before.st_gid
+    )
+    assert (tmp_path / "same.txt").read_text(encoding="utf-8") == FIXED
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".threadlint-")]
+
+
+def test_fix_keeps_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "bom.py").write_bytes(b"\xef\xbb\xbf" + RACY.encode("utf-8"))
+    run = run_cli([*ONLY_TL203, "--fix"], tmp_path)
+    assert run.exit_code == 0, run.stderr
+    assert (tmp_path / "bom.py").read_bytes() == b"\xef\xbb\xbf" + FIXED.encode("utf-8")
+
+
+def test_fix_from_cached_results_checks_the_same_bytes(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"racy.py": RACY})
+    assert run_cli(ONLY_TL203, tmp_path).exit_code == 1  # fills the cache
+    run = run_cli([*ONLY_TL203, "--fix"], tmp_path)  # served from it
+    assert run.exit_code == 0, run.stderr
+    assert (tmp_path / "racy.py").read_text(encoding="utf-8") == FIXED
+
+
 # --- the machinery -------------------------------------------------------------
 
 
@@ -170,11 +262,12 @@ def test_unsafe_fixes_apply_only_when_asked(tmp_path: Path) -> None:
     assert outcome(unsafe=True) == 1
 
 
-def test_write_atomically_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
+def test_write_in_place_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_bytes(b"x = 2\n")
-    with pytest.raises(Exception, match="changed on disk"):
-        write_atomically(str(path), b"x = 1\n", b"x = (1,)\n")
+    roots = [str(tmp_path)]
+    with pytest.raises(Exception, match="changed since threadlint read it"):
+        write_in_place(str(path), b"x = 1\n", b"x = (1,)\n", roots)
     assert path.read_bytes() == b"x = 2\n"
-    write_atomically(str(path), b"x = 2\n", b"x = 3\n")
+    write_in_place(str(path), b"x = 2\n", b"x = 3\n", roots)
     assert path.read_bytes() == b"x = 3\n"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from cli_helpers import run_cli, write_tree
 from fixture_harness import FIXTURES
 
-from threadlint.config import Settings, apply_table
+from threadlint.config import Settings, apply_table, load_config
 from threadlint.runner import run
 
 BAD = FIXTURES / "TL401" / "bad_mandelbrot.py"
@@ -87,10 +88,22 @@ def test_requires_python_informs_the_suggestion(tmp_path: Path) -> None:
     )
     module = tmp_path / "work.py"
     module.write_text(SOURCE, encoding="utf-8")
-    settings = Settings(
-        root=str(tmp_path), select=("TL401",), config_file=str(tmp_path / "pyproject.toml")
-    )
+    settings = load_config(tmp_path / "pyproject.toml")
+    assert settings.requires_python == ">=3.14"
     assert "ProcessPoolExecutor or InterpreterPoolExecutor" in _messages(module, settings)[0]
+
+
+def test_a_project_that_is_not_a_table_has_no_requires_python(tmp_path: Path) -> None:
+    # `project = "x"` is not threadlint's table to judge: TL401 still reports.
+    write_tree(
+        tmp_path,
+        {"pyproject.toml": 'project = "x"\n[tool.threadlint]\nselect = ["TL401"]\n',
+         "work.py": SOURCE},
+    )
+    run = run_cli(["-j1"], tmp_path)
+    assert run.exit_code == 1, run.stderr
+    assert ("work.py", "TL401") in run.codes()
+    assert "error" not in run.stderr
 
 
 def test_message_names_the_evidence() -> None:

@@ -9,7 +9,11 @@ finding back for review.  Identical lines with the same finding in one file
 are counted, so a copy of a baselined bug is still reported.
 
 Paths are stored relative to the baseline file's directory (with `/`), so
-the file can be committed and used from any working directory.
+the file can be committed and used from any working directory.  The file is
+ASCII JSON: a name that is not valid UTF-8 is stored as Python decodes it
+(`\\udcXX` escapes for its undecodable bytes), so it matches again on load.
+A baseline that is not one (including JSON nested too deeply to read) is a
+usage error naming the file.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from typing import Any
 
 from threadlint.config import ConfigError
 from threadlint.diagnostics import Diagnostic
-from threadlint.source_text import SourceCache
+from threadlint.printable import printable
+from threadlint.source_text import SourceCache, read_regular_file
 
 FORMAT_VERSION = 1
 
@@ -57,18 +62,21 @@ class Baseline:
 
     @classmethod
     def load(cls, path: str) -> Baseline:
-        where = f"--baseline {path}"
-        try:
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except FileNotFoundError:
+        where = f"--baseline {printable(path)}"
+        if not os.path.lexists(path):
             raise ConfigError(
-                f"{where}: no such file (create it with --write-baseline {path})"
-            ) from None
+                f"{where}: no such file (create it with --write-baseline {printable(path)})"
+            )
+        try:
+            data = json.loads(read_regular_file(path).decode("utf-8"))
         except OSError as exc:
-            raise ConfigError(f"{where}: cannot read: {exc.strerror}") from None
+            raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"{where}: not a threadlint baseline (invalid JSON: {exc})") from None
+        except RecursionError:
+            raise ConfigError(
+                f"{where}: not a threadlint baseline (JSON nested too deeply to read)"
+            ) from None
         findings = data.get("findings") if isinstance(data, dict) else None
         version = data.get("threadlint_baseline") if isinstance(data, dict) else None
         if version != FORMAT_VERSION or not isinstance(findings, list):
@@ -128,9 +136,11 @@ def write_baseline(path: str, diagnostics: list[Diagnostic], sources: SourceCach
     findings.sort(key=lambda f: (f["path"], f["line"], f["code"], f["fingerprint"]))
     data = {"threadlint_baseline": FORMAT_VERSION, "findings": findings}
     try:
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
+        with open(path, "w", encoding="ascii", newline="\n") as handle:
+            json.dump(data, handle, indent=2)
             handle.write("\n")
     except OSError as exc:
-        raise ConfigError(f"--write-baseline {path}: cannot write: {exc.strerror}") from None
+        raise ConfigError(
+            f"--write-baseline {printable(path)}: cannot write: {exc.strerror or exc}"
+        ) from None
     return len(findings)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 import traceback
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable, TextIO
 
 import click
 
@@ -25,6 +27,7 @@ from threadlint.config import (
 )
 from threadlint.diagnostics import Diagnostic
 from threadlint.fix import applicable, fix_run, unified_diff, write_fixes
+from threadlint.printable import printable
 from threadlint.project import lint_buffer, lint_paths
 from threadlint.report import FORMATS, render_report
 from threadlint.rules.base import all_rules, get_rule
@@ -64,8 +67,8 @@ def build_settings(
         settings = Settings(root=str(Path.cwd()))
     elif config:
         path = Path(config)
-        if not path.is_file():
-            raise ConfigError(f"--config: no such file: {config}")
+        if not os.path.lexists(path):
+            raise ConfigError(f"--config: no such file: {printable(config)}")
         settings = load_config(path)
     else:
         found = find_config_file(config_start or Path.cwd())
@@ -98,7 +101,7 @@ def build_settings(
     return replace(settings, **changes)
 
 
-def _list_rules() -> None:
+def _list_rules(out: TextIO) -> None:
     for rule in all_rules():
         flags = []
         if rule.preview:
@@ -108,7 +111,7 @@ def _list_rules() -> None:
         if rule.fixable:
             flags.append("fixable")
         suffix = f"  [{', '.join(flags)}]" if flags else ""
-        click.echo(f"{rule.code}  {rule.name:<36} {rule.summary}{suffix}")
+        out.write(f"{rule.code}  {rule.name:<36} {rule.summary}{suffix}\n")
 
 
 def _explain(code: str) -> int:
@@ -116,9 +119,10 @@ def _explain(code: str) -> int:
 
     rule = get_rule(code.upper())
     if rule is None:
-        click.echo(f"threadlint: error: unknown rule code '{code}'", err=True)
+        _error(f"unknown rule code '{printable(code)}'")
         return EXIT_ERROR
-    click.echo(rule_page(rule), nl=False)
+    page = rule_page(rule)
+    _deliver(lambda out: out.write(page), sys.stdout, "standard output")
     return EXIT_CLEAN
 
 
@@ -175,6 +179,42 @@ def _use_color(choice: str, stream: IO[str]) -> bool:
     return bool(isatty and isatty())
 
 
+def _error(message: str) -> None:
+    click.echo(f"threadlint: error: {message}", err=True)
+
+
+class _OutputFailed(Exception):
+    """The report could not be written (a full disk): one line, exit 2."""
+
+
+def _deliver(write: Callable[[TextIO], object], out: TextIO, where: str) -> None:
+    """Write with `write` to `out` and flush it.
+
+    A reader that closed the pipe (`threadlint | head -1`) has seen enough:
+    the rest of the output is dropped quietly and the run ends with the
+    status it has anyway.  Any other write error (a full disk) is an
+    `_OutputFailed` naming `where`.
+    """
+    try:
+        write(out)
+        out.flush()
+    except BrokenPipeError:
+        _silence(out)
+    except OSError as exc:
+        raise _OutputFailed(f"{where}: cannot write: {exc.strerror or exc}") from None
+
+
+def _silence(out: TextIO) -> None:
+    """Point a stream whose reader is gone at the null device, so that the
+    flush at interpreter exit neither fails nor complains."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, out.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # not a file descriptor (tests): nothing is flushed at exit
+
+
 class _Command(click.Command):
     """The last line of defence: an unexpected error is one line and exit 2,
     its traceback only with -v (per-file errors are handled in the runner)."""
@@ -184,6 +224,13 @@ class _Command(click.Command):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except _OutputFailed as exc:
+            _error(str(exc))
+            sys.exit(EXIT_ERROR)
+        except BrokenPipeError:
+            # A closed pipe anywhere else (stderr): nothing more to say to anyone.
+            _silence(sys.stdout)
+            sys.exit(EXIT_ERROR)
         except Exception as exc:
             if ctx.params.get("verbose"):
                 click.echo(traceback.format_exc(), err=True, nl=False)
@@ -293,7 +340,7 @@ def cli(
     reads one file from standard input.
     """
     if list_rules:
-        _list_rules()
+        _deliver(_list_rules, sys.stdout, "standard output")
         sys.exit(EXIT_CLEAN)
     if explain:
         sys.exit(_explain(explain))
@@ -308,11 +355,10 @@ def cli(
         )
         known = Baseline.load(baseline) if baseline else None
     except ConfigError as exc:
-        click.echo(f"threadlint: error: {exc}", err=True)
+        _error(str(exc))
         sys.exit(EXIT_ERROR)
     if write_baseline and (fix or diff):
-        click.echo("threadlint: error: --write-baseline cannot be combined with --fix or --diff",
-                   err=True)
+        _error("--write-baseline cannot be combined with --fix or --diff")
         sys.exit(EXIT_ERROR)
     sources = SourceCache()
 
@@ -321,7 +367,7 @@ def cli(
     stdin_name: str | None = None
     if "-" in targets:
         if targets != ["-"]:
-            click.echo("threadlint: error: '-' (stdin) cannot be mixed with other paths", err=True)
+            _error("'-' (stdin) cannot be mixed with other paths")
             sys.exit(EXIT_ERROR)
         source = sys.stdin.buffer.read()
         stdin_name = stdin_filename or "-"
@@ -331,9 +377,9 @@ def cli(
             force_exclude=force_exclude, whole_projects=whole_project,
         )
     else:
-        missing = [p for p in targets if not Path(p).exists()]
+        missing = [p for p in targets if not os.path.lexists(p)]
         if missing:
-            click.echo(f"threadlint: error: no such file or directory: {missing[0]}", err=True)
+            _error(f"no such file or directory: {printable(missing[0])}")
             sys.exit(EXIT_ERROR)
         result = lint_paths(
             targets, settings, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir,
@@ -345,47 +391,55 @@ def cli(
         try:
             count = save_baseline(write_baseline, result.diagnostics, sources)
         except ConfigError as exc:
-            click.echo(f"threadlint: error: {exc}", err=True)
+            _error(str(exc))
             sys.exit(EXIT_ERROR)
         if not quiet:
-            click.echo(f"Wrote {_plural(count, 'finding')} to the baseline {write_baseline}.",
-                       err=True)
-        sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+            click.echo(
+                f"Wrote {_plural(count, 'finding')} to the baseline {printable(write_baseline)}.",
+                err=True,
+            )
+        sys.exit(EXIT_ERROR if _lost_findings(result) else EXIT_CLEAN)
 
     wanted = known.new_findings if known else None
     fixed: int | None = None
     if fix or diff:
         outcome = fix_run(result, settings, sources, unsafe=unsafe_fixes, wanted=wanted)
         for warning in outcome.warnings:
-            click.echo(f"threadlint: warning: {warning}", err=True)
+            click.echo(f"threadlint: warning: {printable(warning)}", err=True)
         if not outcome.converged:
             click.echo("threadlint: warning: fixes did not settle after "
                        "several rounds; run --fix again and check the result", err=True)
         changed = outcome.changed_paths(sources)
         if diff:
-            for path in changed:
-                after = sources.get(path)
-                assert after is not None
-                click.echo(unified_diff(path, outcome.originals[path].text, after.text), nl=False)
+
+            def print_diffs(out: TextIO) -> None:
+                for path in changed:
+                    after = sources.get(path)
+                    assert after is not None
+                    out.write(unified_diff(path, outcome.originals[path].text, after.text))
+
+            _deliver(print_diffs, sys.stdout, "standard output")
             if not quiet:
                 message = (
                     f"Would fix {_plural(outcome.fixed, 'problem')} in {_plural(len(changed), 'file')}."
                     if changed else "No fixes available."
                 )
                 click.echo(message, err=True)
-            sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if changed else EXIT_CLEAN)
+            sys.exit(
+                EXIT_ERROR if _lost_findings(result) else EXIT_FINDINGS if changed else EXIT_CLEAN
+            )
         result = outcome.result
         fixed = outcome.fixed
         if stdin_name is not None:
             # As ruff: the fixed source goes to stdout, the findings to stderr.
             fixed_source = sources.get(stdin_name)
             assert fixed_source is not None
-            sys.stdout.buffer.write(fixed_source.to_bytes())
-            sys.stdout.flush()
+            fixed_bytes = fixed_source.to_bytes()
+            _deliver(lambda _: sys.stdout.buffer.write(fixed_bytes), sys.stdout, "standard output")
         else:
-            problems = write_fixes(outcome, sources)
+            problems = write_fixes(outcome, sources, targets)
             for problem in problems:
-                click.echo(f"threadlint: error: {problem}", err=True)
+                _error(printable(problem))
             if problems:
                 result.errors.append(("<fix>", "\n".join(problems)))
 
@@ -395,27 +449,34 @@ def cli(
         diagnostics, hidden = known.split(diagnostics, sources)
         baselined = len(hidden)
 
-    out: IO[str]
+    out: TextIO
+    where = "standard output"
     if output_file:
+        where = f"--output-file {printable(output_file)}"
         try:
             out = open(output_file, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as exc:
-            click.echo(f"threadlint: error: --output-file {output_file}: {exc.strerror}", err=True)
+            _error(f"{where}: {exc.strerror}")
             sys.exit(EXIT_ERROR)
     elif fix and stdin_name is not None:
-        out = sys.stderr
+        out, where = sys.stderr, "standard error"
     else:
         out = sys.stdout
-    try:
+
+    def report(stream: TextIO) -> None:
         render_report(
-            output_format, diagnostics, out, sources=sources, color=_use_color(color, out),
-            show_source=show_source, unsafe_fixes=unsafe_fixes,
+            output_format, diagnostics, stream, sources=sources,
+            color=_use_color(color, stream), show_source=show_source, unsafe_fixes=unsafe_fixes,
         )
         if statistics and output_format == "text":
-            _statistics(diagnostics, out)
+            _statistics(diagnostics, stream)
+
+    try:
+        _deliver(report, out, where)
     finally:
         if output_file:
-            out.close()
+            with contextlib.suppress(OSError):  # a failure the flush reported
+                out.close()
 
     if not quiet:
         click.echo(
@@ -423,7 +484,7 @@ def cli(
                      baselined=baselined),
             err=True,
         )
-    if result.errors:
+    if _lost_findings(result):
         sys.exit(EXIT_ERROR)
     if diagnostics and not exit_zero:
         sys.exit(EXIT_FINDINGS)
@@ -442,11 +503,22 @@ def _stdin_directory(paths: tuple[str, ...], stdin_filename: str | None) -> Path
 
 
 def _report_errors(result: RunResult, verbose: bool) -> None:
+    for file in result.files:
+        if file.unreadable is not None:
+            _error(f"{printable(file.path)}: cannot read: {file.unreadable}")
     for path, error in result.errors:
         first = error.strip().splitlines()[-1] if error.strip() else "unknown error"
-        click.echo(f"threadlint: internal error while linting {path}: {first}", err=True)
+        click.echo(
+            f"threadlint: internal error while linting {printable(path)}: {printable(first)}",
+            err=True,
+        )
         if verbose:
             click.echo(error, err=True)
+
+
+def _lost_findings(result: RunResult) -> bool:
+    """A file could not be read or analysed: the run's findings are incomplete."""
+    return bool(result.errors) or any(f.unreadable is not None for f in result.files)
 
 
 def main() -> None:

@@ -2,15 +2,24 @@
 
 Configuration errors are user errors: they are raised as `ConfigError` with
 one line naming the file, the key and the expected form, and the CLI turns
-them into exit status 2.  Nothing is ever silently ignored.
+them into exit status 2.  Nothing is ever silently ignored: a pyproject.toml
+that cannot be read, is not UTF-8 or is not TOML is an error when it may
+configure threadlint (it cannot be read, or its text names
+`tool.threadlint`); one that plainly belongs to other tools is theirs.
+TOML nested more than `MAX_TOML_DEPTH` levels deep is refused before it is
+parsed (the parser recurses, and no configuration nests like that).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from threadlint.printable import printable
+from threadlint.source_text import read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +84,9 @@ class Settings:
     respect_gitignore: bool = True
     preview: bool = False
     target_version: str | None = None
+    # `[project] requires-python` of the pyproject.toml read: TL401's default
+    # for `target_version`.
+    requires_python: str | None = None
     # Where relative paths in the configuration are anchored.
     root: str = field(default=".", compare=False)
     config_file: str | None = field(default=None, compare=False)
@@ -118,46 +130,127 @@ def find_config_file(start: Path) -> Path | None:
     """The nearest threadlint.toml, or pyproject.toml with [tool.threadlint], upwards."""
     for directory in (start, *start.parents):
         candidate = directory / "threadlint.toml"
-        if candidate.is_file():
+        if _present(candidate):
             return candidate
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and _has_tool_table(candidate):
+        if _present(candidate) and _has_tool_table(candidate):
             return candidate
     return None
 
 
+def _present(path: Path) -> bool:
+    """There is something by that name that is not a directory: a file, or one
+    that cannot be read (a dangling link, a FIFO), which is then an error."""
+    return os.path.lexists(path) and not path.is_dir()
+
+
 def _has_tool_table(pyproject: Path) -> bool:
+    """Whether this pyproject.toml configures threadlint, or may (and then
+    `load_config` says what is wrong with it)."""
     try:
-        text = pyproject.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
+        raw = read_regular_file(pyproject)
+    except OSError:
+        return True  # it may configure threadlint: an error, not a guess
+    if b"threadlint" not in raw:
+        return False  # the common case, without parsing anything
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+        data = _parse_toml(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, _TooDeep):
         # A broken pyproject.toml that is not ours is not our business; one
         # that configures threadlint is, and `load_config` reports it.
-        return "tool.threadlint" in text
-    return isinstance(data.get("tool"), dict) and "threadlint" in data["tool"]
+        return b"tool.threadlint" in raw
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "threadlint" in tool
+
+
+# Far beyond any configuration; small enough for the recursive parser.
+MAX_TOML_DEPTH = 100
+
+
+class _TooDeep(ValueError):
+    pass
+
+
+def _parse_toml(text: str) -> dict[str, Any]:
+    if _nesting_exceeds(text, MAX_TOML_DEPTH):
+        raise _TooDeep(f"arrays or tables nested more than {MAX_TOML_DEPTH} levels deep")
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise _TooDeep("nested too deeply") from None
+
+
+def _nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether brackets and braces outside strings and comments nest deeper
+    than `limit` (a scan that does not recurse, so it cannot overflow)."""
+    depth = 0
+    i, end = 0, len(text)
+    while i < end:
+        c = text[i]
+        if c == "#":
+            newline = text.find("\n", i)
+            i = end if newline == -1 else newline + 1
+            continue
+        if c in "\"'":
+            i = _skip_string(text, i)
+            continue
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return False
+
+
+def _skip_string(text: str, start: int) -> int:
+    """The index after the TOML string that starts at `start`."""
+    quote = text[start]
+    delimiter = quote * 3 if text.startswith(quote * 3, start) else quote
+    i = start + len(delimiter)
+    while i < len(text):
+        if quote == '"' and text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(delimiter, i):
+            return i + len(delimiter)
+        if len(delimiter) == 1 and text[i] == "\n":
+            return i + 1  # unterminated: the parser reports it
+        i += 1
+    return i
 
 
 def load_config(path: Path) -> Settings:
     """Read and validate one configuration file."""
+    name = printable(str(path))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = _parse_toml(read_regular_file(path).decode("utf-8"))
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{name}: cannot read configuration: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 (TOML must be): {exc.reason} at byte {exc.start}") from None
+    except (tomllib.TOMLDecodeError, _TooDeep) as exc:
+        raise ConfigError(f"{name}: invalid TOML: {exc}") from None
+    requires_python = None
     if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("threadlint", {})
+        tool = data.get("tool")
+        table = tool.get("threadlint", {}) if isinstance(tool, dict) else {}
         where = "[tool.threadlint]"
+        # Other tools' tables are theirs to validate: a `project` that is not
+        # a table only means there is no requires-python to read.
+        project = data.get("project")
+        requires = project.get("requires-python") if isinstance(project, dict) else None
+        requires_python = requires if isinstance(requires, str) else None
     else:
         table = data
         where = "threadlint.toml"
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: {where} must be a table")
-    settings = Settings(root=str(path.parent.resolve()), config_file=str(path))
-    return apply_table(settings, table, f"{path}: {where}")
+        raise ConfigError(f"{name}: {where} must be a table")
+    settings = Settings(
+        root=str(path.parent.resolve()), config_file=str(path), requires_python=requires_python
+    )
+    return apply_table(settings, table, f"{name}: {where}")
 
 
 def apply_table(settings: Settings, table: dict[str, Any], where: str) -> Settings:
@@ -166,7 +259,7 @@ def apply_table(settings: Settings, table: dict[str, Any], where: str) -> Settin
     for key, value in table.items():
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
-            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {known})")
+            raise ConfigError(f"{where}: unknown key '{printable(key)}' (known keys: {known})")
         attr, expected = _KEYS[key]
         changes[attr] = _convert(key, value, expected, where)
     return replace(settings, **changes)
@@ -209,7 +302,7 @@ def validate_codes(codes: list[str], where: str) -> list[str]:
         if not code:
             continue
         if not is_known_prefix(code):
-            raise ConfigError(f"{where}: unknown rule code or prefix '{code}'")
+            raise ConfigError(f"{where}: unknown rule code or prefix '{printable(code)}'")
         cleaned.append(code)
     return cleaned
 

@@ -14,19 +14,21 @@ applied to the text of each file, in a loop:
 3. lint the changed files again, in memory, and repeat while fixes apply
    (bounded: a fix that keeps re-creating its own finding cannot loop).
 
-Only at the end are files written, each atomically (a temporary file in the
-same directory, then `os.replace`, keeping the file's mode), and only if the
-file did not change on disk meanwhile.  `--diff` prints the same result as
-a unified diff and writes nothing.
+Fixes are made on the exact bytes that were analysed: a file whose bytes
+changed since (or that do not decode and encode back to themselves) is left
+alone, with a warning.  Only at the end are files written, in place (the
+same inode: owner, mode and hard links stay), after checks: the file is
+inside the paths given (a link out of them is not followed), writable, not
+read-only, and still holds the bytes analysed.  docs/design.md explains the
+scheme.  `--diff` prints the same result as a unified diff and writes nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
+import hashlib
 import os
 import stat
-import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ import libcst as cst
 from threadlint.analysis.per_file import FileResult, analyze_source
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic, Edit, Fix
+from threadlint.printable import printable
 from threadlint.runner import RunResult, finish
 from threadlint.source_text import SourceCache, SourceText, split_lines
 
@@ -81,6 +84,8 @@ def fix_run(
     """Apply fixes in memory (in `sources`) until none applies; write nothing."""
     outcome = FixOutcome(result=result)
     rejected: set[tuple[str, str, str]] = set()
+    digests = {f.path: f.digest for f in result.files}
+    refused: set[str] = set()
     for _ in range(MAX_ROUNDS):
         reported = wanted(result.diagnostics, sources) if wanted else result.diagnostics
         by_path: dict[str, list[Diagnostic]] = {}
@@ -90,8 +95,14 @@ def fix_run(
         changed: list[str] = []
         for path, diagnostics in sorted(by_path.items()):
             source = sources.get(path)
-            if source is None:
+            if source is None or path in refused:
                 continue
+            if path not in outcome.originals:
+                problem = _not_as_analysed(source, digests.get(path, ""))
+                if problem is not None:
+                    refused.add(path)
+                    outcome.warnings.append(f"{path}: not fixed: {problem}")
+                    continue
             text, applied, broken = fix_text(source.text, diagnostics)
             for d in broken:
                 rejected.add(_key(d))
@@ -114,6 +125,15 @@ def fix_run(
         )
     outcome.result = result
     return outcome
+
+
+def _not_as_analysed(source: SourceText, digest: str) -> str | None:
+    """Why the fixes cannot be applied to `source`, if they cannot."""
+    if source.raw is None or hashlib.sha256(source.raw).hexdigest() != digest:
+        return "the file changed since threadlint read it; run threadlint again"
+    if source.to_bytes() != source.raw:
+        return f"its bytes do not decode as {source.encoding}; fixing would change them"
+    return None
 
 
 def _key(d: Diagnostic) -> tuple[str, str, str]:
@@ -225,49 +245,74 @@ def parses(text: str, check_compile: bool) -> bool:
     return compiles(text) if check_compile else True
 
 
-def write_fixes(outcome: FixOutcome, sources: SourceCache) -> list[str]:
-    """Write the fixed files; returns warnings for files that could not be written."""
+def write_fixes(outcome: FixOutcome, sources: SourceCache, roots: Sequence[str]) -> list[str]:
+    """Write the fixed files; returns why files could not be written.
+
+    `roots` are the paths the user named: a file is only written if it is
+    one of them or below one (after resolving links).
+    """
+    allowed = [os.path.realpath(root) for root in roots]
     problems = []
     for path in outcome.changed_paths(sources):
         fixed = sources.get(path)
         assert fixed is not None
         original = outcome.originals[path]
+        assert original.raw is not None
         try:
-            write_atomically(path, original.to_bytes(), fixed.to_bytes())
-        except (OSError, _ChangedOnDisk) as exc:
+            write_in_place(path, original.raw, fixed.to_bytes(), allowed)
+        except NotFixed as exc:
             problems.append(f"{path}: not fixed: {exc}")
+        except OSError as exc:
+            problems.append(f"{path}: not fixed: {exc.strerror or exc}")
     return problems
 
 
-class _ChangedOnDisk(Exception):
-    pass
+class NotFixed(Exception):
+    """Why a fixed file was not written (one line, for the user)."""
 
 
-def write_atomically(path: str, expected: bytes, data: bytes) -> None:
-    """Replace the file's content by `data` in one step, if it still holds `expected`."""
-    target = os.path.realpath(path)  # write through a symlink, do not replace it
-    with open(target, "rb") as handle:
-        if handle.read() != expected:
-            raise _ChangedOnDisk("the file changed on disk while threadlint was fixing it")
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    directory = os.path.dirname(target) or "."
-    fd, temporary = tempfile.mkstemp(prefix=".threadlint-", suffix=".tmp", dir=directory)
+def _inside(path: str, roots: Sequence[str]) -> bool:
+    return any(path == root or path.startswith(os.path.join(root, "")) for root in roots)
+
+
+# Open the file itself, never a link swapped in for it after the check, and
+# never wait on a FIFO swapped in either.
+_WRITE_FLAGS = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def write_in_place(path: str, expected: bytes, data: bytes, roots: Sequence[str]) -> None:
+    """Replace the content of the file at `path` by `data`, if it still holds `expected`.
+
+    The file is rewritten in place, so its inode, and with it its owner,
+    mode, hard links and extended attributes, stay as they are; every check
+    is made on the open descriptor before the first byte is written.
+    """
+    target = os.path.realpath(path)
+    if not _inside(target, roots):
+        raise NotFixed(f"it is a link to {target}, outside the paths given")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+        fd = os.open(target, _WRITE_FLAGS)
+    except PermissionError:
+        raise NotFixed("permission denied: this user cannot write it") from None
+    with open(fd, "r+b") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotFixed("not a regular file")
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            raise NotFixed("the file is read-only; make it writable to fix it")
+        if handle.read() != expected:
+            raise NotFixed("the file changed since threadlint read it; run threadlint again")
+        handle.seek(0)
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(fd)
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
+    name = printable(path)  # the header is one line whatever the name holds
     lines = difflib.unified_diff(
-        split_lines(before), split_lines(after), fromfile=path, tofile=path
+        split_lines(before), split_lines(after), fromfile=name, tofile=name
     )
     out = []
     for line in lines:

@@ -32,8 +32,9 @@ from pathlib import Path
 from threadlint.analysis.per_file import FileResult, analyze_source
 from threadlint.cache import DEFAULT_DIR_NAME, ResultCache, cache_for
 from threadlint.config import Settings
-from threadlint.discovery import display_path, is_force_excluded, module_name_for
+from threadlint.discovery import display_path, is_force_excluded, module_name_for, real_path
 from threadlint.runner import RunResult, analyze_files, collect_files, finish, restrict, run
+from threadlint.source_text import UnreadableFile, read_regular_file
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", ".git")
 
@@ -120,7 +121,7 @@ class Project:
             return
         found = {}
         for path in collect_files([str(self.root)], self.settings):
-            found[str(path.resolve())] = path
+            found[str(real_path(path))] = path
         for key in list(self.members):
             if key not in found and key not in self._named and self.members[key].buffer is None:
                 del self.members[key]
@@ -132,7 +133,7 @@ class Project:
     def add_file(self, path: Path, display: str | None = None) -> str:
         """Make sure `path` is a member (even if excluded from discovery: it was
         named), shown as `display`; returns its key."""
-        key = str(path.resolve())
+        key = str(real_path(path))
         self._named.add(key)
         member = self.members.get(key)
         shown = display if display is not None else self._show(path)
@@ -145,10 +146,12 @@ class Project:
         return key
 
     def _show(self, path: Path) -> str:
-        return str(path.resolve()) if self._absolute else display_path(path, self._base)
+        return str(real_path(path)) if self._absolute else display_path(path, self._base)
 
     def _add(self, key: str, path: Path, display: str) -> None:
-        self.members[key] = _Member(display, module_name_for(path), key)
+        # Keyed by the file it is, read through the name it was given: a
+        # dangling link or a loop is then reported as what it is.
+        self.members[key] = _Member(display, module_name_for(path), os.path.abspath(path))
         self._linked = None
 
     def set_buffer(self, key: str, source: bytes | None) -> None:
@@ -249,9 +252,8 @@ class Project:
         if self.cache is None:
             return None
         try:
-            with open(member.absolute, "rb") as handle:
-                source = handle.read()
-        except OSError:
+            source = read_regular_file(member.absolute)
+        except UnreadableFile:
             return None  # the analysis reports it
         return self.cache.get(source, member.display, member.module, variant)
 

@@ -19,8 +19,9 @@ from threadlint.analysis.per_file import FileResult, analyze_source
 from threadlint.cache import ResultCache
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
-from threadlint.discovery import discover, display_path, module_name_for
+from threadlint.discovery import discover, display_path, module_name_for, real_path
 from threadlint.rules.base import get_rule
+from threadlint.source_text import read_regular_file
 
 # (display path, module name, absolute path)
 _Job = tuple[str, str, str]
@@ -46,7 +47,7 @@ def collect_files(paths: Sequence[str], settings: Settings) -> list[Path]:
     seen = set()
     files = []
     for path in discover(paths, excludes, root, settings.respect_gitignore):
-        key = path.resolve()
+        key = real_path(path)
         if key not in seen:
             seen.add(key)
             files.append(path)
@@ -62,7 +63,7 @@ def run(
     cwd = Path.cwd().resolve()
     files = collect_files(paths, settings)
     work: list[_Job] = [
-        (display_path(p, cwd), module_name_for(p), str(p.resolve())) for p in files
+        (display_path(p, cwd), module_name_for(p), os.path.abspath(p)) for p in files
     ]
     results = sorted(analyze_files(work, settings, jobs, cache), key=lambda r: r.path)
     results = analyze_reached(results, work, settings, jobs, cache)
@@ -151,12 +152,9 @@ def _analyze_chunk(
     out = []
     for display, module_name, absolute in chunk:
         try:
-            with open(absolute, "rb") as handle:
-                source = handle.read()
+            source = read_regular_file(absolute)
         except OSError as exc:
-            result = FileResult(path=display, module_name=module_name)
-            result.error = f"cannot read file: {exc.strerror}"
-            out.append(result)
+            out.append(FileResult(path=display, module_name=module_name, unreadable=str(exc)))
             continue
         flavour = "forced" if force else ""
         cached = cache.get(source, display, module_name, flavour) if cache is not None else None

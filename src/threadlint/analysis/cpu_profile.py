@@ -73,6 +73,7 @@ from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.walk import children, walk
 from threadlint.config import Settings
+from threadlint.source_text import read_regular_file
 
 IO = "io"
 GIL_RELEASING = "gil-releasing"
@@ -322,8 +323,7 @@ def collect(ctx: ModuleContext, settings: Settings) -> ModuleProfile:
 def profile_file(path: str, module_name: str, settings: Settings) -> ModuleProfile | None:
     """Profile a module the per-file pass skipped (no concurrency signal)."""
     try:
-        with open(path, "rb") as handle:
-            module = cst.parse_module(handle.read())
+        module = cst.parse_module(read_regular_file(path))
     except (OSError, cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError, LookupError):
         return None
     return _Collector(ModuleContext(path, module, module_name), Tables(settings)).run(

@@ -18,6 +18,7 @@ import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any, Callable
 
 import libcst as cst
@@ -66,6 +67,10 @@ class FileResult:
     suppressions: dict[int, Suppression] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    # Why the file could not be read: an I/O condition of the file, not a bug.
+    unreadable: str | None = None
+    # SHA-256 of the bytes analysed: --fix edits those exact bytes or nothing.
+    digest: str = ""
     analysed: bool = False
     skipped: bool = False
 
@@ -91,7 +96,7 @@ def analyze_source(
     asks for modules that code running on threads calls into)."""
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
-    result = FileResult(path=path, module_name=module_name)
+    result = FileResult(path=path, module_name=module_name, digest=sha256(source).hexdigest())
     try:
         _analyze(result, source, settings, force)
     except Exception:

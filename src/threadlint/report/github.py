@@ -1,9 +1,10 @@
 """`--format github`: GitHub Actions workflow commands, shown as annotations.
 
 `::warning file=PATH,line=L,col=C,endLine=..,endColumn=..,title=CODE name::message`
-(TL001, a file that does not parse, is an `::error`).  Values are escaped as
-the Actions runner expects: `%`, CR and LF everywhere, and `:` and `,` in
-properties.
+(TL001, a file that does not parse, is an `::error`).  Text from files goes
+is escaped as the Actions runner expects (`%`, CR and LF everywhere, `:` and
+`,` in properties), then every other control character, and any byte that
+is not UTF-8, becomes a backslash escape (`threadlint.printable`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ from __future__ import annotations
 from typing import TextIO
 
 from threadlint.diagnostics import Diagnostic
+from threadlint.printable import printable
 from threadlint.rules.base import get_rule
+
+_RUNNER_ESCAPES = {"%": "%25", "\r": "%0D", "\n": "%0A"}
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # The runner's own escapes for CR and LF (the annotation shows the line
+    # break), then threadlint's for every other unprintable character.
+    return printable("".join(_RUNNER_ESCAPES.get(c, c) for c in text))
 
 
 def _property(text: str) -> str:

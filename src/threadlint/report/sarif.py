@@ -7,12 +7,17 @@ working directory (`%SRCROOT%`), which is what code scanning expects when
 threadlint runs from the repository root.  Each result carries a partial
 fingerprint of its line's content, the same one the baseline uses, so a
 finding keeps its identity when unrelated lines move.
+
+A file name that is not valid UTF-8 keeps its exact bytes in the artifact
+URI (percent-encoded, as RFC 3986 says); in message text, which must be
+Unicode, such a byte is written `\\xNN` (threadlint.printable).
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,6 +27,7 @@ from threadlint import __version__
 from threadlint.baseline import line_fingerprint
 from threadlint.diagnostics import Diagnostic, Fix
 from threadlint.docs_gen import rule_page
+from threadlint.printable import without_surrogates
 from threadlint.rules.base import RuleClass, all_rules
 from threadlint.source_text import SourceCache
 
@@ -75,12 +81,15 @@ def _artifact(path: str) -> dict[str, str]:
 
 def _uri(path: str) -> str:
     """A URI relative to %SRCROOT% for files below it, else an absolute file URI."""
-    absolute = Path(path).resolve()
+    absolute = Path(os.path.realpath(path))  # never raises on a link loop
     try:
         relative = absolute.relative_to(Path.cwd().resolve())
     except ValueError:
         return absolute.as_uri()
-    return "/".join(quote(part, safe="!$&'()*+,;=@-._~") for part in relative.parts)
+    # The name's bytes, so that one that is not UTF-8 is encoded exactly.
+    return "/".join(
+        quote(os.fsencode(part), safe="!$&'()*+,;=@-._~") for part in relative.parts
+    )
 
 
 def _fix(d: Diagnostic, fix: Fix) -> dict[str, Any]:
@@ -112,7 +121,7 @@ def to_sarif(
         result: dict[str, Any] = {
             "ruleId": d.code,
             "level": level(d.code),
-            "message": {"text": d.message},
+            "message": {"text": without_surrogates(d.message)},
             "locations": [
                 {
                     "physicalLocation": {

@@ -3,6 +3,9 @@
 Colour changes only the escape codes around the same characters, and
 `--show-source` adds a ruff-style code frame under each line, so editors
 that parse flake8's format still parse the first line of each finding.
+Paths, messages and source lines are escaped (`threadlint.printable`), so a
+file name or a line of code never prints a line of its own nor reaches the
+terminal as a control sequence.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import unicodedata
 from typing import TextIO
 
 from threadlint.diagnostics import Diagnostic
+from threadlint.printable import printable, printable_source
 from threadlint.source_text import SourceCache
 
 CONTEXT_LINES = 2
@@ -50,8 +54,8 @@ def render_text(
     sep = paint(":", _CYAN)
     for d in diagnostics:
         out.write(
-            f"{paint(d.path, _BOLD)}{sep}{d.line}{sep}{d.col}{sep} "
-            f"{paint(d.code, _RED_BOLD)} {d.message}\n"
+            f"{paint(printable(d.path), _BOLD)}{sep}{d.line}{sep}{d.col}{sep} "
+            f"{paint(d.code, _RED_BOLD)} {printable(d.message)}\n"
         )
         if show_source:
             out.write(_frame(d, sources, paint, unsafe_fixes))
@@ -72,7 +76,7 @@ def _frame(d: Diagnostic, sources: SourceCache, paint: _Paint, unsafe_fixes: boo
     gutter = paint(" " * width + " |", _BLUE_BOLD)
     out = [gutter]
     for number in range(first, last + 1):
-        text = lines[number - 1].rstrip("\r\n").expandtabs(_TAB)
+        text = printable_source(lines[number - 1].rstrip("\r\n")).expandtabs(_TAB)
         number_text = paint(f"{number:>{width}} |", _BLUE_BOLD)
         out.append(f"{number_text} {text}".rstrip())
         if number == d.line:
@@ -97,8 +101,9 @@ def _underline(line: str, d: Diagnostic, paint: _Paint) -> str:
         end = len(line.rstrip())  # a multi-line span: underline to the end of this line
     else:
         end = start + 1
-    before = _display_width(line[:start].expandtabs(_TAB))
-    span = max(1, _display_width(line[start:end]))
+    # Widths as shown: escapes take the room of their text.
+    before = _display_width(printable_source(line[:start]).expandtabs(_TAB))
+    span = max(1, _display_width(printable_source(line[start:end])))
     return " " * before + paint("^" * span + " " + d.code, _RED_BOLD)
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Union
 
 from threadlint.analysis.cpu_profile import (
@@ -25,11 +23,7 @@ from threadlint.analysis.per_file import FileResult
 from threadlint.config import Settings, parse_target_version
 from threadlint.diagnostics import Diagnostic
 from threadlint.rules.base import ProjectRule, register
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on old interpreters only
-    import tomli as tomllib
+from threadlint.source_text import read_regular_file
 
 # How far TL401 follows calls from a thread target, and how many functions
 # it looks at: beyond that it cannot tell, and stays silent.
@@ -285,7 +279,7 @@ class _Project:
             self._subclass_index = {}
             for module, path in self.unloaded.items():
                 try:
-                    source = Path(path).read_bytes()
+                    source = read_regular_file(path)
                 except OSError:
                     continue
                 for bases in _CLASS_HEADER.findall(source):
@@ -447,14 +441,8 @@ def _target_version(settings: Settings) -> tuple[int, int] | None:
     """`target-version`, else the lower bound of the project's `requires-python`."""
     if settings.target_version:
         return parse_target_version(settings.target_version)
-    if settings.config_file is None or not settings.config_file.endswith("pyproject.toml"):
-        return None
-    try:
-        data = tomllib.loads(Path(settings.config_file).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-    requires = data.get("project", {}).get("requires-python")
-    if not isinstance(requires, str):
+    requires = settings.requires_python  # read with the configuration
+    if requires is None:
         return None
     for clause in requires.split(","):
         if clause.strip().startswith((">=", "~=", ">")):
