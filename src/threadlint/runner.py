@@ -243,8 +243,9 @@ def unused_suppressions(
             if unused:
                 out.append(
                     Diagnostic(
-                        result.path, line, 1, "TL002",
+                        result.path, line, suppression.col, "TL002",
                         f"unused suppression of {', '.join(unused)}: nothing is reported here",
+                        end_line=line, end_col=suppression.end_col,
                     )
                 )
     return out
