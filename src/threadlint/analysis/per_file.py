@@ -184,7 +184,10 @@ def _syntax_error_end(
 ) -> tuple[int, int]:
     """Where TL001's range ends: CPython's end (3.10+) when it has one past the
     start, else the end of the line, so that an editor underlines something."""
-    end = (getattr(host_error, "end_lineno", None) or 0, getattr(host_error, "end_offset", None) or 0)
+    end = (
+        getattr(host_error, "end_lineno", None) or 0,
+        getattr(host_error, "end_offset", None) or 0,
+    )
     if end > (line, col):
         return end
     lines = source.splitlines()
