@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -145,5 +146,9 @@ def f(x, *, y=None):
         assert positions.of(node) == (start.line, start.column + 1), ctx.code_for(node)
         checked += 1
     assert checked > 30
+    if sys.version_info < (3, 10):
+        # 3.9's own parser cannot read `match`: every position came from libcst.
+        assert positions._ast is None
+        return
     assert positions._ast is not None
     assert all(len(positions._ast.get(k, [])) == n for k, n in positions._counts.items())

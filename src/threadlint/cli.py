@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import sys
+import time
 import traceback
 from collections import Counter
 from dataclasses import replace
@@ -34,6 +35,7 @@ from threadlint.rules.base import all_rules, get_rule
 from threadlint.runner import RunResult
 from threadlint.selection import layer_over
 from threadlint.source_text import SourceCache, SourceText
+from threadlint.verbose import run_report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -258,8 +260,8 @@ class _Command(click.Command):
     "--respect-gitignore/--no-respect-gitignore", default=None, help="Skip files .gitignore ignores."
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(sorted(FORMATS)), default="text",
-    show_default=True, help="Output format.",
+    "--format", "--output-format", "output_format", type=click.Choice(sorted(FORMATS)),
+    default="text", show_default=True, help="Output format (--output-format: ruff's name).",
 )
 @click.option("--output-file", type=click.Path(dir_okay=False), help="Write the report to a file.")
 @click.option("--show-source", is_flag=True, help="Show the code around each finding, with carets.")
@@ -267,7 +269,10 @@ class _Command(click.Command):
     "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
     help="Colour the text output (auto: when writing to a terminal; NO_COLOR is honoured).",
 )
-@click.option("--statistics", is_flag=True, help="Count findings per rule at the end.")
+@click.option(
+    "--statistics", is_flag=True,
+    help="Count findings per rule: after the text report; on stderr for json, sarif, github.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=0,
               help="Worker processes (default: all cores; 1 = in-process).")
@@ -296,7 +301,11 @@ class _Command(click.Command):
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Show one rule's documentation and exit.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-@click.option("-v", "--verbose", is_flag=True, help="Print internal errors in full.")
+@click.option(
+    "-v", "--verbose", is_flag=True,
+    help="Also print the configuration used, the files found and analysed, the time taken, "
+    "and internal errors in full.",
+)
 @click.version_option(__version__, "--version", prog_name="threadlint")
 def cli(
     paths: tuple[str, ...],
@@ -339,6 +348,7 @@ def cli(
     PATHS are files or directories (default: the current directory); '-'
     reads one file from standard input.
     """
+    started = time.perf_counter()
     if list_rules:
         _deliver(_list_rules, sys.stdout, "standard output")
         sys.exit(EXIT_CLEAN)
@@ -473,11 +483,19 @@ def cli(
 
     try:
         _deliver(report, out, where)
+        if statistics and output_format != "text":
+            # The machine-readable formats keep stdout one valid document.
+            _statistics(diagnostics, sys.stderr)
     finally:
         if output_file:
             with contextlib.suppress(OSError):  # a failure the flush reported
                 out.close()
 
+    if verbose:
+        config_files = [settings.config_file] if settings.config_file else []
+        for line in run_report(result, config_files=config_files, isolated=isolated,
+                               seconds=time.perf_counter() - started):
+            click.echo(f"threadlint: {line}", err=True)
     if not quiet:
         click.echo(
             _summary(diagnostics, result.files_checked, unsafe_fixes=unsafe_fixes, fixed=fixed,

@@ -7,7 +7,6 @@ more time pickling than linting.  `jobs == 1` runs everything in-process.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import traceback
 from collections.abc import Iterable, Sequence
@@ -21,6 +20,7 @@ from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
 from threadlint.discovery import discover, display_path, module_name_for, real_path
 from threadlint.rules.base import get_rule
+from threadlint.selection import per_file_ignored
 from threadlint.source_text import read_regular_file
 
 # (display path, module name, absolute path)
@@ -223,31 +223,13 @@ def _keep(diagnostic: Diagnostic, result: FileResult | None, settings: Settings)
         return False
     if result is not None and result.skipped:
         return False
-    if _per_file_ignored(diagnostic, settings):
+    if per_file_ignored(settings, diagnostic.path, diagnostic.code):
         return False
     if result is not None:
         suppression = result.suppressions.get(diagnostic.line)
         if suppression is not None and suppression.covers(diagnostic.code):
             return False
     return True
-
-
-def _per_file_ignored(diagnostic: Diagnostic, settings: Settings) -> bool:
-    if not settings.per_file_ignores:
-        return False
-    # Globs are anchored at the project root (the display path is relative
-    # to the working directory, which may be below it), or match the name.
-    path = Path(diagnostic.path)
-    candidates = {path.name}
-    try:
-        candidates.add(path.resolve().relative_to(Path(settings.root).resolve()).as_posix())
-    except ValueError:
-        candidates.add(diagnostic.path)
-    for glob, codes in settings.per_file_ignores:
-        if any(fnmatch.fnmatch(c, glob) for c in candidates):
-            if any(diagnostic.code.startswith(code) or code == "ALL" for code in codes):
-                return True
-    return False
 
 
 def unused_suppressions(
@@ -278,8 +260,9 @@ def unused_suppressions(
             if unused:
                 out.append(
                     Diagnostic(
-                        result.path, line, 1, "TL002",
+                        result.path, line, suppression.col, "TL002",
                         f"unused suppression of {', '.join(unused)}: nothing is reported here",
+                        end_line=line, end_col=suppression.end_col,
                     )
                 )
     return out

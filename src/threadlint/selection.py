@@ -7,13 +7,23 @@ the ignore wins.
 The command line is a layer over the configuration file, as in ruff: its
 `--select` replaces the file's whole selection, and its other options
 decide every code they name whatever the file said about it.
+
+Per-file ignores follow ruff: a glob matches a file when it matches its
+name, or its absolute path once the glob is anchored at the project root
+(`tests/**/*.py` matches `tests/x.py`, `*_pb2.py` a file in any directory);
+a glob starting with `!` applies its codes to the files it does not match.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
+
+from threadlint.globs import compile_glob, glob_regex
 
 if TYPE_CHECKING:
     from threadlint.config import Settings
@@ -92,3 +102,32 @@ def layer_over(
         ignore=_without_covered(settings.ignore, extend_select),
         extend_ignore=(*_without_covered(settings.extend_ignore, extend_select), *ignores),
     )
+
+
+def per_file_ignored(settings: Settings, path: str, code: str) -> bool:
+    """Whether `per-file-ignores` turns off `code` in the file at `path`."""
+    if not settings.per_file_ignores:
+        return False
+    file = Path(path)
+    name, absolute = file.name, file.resolve().as_posix()
+    root = Path(settings.root).resolve().as_posix()
+    for glob, codes in settings.per_file_ignores:
+        if not any(code.startswith(c) or c == ALL for c in codes):
+            continue
+        negated, by_name, by_path = _file_matchers(glob, root)
+        if (by_name.fullmatch(name) is not None or by_path.fullmatch(absolute) is not None) != negated:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _file_matchers(glob: str, root: str) -> tuple[bool, re.Pattern[str], re.Pattern[str]]:
+    """(negated, matcher of the file name, matcher of the absolute path) for `glob`."""
+    negated = glob.startswith("!")
+    body = glob[1:] if negated else glob
+    if PurePosixPath(body).is_absolute():
+        anchored = compile_glob(body)
+    else:
+        relative = body[2:] if body.startswith("./") else body
+        anchored = re.compile(re.escape(root.rstrip("/")) + "/" + glob_regex(relative), re.DOTALL)
+    return negated, compile_glob(body), anchored

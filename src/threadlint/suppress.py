@@ -1,7 +1,10 @@
 """Suppression comments: `# noqa`, `# noqa: TL101,TL102`, `# threadlint: ignore[TL101]`.
 
 As in flake8, a suppression applies to the physical line a finding is
-reported on.  `# threadlint: skip-file` on a line of its own skips the file.
+reported on, its codes are read case-insensitively (`# NOQA:tl201`) and
+separated by commas and/or whitespace.  `# threadlint: skip-file` or
+flake8's `# flake8: noqa` on a line of its own skips the file (flake8 skips
+it even when codes follow, and so does threadlint).
 """
 
 from __future__ import annotations
@@ -15,15 +18,24 @@ _NOQA = re.compile(
     re.IGNORECASE,
 )
 _IGNORE = re.compile(r"#\s*threadlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
-SKIP_FILE = re.compile(rb"^[ \t]*#[ \t]*threadlint:[ \t]*skip-file\b", re.MULTILINE)
+SKIP_FILE = re.compile(
+    rb"^[ \t]*#[ \t]*(?:threadlint:[ \t]*skip-file\b|flake8[:=][ \t]*noqa)",
+    re.MULTILINE | re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
 class Suppression:
-    """One suppression comment; `codes` is None for a blanket one."""
+    """One suppression comment; `codes` is None for a blanket one.
+
+    `col` and `end_col` (1-based, the end exclusive, in characters) span the
+    comment's directive, where TL002 points when it suppresses nothing.
+    """
 
     line: int
     codes: frozenset[str] | None
+    col: int = 1
+    end_col: int = 1
 
     def covers(self, code: str) -> bool:
         return self.codes is None or any(code.startswith(c) for c in self.codes)
@@ -54,12 +66,15 @@ def find_suppressions(source: bytes, *, noqa: bool = True) -> dict[int, Suppress
             match = regex.search(line)
             if match:
                 codes = _codes(match.group("codes"))
+                col, end_col = match.start() + 1, match.end() + 1
                 previous = result.get(number)
+                if previous is not None:
+                    col, end_col = min(col, previous.col), max(end_col, previous.end_col)
                 if previous is not None and (previous.codes is None or codes is None):
                     codes = None
                 elif previous is not None and previous.codes is not None and codes is not None:
                     codes = previous.codes | codes
-                result[number] = Suppression(number, codes)
+                result[number] = Suppression(number, codes, col, end_col)
     return result
 
 

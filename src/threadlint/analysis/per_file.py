@@ -117,7 +117,7 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
     try:
         module = cst.parse_module(source)
     except (cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        result.diagnostics.append(_syntax_diagnostic(result.path, syntax_error, exc))
+        result.diagnostics.append(_syntax_diagnostic(result.path, syntax_error, exc, source))
         return
     if not relevant:
         return  # newer syntax than the host's parser knows, and nothing to analyse
@@ -163,7 +163,7 @@ def _host_parse(source: bytes) -> tuple[ast.Module | None, SyntaxError | None]:
 
 
 def _syntax_diagnostic(
-    path: str, host_error: SyntaxError | None, cst_error: Exception
+    path: str, host_error: SyntaxError | None, cst_error: Exception, source: bytes
 ) -> Diagnostic:
     """TL001, preferring CPython's message (it names the problem best)."""
     if host_error is not None and host_error.lineno:
@@ -177,4 +177,24 @@ def _syntax_diagnostic(
         line, col = 1, 1
         message = host_error.msg if host_error is not None else str(cst_error)
     message = " ".join(message.split())
-    return Diagnostic(path, max(line, 1), max(col, 1), "TL001", f"syntax error: {message}")
+    line, col = max(line, 1), max(col, 1)
+    end_line, end_col = _syntax_error_end(source, line, col, host_error)
+    return Diagnostic(
+        path, line, col, "TL001", f"syntax error: {message}", end_line=end_line, end_col=end_col
+    )
+
+
+def _syntax_error_end(
+    source: bytes, line: int, col: int, host_error: SyntaxError | None
+) -> tuple[int, int]:
+    """Where TL001's range ends: CPython's end (3.10+) when it has one past the
+    start, else the end of the line, so that an editor underlines something."""
+    end = (
+        getattr(host_error, "end_lineno", None) or 0,
+        getattr(host_error, "end_offset", None) or 0,
+    )
+    if end > (line, col):
+        return end
+    lines = source.splitlines()
+    text = lines[line - 1] if line <= len(lines) else b""
+    return line, max(col + 1, len(text.decode("utf-8", errors="replace")) + 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 import libcst as cst
@@ -15,6 +14,7 @@ from threadlint.analysis.spawn import find_spawn
 from threadlint.analysis.walk import children
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
+from threadlint.stdlib_modules import stdlib_module_names
 
 # Where each thread-starting API takes its argument tuple: (position, keyword).
 _ARGS_PARAMETER = {
@@ -1140,7 +1140,7 @@ class ExecutorNotShutDown(FileRule):
         return False
 
 
-_STDLIB_TOPS = frozenset(sys.stdlib_module_names) - {"concurrent", "multiprocessing"}
+_STDLIB_TOPS = stdlib_module_names() - {"concurrent", "multiprocessing"}
 
 
 def _assignment_target(
