@@ -452,7 +452,10 @@ class ModuleContext:
         cls = self.enclosing_class(expr)
         if cls is None:
             return None
-        return self.classes[cls].attrs.get(expr.attr.value, [])
+        # Class-level `attr = value` is what `self.attr` reads until an
+        # instance assignment shadows it.
+        class_level = self.bindings.get(cls, {}).get(expr.attr.value, [])
+        return [*self.classes[cls].attrs.get(expr.attr.value, []), *class_level]
 
     def _kind_of_bindings(self, bindings: list[Binding], depth: int) -> str | None:
         kinds: set[str | None] = set()
