@@ -6,7 +6,8 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.cannot_raise import CannotRaise
+from threadlint.analysis.context import Binding, ModuleContext, dotted_name
 from threadlint.analysis.locks import LockAnalysis, lock_analysis, method_call_on
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
@@ -30,6 +31,74 @@ class _LockRule(FileRule):
     def shown(self, node: cst.CSTNode) -> str:
         code = " ".join(self.ctx.code_for(node).split())
         return code if len(code) <= 40 else code[:37] + "..."
+
+    def is_lock(self, expr: cst.BaseExpression) -> bool:
+        """A thread lock (LockAnalysis), or one this module's classes show:
+        an object of a local lock wrapper class, or a lock attribute of an
+        object of a local class reached through a parameter (`conn.guard`
+        with `conn: Connection` whose `__init__` makes `self.guard`)."""
+        return self.locks.is_thread_lock(expr) or self._local_class_lock(expr)
+
+    def _local_class_lock(self, expr: cst.BaseExpression) -> bool:
+        through_object = (
+            isinstance(expr, cst.Attribute)
+            and isinstance(expr.value, cst.Name)
+            and expr.value.value not in ("self", "cls")
+        )
+        if through_object:
+            assert isinstance(expr, cst.Attribute)
+            bindings = [
+                binding
+                for cls in self._local_classes_of(expr.value)
+                for binding in self.ctx.classes[cls].attrs.get(expr.attr.value, [])
+            ]
+        else:
+            bindings = self._bindings(expr)
+        for binding in bindings:
+            if through_object and binding.value is not None and self.locks.is_thread_lock(binding.value):
+                return True
+            if any(self._wraps_lock(cls) for cls in self._binding_classes(binding)):
+                return True
+        return False
+
+    def _bindings(self, expr: cst.BaseExpression) -> list[Binding]:
+        if isinstance(expr, cst.Name):
+            return self.ctx.bindings_of(expr.value, expr)
+        if isinstance(expr, cst.Attribute):
+            return self.ctx.self_attr_bindings(expr) or []
+        return []
+
+    def _local_classes_of(self, expr: cst.BaseExpression) -> list[cst.ClassDef]:
+        return [cls for b in self._bindings(expr) for cls in self._binding_classes(b)]
+
+    def _binding_classes(self, binding: Binding) -> list[cst.ClassDef]:
+        """The local class a binding's value is made by (or annotated with)."""
+        type_expr: cst.BaseExpression | None = binding.annotation
+        if type_expr is None and isinstance(binding.value, cst.Call):
+            type_expr = binding.value.func
+        if isinstance(type_expr, cst.SimpleString):
+            name: str | None = type_expr.evaluated_value if isinstance(type_expr.evaluated_value, str) else None
+        else:
+            name = dotted_name(type_expr) if type_expr is not None else None
+        cls = self.ctx.classes_by_name.get(name or "")
+        return [cls] if cls is not None else []
+
+    def _wraps_lock(self, cls: cst.ClassDef) -> bool:
+        """A class whose `acquire()` (or `__enter__`) takes a real thread lock."""
+        methods = self.ctx.classes[cls].methods
+        for name in ("acquire", "__enter__"):
+            method = methods.get(name)
+            if method is None:
+                continue
+            for node in self.locks.walk(method):
+                receiver = method_call_on(node, ("acquire",))
+                if receiver is not None and self.locks.is_thread_lock(receiver):
+                    return True
+                if isinstance(node, cst.With) and any(
+                    self.locks.is_thread_lock(item.item) for item in node.items
+                ):
+                    return True
+        return False
 
 
 def _owner(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
@@ -86,8 +155,12 @@ class AcquireWithoutRelease(_LockRule):
     Also accepted: `acquire()` as a statement inside the `try` whose
     `finally` releases, `if not lock.acquire(...): return` (or `raise`)
     before that `try`, `lock.acquire(); lock.release()` (waiting for the lock
-    to be free), `cond.acquire(); cond.notify(); cond.release()` (nothing in
-    between can raise), `assert not lock.acquire(False)` (a check of the
+    to be free), an `acquire()` followed only by steps that cannot raise
+    before the `release()` or before the `try:` that releases (storing a name
+    or a constant in a local, an attribute or a slot, `+= 1` on an integer,
+    `append` to a deque or list, `notify()` of the held condition,
+    `threading.current_thread()`, an `if` over such steps),
+    `assert not lock.acquire(False)` (a check of the
     lock's state), a semaphore made with no permit (`Semaphore(0)`, a signal
     between threads), and a release registered as a callback
     (`stack.callback(lock.release)`).
@@ -99,8 +172,11 @@ class AcquireWithoutRelease(_LockRule):
     Only thread locks count (`threading`/`_thread`/`multiprocessing` locks,
     semaphores and conditions, also made by a `multiprocessing` context or
     manager held in a variable, `ctx.Condition()`, `manager.Lock()`;
-    `lock-types` from the configuration, and objects of unknown type named
-    like a lock); `asyncio` locks, distributed locks (`zk.Lock("/path")`)
+    `lock-types` from the configuration, objects of unknown type named
+    like a lock, objects of a lock wrapper class of the module whose
+    `acquire()` takes a thread lock, and a thread lock attribute of a
+    module class reached through a parameter or variable of that class);
+    `asyncio` locks, distributed locks (`zk.Lock("/path")`)
     and other objects with an `acquire()` method are ignored.
 
     A function that acquires a lock and never releases it is not flagged:
@@ -119,7 +195,7 @@ class AcquireWithoutRelease(_LockRule):
         if receiver is None or isinstance(self.ctx.parent(node), (cst.Await, cst.Arg)):
             return  # awaited: asyncio; an argument: `assertTrue(lock.acquire(False))` in tests
         owner = _owner(self.ctx, node)
-        if owner is None or not self.locks.is_thread_lock(receiver):
+        if owner is None or not self.is_lock(receiver):
             return
         if self.locks.signal_semaphore(receiver) or self._asserted(node):
             return
@@ -129,7 +205,7 @@ class AcquireWithoutRelease(_LockRule):
         release = self._normal_release_after(node, key, owner)
         if release is None or self._signals(node, release, key, owner):
             return  # released elsewhere or by another thread: a hand-off
-        if self._only_notifies(node, release, key, owner):
+        if self._nothing_raises_between(node, release, key, owner):
             return
         if any(isinstance(a, cst.Finally) for a in self._ancestors_within(release, owner)):
             message = (
@@ -145,12 +221,16 @@ class AcquireWithoutRelease(_LockRule):
             )
         self.report(node, message)
 
-    def _only_notifies(
+    def _safe_steps(self, key: str) -> CannotRaise:
+        """What cannot raise while `key` is held (a notify only on that lock)."""
+        return CannotRaise(self.ctx, lambda receiver: key in self.locks.same_lock_keys(receiver))
+
+    def _nothing_raises_between(
         self, acquire: cst.Call, release: cst.Call, key: str, owner: cst.CSTNode
     ) -> bool:
-        """`cond.acquire(); cond.notify(); cond.release()`: nothing in between
-        can raise (notifying an owned condition does not), so nothing can
-        leave the lock held."""
+        """`acquire(); self.owner = me; self.count += 1; release()`: nothing in
+        between can raise (see analysis/cannot_raise.py), so the release is
+        reached on every path."""
         first = self._statement_of(acquire, owner)
         last = self._statement_of(release, owner)
         if first is None or last is None:
@@ -159,18 +239,15 @@ class AcquireWithoutRelease(_LockRule):
         if first_line is None or last_line is None:
             return False
         block = self.ctx.parent(first_line)
-        if not isinstance(block, _BLOCKS) or self.ctx.parent(last_line) is not block:
+        if not isinstance(block, _BLOCKS):
+            return False
+        if self.ctx.parent(last_line) is not block and last_line is not first_line:
             return False
         statements = _small_statements(list(block.body))
         if first not in statements or last not in statements:
             return False
         between = statements[statements.index(first) + 1 : statements.index(last)]
-        return bool(between) and all(
-            isinstance(step, cst.Expr)
-            and (receiver := method_call_on(step.value, _NOTIFY_METHODS)) is not None
-            and self.locks.key(receiver) == key
-            for step in between
-        )
+        return self._safe_steps(key).statements(between)
 
     def _asserted(self, call: cst.Call) -> bool:
         """`assert lock.acquire(False)` / `assert not sem.acquire(False)`: a
@@ -208,7 +285,7 @@ class AcquireWithoutRelease(_LockRule):
             if isinstance(anchor, cst.If) and isinstance(anchor.orelse, cst.Else):
                 # `if not lock.acquire(False): ... else:` holds it in the `else`.
                 return self._first_step_releases(list(anchor.orelse.body.body), key)
-        return self._first_step_releases(self._following(anchor, owner), key)
+        return self._first_step_releases(self._following(anchor, owner, key), key)
 
     def _signals(self, acquire: cst.Call, release: cst.Call, key: str, owner: cst.CSTNode) -> bool:
         """The lock is a signal between threads or handed over, not a critical section.
@@ -275,7 +352,7 @@ class AcquireWithoutRelease(_LockRule):
             child = ancestor
         return child if isinstance(owner, cst.Module) else None
 
-    def _following(self, anchor: cst.CSTNode, owner: cst.CSTNode) -> list[cst.CSTNode]:
+    def _following(self, anchor: cst.CSTNode, owner: cst.CSTNode, key: str) -> list[cst.CSTNode]:
         """What runs after `anchor` completes normally, up to the next compound boundary.
 
         Leaving the end of an `if`/`else`/`with` body continues after that
@@ -292,7 +369,8 @@ class AcquireWithoutRelease(_LockRule):
             if isinstance(block, cst.SimpleStatementLine):
                 current = block
                 continue
-            if _has_real_step(following):
+            safe = self._safe_steps(key)
+            if not all(safe.statement(s) or _guard_exit(s, safe) for s in _small_statements(following)):
                 return following
             holder = self.ctx.parent(block)
             if isinstance(holder, cst.Else):
@@ -304,8 +382,9 @@ class AcquireWithoutRelease(_LockRule):
             current = holder
 
     def _first_step_releases(self, statements: list[cst.CSTNode], key: str) -> bool:
+        safe = self._safe_steps(key)
         for statement in _small_statements(statements):
-            if _trivial(statement):
+            if safe.statement(statement) or _guard_exit(statement, safe):
                 continue
             if isinstance(statement, _TRIES):
                 return self._releases_on_exit(statement, key)
@@ -362,9 +441,6 @@ class AcquireWithoutRelease(_LockRule):
         return None
 
 
-_NOTIFY_METHODS = ("notify", "notify_all", "notifyAll")
-
-
 def _implies_acquired(test: cst.BaseExpression, call: cst.Call) -> bool:
     """`test` is true only if `call` acquired: `L.acquire(...)`, `ready and L.acquire(...)`."""
     if test is call:
@@ -384,22 +460,19 @@ def _small_statements(statements: list[cst.CSTNode]) -> list[cst.CSTNode]:
     return flat
 
 
-def _trivial(statement: cst.CSTNode) -> bool:
-    """Cannot raise in practice: `pass`, `ok = True`, a guard `if not ok: return`."""
-    if isinstance(statement, cst.Pass):
-        return True
-    if isinstance(statement, cst.Assign):
-        return all(isinstance(t.target, cst.Name) for t in statement.targets) and isinstance(
-            statement.value, (cst.Name, cst.Integer, cst.SimpleString)
-        )
-    if isinstance(statement, cst.If) and statement.orelse is None:
-        body = _small_statements(list(statement.body.body))
-        return bool(body) and isinstance(body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
-    return False
-
-
-def _has_real_step(statements: list[cst.CSTNode]) -> bool:
-    return any(not _trivial(s) for s in _small_statements(statements))
+def _guard_exit(statement: cst.CSTNode, safe: CannotRaise) -> bool:
+    """`if not ok: return` / `raise`: leaves before the critical section (the
+    acquire failed or the caller gave up), a hand-off the rule does not judge.
+    Only steps that cannot raise may come before the exit: a guard that
+    releases or calls out is code of its own."""
+    if not (isinstance(statement, cst.If) and statement.orelse is None):
+        return False
+    body = _small_statements(list(statement.body.body))
+    return (
+        bool(body)
+        and isinstance(body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
+        and safe.statements(body[:-1])
+    )
 
 
 _LOCK_METHODS = frozenset(
