@@ -1007,6 +1007,8 @@ def _is_broad(handler: cst.ExceptHandler) -> bool:
 
 
 _SHUTDOWN_MEMBERS = frozenset({"shutdown", "close", "terminate", "__exit__"})
+# Methods by which an owner object says "I clean up after myself".
+_OWNER_SHUTDOWNS = ("close", "shutdown", "stop", "terminate", "__exit__", "__del__", "dispose", "cleanup")
 # Base classes that are known not to shut down an attribute of their subclass.
 _TRANSPARENT_BASES = frozenset({"object", "typing.Generic", "abc.ABC"})
 
@@ -1055,6 +1057,15 @@ class ExecutorNotShutDown(FileRule):
     `self` attribute, a shutdown anywhere in the module counts, and a class
     with a base class from a third-party module is not checked (the base
     may shut it down).
+
+    An executor kept on a short-lived object (one made per call, per
+    request or per test, a progress bar) is reclaimed with its owner: when
+    the owner is garbage-collected, the executor's idle workers exit. So a
+    `self` attribute is reported only when the owner outlives that: the
+    class (or a related class of the module) has a `close()`, `shutdown()`,
+    `stop()`, `__exit__` or `__del__` that forgets the executor, an instance
+    of it is made at module level or as a class attribute (it lives as long
+    as the program), or it is a `Thread` subclass. The message says which.
     """
 
     code = "TL207"
@@ -1109,7 +1120,60 @@ class ExecutorNotShutDown(FileRule):
         label, attr_occurrences = holder
         if self._any_handles(attr_occurrences):
             return None
-        return f"`{label}` of `{self.ctx.classes[cls].name}`"
+        lifetime = self._long_lived_owner(cls)
+        if lifetime is None:
+            return None  # a short-lived owner: its idle workers exit when it is reclaimed
+        return f"`{label}` of `{self.ctx.classes[cls].name}` ({lifetime})"
+
+    def _long_lived_owner(self, cls: cst.ClassDef) -> str | None:
+        """Why the owner does not simply go away with its executor, or None.
+
+        An executor whose owner is garbage-collected is reclaimed with it: its
+        idle workers exit. That is no leak for a per-call or per-test object.
+        It is one when the owner has a shutdown method that forgets the
+        executor (the owner's users believe closing it cleans up), or when the
+        owner lives as long as the program: an instance made at module level
+        or a class attribute, or a Thread subclass (alive while it runs).
+        """
+        family = self._family(cls)
+        for member in family:
+            for name in _OWNER_SHUTDOWNS:
+                method = self.ctx.classes[member].methods.get(name)
+                if method is not None:
+                    return (
+                        f"its `{name}()` (line {_line(self.ctx, method)}) forgets it"
+                    )
+        if any(self.ctx.is_thread_subclass(member) for member in family):
+            return "the owner is a Thread subclass, alive as long as its thread runs"
+        names = {self.ctx.classes[member].name for member in family}
+        for node in self.ctx.parents:
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Name)
+                and node.func.value in names
+                and self.ctx.is_module_level(node)
+            ):
+                return (
+                    f"the owner lives as long as the program: `{node.func.value}()` is made "
+                    f"at module level, line {_line(self.ctx, node)}"
+                )
+        return None
+
+    def _family(self, cls: cst.ClassDef) -> list[cst.ClassDef]:
+        """The class, its local bases and its local subclasses."""
+        related = {cls}
+        changed = True
+        while changed:
+            changed = False
+            for node, info in self.ctx.classes.items():
+                for base in info.bases:
+                    local = self.ctx.classes_by_name.get(base or "")
+                    if local is None:
+                        continue
+                    if (node in related) != (local in related):
+                        related.update((node, local))
+                        changed = True
+        return sorted(related, key=lambda c: _line(self.ctx, c))
 
     def _any_handles(self, occurrences: Sequence[cst.BaseExpression]) -> bool:
         for occ in occurrences:
