@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.cannot_raise import CannotRaise
@@ -31,6 +32,69 @@ class _LockRule(FileRule):
     def shown(self, node: cst.CSTNode) -> str:
         code = " ".join(self.ctx.code_for(node).split())
         return code if len(code) <= 40 else code[:37] + "..."
+
+    def held_through_context_manager(self, node: cst.CSTNode, keys: set[str]) -> bool:
+        """Inside `with self._locked():` where `_locked` is a `@contextmanager`
+        of the module whose `yield` runs with one of `keys` held
+        (`with self._lock: yield`)."""
+        for ancestor in self.ctx.ancestors(node):
+            if isinstance(ancestor, _FUNCTIONS):
+                return False
+            if not isinstance(ancestor, cst.With) or ancestor.asynchronous is not None:
+                continue
+            for item in ancestor.items:
+                manager = self._context_manager_def(item.item)
+                if manager is not None and any(
+                    any(self.locks.holds(h, keys) for h in self.locks.held_here(y))
+                    for y in self.locks.walk(manager)
+                    if isinstance(y, cst.Yield)
+                ):
+                    return True
+        return False
+
+    def _context_manager_def(self, expr: cst.BaseExpression) -> cst.FunctionDef | None:
+        """The local `@contextmanager` def that `expr` (`self._locked()`, `locked()`) calls."""
+        if not isinstance(expr, cst.Call):
+            return None
+        func = expr.func
+        function: cst.FunctionDef | None = None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            cls = self.ctx.enclosing_class(expr)
+            if cls is not None:
+                function = self.ctx.classes[cls].methods.get(func.attr.value)
+        elif isinstance(func, cst.Name):
+            found = [
+                d for d in facts.definitions_visible(self.ctx, func.value, expr) or []
+                if isinstance(d, cst.FunctionDef)
+            ]
+            function = found[0] if len(found) == 1 else None
+        if function is None:
+            return None
+        for decorator in function.decorators:
+            name = self.ctx.qualname(decorator.decorator) or dotted_name(decorator.decorator) or ""
+            if name.split(".")[-1] == "contextmanager":
+                return function
+        return None
+
+    def asyncio_alias(self, expr: cst.BaseExpression) -> bool:
+        """`cond` whose declared type is a name the module binds to
+        `asyncio.Condition` (or another asyncio lock) on some branch, as in
+        `Condition = asyncio.Condition if sys.version_info >= (3, 13) else
+        compat.Condition`: inside `async def` it is an asyncio condition."""
+        annotations = [b.annotation for b in self._bindings(expr) if b.annotation is not None]
+        for annotation in annotations:
+            if not isinstance(annotation, cst.Name):
+                continue
+            values: list[cst.BaseExpression] = []
+            for binding in self.ctx.bindings_of(annotation.value, self.ctx.module):
+                value = binding.value
+                if isinstance(value, cst.IfExp):
+                    values.extend((value.body, value.orelse))
+                elif value is not None:
+                    values.append(value)
+            if any(self.ctx.kind_of_type(v) == api.ASYNCIO_LOCK for v in values):
+                return True
+        return False
 
     def is_lock(self, expr: cst.BaseExpression) -> bool:
         """A thread lock (LockAnalysis), or one this module's classes show:
@@ -112,7 +176,28 @@ def _owner(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
 
 
 def _awaited(ctx: ModuleContext, call: cst.Call) -> bool:
-    return isinstance(ctx.parent(call), cst.Await)
+    """`await cond.wait()`, and a coroutine handed to an awaited call inside
+    `async def` (`await asyncio.wait_for(cond.wait(), timeout)`): an asyncio
+    condition, whatever its declared type says."""
+    parent = ctx.parent(call)
+    if isinstance(parent, cst.Await):
+        return True
+    if not isinstance(parent, cst.Arg):
+        return False
+    function = ctx.enclosing_function(call)
+    if function is None or function.asynchronous is None:
+        return False
+    for ancestor in ctx.ancestors(call):
+        if isinstance(ancestor, cst.Await):
+            return True
+        if isinstance(ancestor, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+            return False
+    return False
+
+
+def _in_async_def(ctx: ModuleContext, node: cst.CSTNode) -> bool:
+    function = ctx.enclosing_function(node)
+    return function is not None and function.asynchronous is not None
 
 
 @register
@@ -677,8 +762,19 @@ class ConditionWaitOutsideLoop(_LockRule):
     (`ctx.Condition(ctx.Lock())`) is known. Calls on objects of unknown type
     are checked only when named like a condition (`cond`, `condition`);
     `Event.wait()`, `Barrier.wait()` and `asyncio`
-    conditions are not checked. A function whose body is only the `wait()`,
-    or whose every call in the module is inside a loop, is not flagged.
+    conditions are not checked, nor is a condition inside `async def` whose
+    declared type is a name the module binds to `asyncio.Condition` on some
+    branch (`Condition = asyncio.Condition if ... else ...`), or whose
+    `wait()` coroutine is awaited through another call
+    (`await asyncio.wait_for(cond.wait(), t)`). A function whose body is
+    only the `wait()`, or whose every call in the module is inside a loop,
+    is not flagged.
+
+    A loop counts only if it re-tests before acting: a wait under an `if`
+    inside the loop (`while self.active: if self.paused: cond.wait()`)
+    followed by more work in the loop body is flagged, since a spurious
+    wake-up runs that work while the predicate is still false; `continue`
+    after the wait, or nothing after the `if`, goes back to the test.
     """
 
     code = "TL303"
@@ -691,17 +787,25 @@ class ConditionWaitOutsideLoop(_LockRule):
             return
         if not self.locks.is_condition(receiver, by_name=True):
             return
-        if _in_loop(self.ctx, node):
+        if _in_async_def(self.ctx, node) and self.asyncio_alias(receiver):
             return
+        if _loop_rechecks(self.ctx, node):
+            return
+        looping = _in_loop(self.ctx, node)
         function = self.ctx.enclosing_function(node)
         if function is not None and (
             _only_statement(function, node, self.ctx) or self._callers_loop(function)
         ):
             return
         cond = self.shown(receiver)
+        where = (
+            "is under an `if` whose enclosing loop goes on to other work without re-testing it"
+            if looping
+            else "is not in a loop re-checking what it waits for"
+        )
         self.report(
             node,
-            f"`{cond}.wait()` is not in a loop re-checking what it waits for: a wake-up can be "
+            f"`{cond}.wait()` {where}: a wake-up can be "
             f"spurious or taken by another thread, and a notify sent before the wait is lost; "
             f"use `while not <predicate>: {cond}.wait()` or `{cond}.wait_for(<predicate>)`",
             fix=self._fix(node),
@@ -735,6 +839,46 @@ def _has_timeout(call: cst.Call) -> bool:
         return True
     timeout = argument(call, 0, "timeout")
     return timeout is not None and not (isinstance(timeout, cst.Name) and timeout.value == "None")
+
+
+def _loop_rechecks(ctx: ModuleContext, call: cst.Call) -> bool:
+    """The wait is in a loop that re-tests what it waits for before acting.
+
+    A wait directly in a loop body goes back to the loop's test (or to the
+    `if ...: break` that precedes it). A wait under an `if` inside the loop
+    (`while self.active: if self.paused: self._wake.wait()` then work) is
+    guarded only when nothing but `continue`/`pass` follows that `if` on the
+    way back to the loop head: otherwise a spurious wake-up runs the work
+    with the predicate still false, and no loop re-tests it.
+    """
+    conditional = False
+    child: cst.CSTNode = call
+    for ancestor in ctx.ancestors(call):
+        if isinstance(ancestor, _FUNCTIONS):
+            return False
+        if isinstance(ancestor, _LOOPS):
+            return True
+        if isinstance(ancestor, (cst.IndentedBlock, cst.SimpleStatementSuite)) and isinstance(
+            ctx.parent(ancestor), (cst.If, cst.Else)
+        ):
+            conditional = True
+        if conditional and isinstance(ancestor, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            statements = list(ancestor.body)
+            if child in statements:
+                rest = _small_statements(statements[statements.index(child) + 1 :])
+                for step in rest:
+                    if isinstance(step, cst.Continue):
+                        return _in_loop(ctx, ancestor)
+                    if not _inert(step):
+                        return False
+        child = ancestor
+    return False
+
+
+def _inert(step: cst.CSTNode) -> bool:
+    return isinstance(step, cst.Pass) or (
+        isinstance(step, cst.Expr) and isinstance(step.value, (cst.SimpleString, cst.ConcatenatedString))
+    )
 
 
 def _in_loop(ctx: ModuleContext, node: cst.CSTNode) -> bool:
@@ -811,6 +955,16 @@ class ConditionUsedWithoutLock(_LockRule):
     `# noqa: TL308` on the call.
 
     ## Known limits
+    The lock also counts as held inside `with self._locked():` when
+    `_locked` is a `@contextmanager` of the module whose `yield` runs with
+    it held (`with self._lock: yield`). A helper taking the condition as a
+    parameter (`def _cond_wait(cond, timeout): return cond.wait(timeout)`)
+    is checked at its callers in the module: it is flagged only if one of
+    them passes a condition it does not hold (the message names that call);
+    a private thin wrapper that its module never calls is left to the
+    modules that import it. `asyncio` conditions behind a version-chosen
+    alias are recognised as in TL303.
+
     Helpers are followed within the module only (`self.helper()` and plain
     function calls); a function whose callers are elsewhere is trusted when
     its name ends in `_locked`/`_unlocked` or its docstring says the lock
@@ -834,11 +988,26 @@ class ConditionUsedWithoutLock(_LockRule):
         owner = _owner(self.ctx, node)
         if owner is None:
             return  # a lambda runs whenever its caller decides
+        if _in_async_def(self.ctx, node) and self.asyncio_alias(receiver):
+            return
         keys = locks.same_lock_keys(receiver)
         if locks.held_at(node, keys) or self._acquires_anywhere(owner, keys):
             return
+        if self.held_through_context_manager(node, keys):
+            return
         if isinstance(owner, cst.FunctionDef) and self._documented_as_locked(owner):
             return
+        unheld_site: cst.Call | None = None
+        if isinstance(owner, cst.FunctionDef) and self._parameter_index(owner, receiver) is not None:
+            sites = locks.call_sites(owner)
+            unheld_site = self._caller_without_lock(owner, receiver)
+            if sites and unheld_site is None:
+                return  # every caller in the module holds the condition it passes
+            if sites == [] and owner.name.value.startswith("_") and _only_statement(owner, node, self.ctx):
+                # A private thin wrapper that its own module never calls exists
+                # for the package's other modules: holding is their job, and
+                # they are checked when the project link follows calls.
+                return
         assert isinstance(node.func, cst.Attribute)
         method = node.func.attr.value
         cond = locks.key(receiver)
@@ -846,11 +1015,47 @@ class ConditionUsedWithoutLock(_LockRule):
         holding = f"`{cond}`" + (f" (or its lock `{locks.key(lock)}`)" if lock is not None else "")
         creation = locks.creation(receiver)
         evidence = f" (a Condition, line {self.line(creation)})" if creation is not None else ""
+        if unheld_site is not None:
+            evidence += (
+                f"; `{self.shown(unheld_site)}` (line {self.line(unheld_site)}) passes it "
+                f"without holding it"
+            )
         self.report(
             node,
             f"`{cond}.{method}()` is called without holding {holding}{evidence}: it raises "
             f"`RuntimeError: {_UNACQUIRED[method]}`; call it inside `with {cond}:`",
         )
+
+    def _parameter_index(self, function: cst.FunctionDef, receiver: cst.BaseExpression) -> int | None:
+        """The position of the parameter `receiver` names, counted as callers
+        pass it (`self`/`cls` of a method not counted)."""
+        if not isinstance(receiver, cst.Name):
+            return None
+        params = list(function.params.posonly_params) + list(function.params.params)
+        if isinstance(self.ctx.enclosing_scope(function), cst.ClassDef) and params:
+            params = params[1:]
+        for index, param in enumerate(params):
+            if param.name.value == receiver.value:
+                return index
+        return None
+
+    def _caller_without_lock(self, function: cst.FunctionDef, receiver: cst.BaseExpression) -> cst.Call | None:
+        """For a helper over a condition parameter (`def _cond_wait(cond, t):
+        return cond.wait(t)`): the first call in the module that passes a
+        condition it does not hold; None when every caller holds what it
+        passes."""
+        index = self._parameter_index(function, receiver)
+        assert isinstance(receiver, cst.Name) and index is not None
+        for site in self.locks.call_sites(function) or []:
+            passed = argument(site, index, receiver.value)
+            if passed is None:
+                continue
+            if not (
+                self.locks.held_at(site, self.locks.same_lock_keys(passed))
+                or self.held_through_context_manager(site, self.locks.same_lock_keys(passed))
+            ):
+                return site
+        return None
 
     def _acquires_anywhere(self, owner: cst.CSTNode, keys: set[str]) -> bool:
         for call in self.locks.calls_in(owner):
