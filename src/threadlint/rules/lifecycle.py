@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -10,8 +11,10 @@ import libcst as cst
 from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument, has_keyword
+from threadlint.analysis.cannot_raise import CannotRaise
 from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.spawn import find_spawn
+from threadlint.analysis.stop_protocol import stop_evidence
 from threadlint.analysis.walk import children
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
@@ -256,6 +259,22 @@ class ThreadNeverJoined(FileRule):
     counts (joining only the last thread of a loop is not detected). A
     thread subclass that hands `self` to somebody in its methods
     (`registry.add(self)`) is assumed to be joined by them.
+
+    A thread ended by a stop protocol is handled, not forgotten: its loop
+    (the target method, or `run()` of a subclass) reads a queue, an `Event`
+    or a flag of its object, and a stop method of the class (`stop()`,
+    `close()`, `shutdown()`, `__exit__`, ...) puts a sentinel on that queue,
+    sets that Event or assigns that flag; or its target is a method of
+    another object (`server.serve_forever`) on which the module calls a stop
+    method (`server.shutdown()`, `addfinalizer(server.stop)`). In test code
+    (a `tests/` folder, `test_*.py`, `conftest.py`, a `test*` function) such
+    a thread is still reported, as one that can outlive its test, since
+    nothing waits for it to finish.
+
+    A `Timer` whose `cancel()` comes later in the same block, after a step
+    that can raise and outside `try/finally`, is reported too: an exception
+    skips the cancel, and the non-daemon timer still fires and holds up
+    interpreter exit until it does. The message names that step.
     """
 
     code = "TL201"
@@ -277,6 +296,8 @@ class ThreadNeverJoined(FileRule):
         what = "timer" if self.ctx.kind_of(receiver) == api.TIMER else "thread"
         ending = "joined or cancelled" if what == "timer" else "joined"
         if isinstance(receiver, cst.Call):
+            if self._stopped(node, receiver, creations[0], cls, _shown(self.ctx, receiver)):
+                return
             self.report(
                 node,
                 f"{what} `{_shown(self.ctx, receiver)}` is started but never {ending} and is "
@@ -287,8 +308,12 @@ class ThreadNeverJoined(FileRule):
         if holder is None:
             return
         label, occurrences = holder
+        if what == "timer" and self._cancelled_on_normal_path_only(node, label, occurrences):
+            return
         fate = facts.ThreadFate(self.ctx, facts.ThreadMethods(self.ctx, cls))
         if fate.holder_handled(occurrences):
+            return
+        if self._stopped(node, receiver, creations[0], cls, label):
             return
         created = ", ".join(str(_line(self.ctx, c)) for c in creations)
         where = f"created line {created}"
@@ -300,6 +325,105 @@ class ThreadNeverJoined(FileRule):
             f"{what} `{label}` ({where}) is started but never {ending}{by} and is not a "
             f"daemon: interpreter exit waits for it",
         )
+
+
+    def _stopped(
+        self,
+        start: cst.Call,
+        receiver: cst.BaseExpression,
+        creation: cst.Call,
+        cls: cst.ClassDef | None,
+        label: str,
+    ) -> bool:
+        """The thread is ended by a stop protocol (see analysis/stop_protocol.py):
+        handled, unless in test code, where a stopped thread that nothing
+        waits for can outlive its test (reported as that, not as a hang)."""
+        evidence = stop_evidence(self.ctx, creation, cls)
+        if evidence is None:
+            return False
+        if _in_test_code(self.ctx, start, self.settings.root):
+            self.report(
+                start,
+                f"thread `{label}` is stopped by {evidence.what} (line "
+                f"{_line(self.ctx, evidence.node)}) but never joined: nothing waits for it "
+                f"to finish, so it can outlive the test that started it and overlap the next "
+                f"one; join it after stopping it",
+            )
+        return True
+
+    def _cancelled_on_normal_path_only(
+        self, start: cst.Call, label: str, occurrences: Sequence[cst.BaseExpression]
+    ) -> bool:
+        """A local timer whose only ending is a `cancel()` later in the same
+        block, with a step that can raise in between and no `finally`: an
+        exception skips the cancel, and the non-daemon timer still fires
+        (and holds up exit until it does). Reports it; True when reported."""
+        uses = [facts.classify(self.ctx, occ) for occ in occurrences]
+        cancels = [u.call for u in uses if u.kind == "call" and u.member == "cancel" and u.call]
+        others = [
+            u for u in uses
+            if u.kind not in ("store", "test") and not (u.kind == "call" and u.member in ("cancel", "start"))
+        ]
+        if not cancels or others or "." in label:
+            return False
+        if any(
+            isinstance(a, (cst.Finally, cst.ExceptHandler, cst.With))
+            for cancel in cancels
+            for a in self.ctx.ancestors(cancel)
+        ):
+            return False
+        step = self._raising_step_before(start, cancels[0])
+        if step is None:
+            return False
+        self.report(
+            start,
+            f"timer `{label}` is cancelled (line {_line(self.ctx, cancels[0])}) only on the "
+            f"normal path: if `{_shown(self.ctx, step)}` (line {_line(self.ctx, step)}) raises, "
+            f"the cancel is skipped and the timer, not a daemon, still fires, and interpreter "
+            f"exit waits for it; cancel it in a `finally`",
+        )
+        return True
+
+    def _raising_step_before(self, start: cst.Call, cancel: cst.Call) -> cst.CSTNode | None:
+        """The first statement between the `start()` and the `cancel()` (in the
+        start's block) that can raise; None if the cancel is not later in it."""
+        statement: cst.CSTNode = start
+        for ancestor in self.ctx.ancestors(start):
+            if isinstance(ancestor, (cst.IndentedBlock, cst.Module)):
+                break
+            statement = ancestor
+        block = self.ctx.parent(statement)
+        if not isinstance(block, (cst.IndentedBlock, cst.Module)) or statement not in block.body:
+            return None
+        safe = CannotRaise(self.ctx, lambda receiver: False)
+        body: list[cst.CSTNode] = list(block.body)
+        following = body[body.index(statement) + 1 :]
+        for step in following:
+            if facts.is_inside(self.ctx, cancel, step):
+                return None  # reached the cancel with nothing raising on the way
+            if not safe.statement(step):
+                return step
+        return None
+
+
+_TEST_DIRS = frozenset({"test", "tests", "testing"})
+
+
+def _in_test_code(ctx: ModuleContext, node: cst.CSTNode, root: str) -> bool:
+    """A test module (under `tests/` in the project, `test_*.py`, `*_test.py`,
+    `conftest.py`) or a test function."""
+    path = os.path.abspath(ctx.path)
+    base = os.path.abspath(root) if root else ""
+    if base and os.path.commonpath([path, base]) == base:
+        path = os.path.relpath(path, base)
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    if _TEST_DIRS & set(parts[:-1]) or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    if name == "conftest.py":
+        return True
+    function = ctx.enclosing_function(node)
+    return function is not None and function.name.value.startswith("test")
 
 
 @register
