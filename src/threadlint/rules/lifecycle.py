@@ -1034,7 +1034,9 @@ class FutureExceptionLost(FileRule):
     module that imports `concurrent.futures`. A future stored anywhere
     (a list, an attribute, passed to a call) counts as observed, and so
     does a task of this module (a function or `self.method`) whose body
-    catches `Exception`/`BaseException` itself to log or record it.
+    catches `Exception`/`BaseException` itself to log or record it, also
+    when it is applied through `functools.partial` (`submit(partial(
+    log_errors, task))`: the wrapper is what runs).
     """
 
     code = "TL206"
@@ -1080,6 +1082,9 @@ class FutureExceptionLost(FileRule):
         """A task of this module whose body catches every exception itself
         (to log or record it) loses nothing when its future is dropped."""
         target = argument(call, 0, None)
+        # `submit(partial(log_errors, task), ...)`: the wrapper is what runs.
+        while isinstance(target, cst.Call) and self.ctx.qualname(target.func) == "functools.partial":
+            target = argument(target, 0, "func")
         function: cst.FunctionDef | None = None
         if isinstance(target, cst.Name):
             found = facts.definitions_visible(self.ctx, target.value, call) or []
