@@ -46,6 +46,7 @@ class Acquisition:
     identity: str | None  # "mod:Cache._lock", None when it cannot be named outside
     node: cst.CSTNode
     held: tuple[Held, ...]  # thread locks already held by this function there
+    blocking: bool  # False for `acquire(False)` / `acquire(timeout=...)`: it cannot hang
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Reached:
     via: cst.Call
     step: cst.CSTNode
     chain: tuple[str, ...]  # the functions passed through, outermost first
+    key: str  # the lock as written at `step`
 
 
 @dataclass
@@ -113,13 +115,30 @@ class LockRegions:
         return self._acquisitions[function]
 
     def _acquisition(self, expr: cst.BaseExpression, node: cst.CSTNode) -> Acquisition:
-        held = tuple(
-            h for h in self.locks.held_locks(node) if h.holder is not node and h.expr is not expr
-        )
-        return Acquisition(expr, self.locks.key(expr), self.identity(expr), node, held)
+        if isinstance(node, cst.With):
+            # Locks of earlier items of the same `with` are held too.
+            held_list = list(self.locks.held_locks(node))
+            for item in node.items:
+                if item.item is expr:
+                    break
+                if self.locks.is_thread_lock(item.item):
+                    held_list.append(Held(item.item, self.locks.key(item.item), node))
+            held = tuple(held_list)
+            blocking = True
+        else:
+            held = tuple(h for h in self.locks.held_locks(node) if h.holder is not node)
+            blocking = isinstance(node, cst.Call) and _blocking_acquire(node)
+        return Acquisition(expr, self.locks.key(expr), self.identity(expr), node, held, blocking)
 
     def identity(self, expr: cst.BaseExpression) -> str | None:
-        """A name for the lock object that holds outside this function."""
+        """A name for the lock object that holds outside this function (a
+        condition made over a lock is named by that lock)."""
+        underlying = self.locks.underlying_lock(expr)
+        if underlying is not None and underlying is not expr:
+            return self._identity(underlying)
+        return self._identity(expr)
+
+    def _identity(self, expr: cst.BaseExpression) -> str | None:
         module = self.ctx.module_name or self.ctx.path
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             owner = expr.value.value
@@ -234,7 +253,7 @@ class LockRegions:
         self._in_progress.add(function)
         result = Summary()
         for acquisition in self.acquisitions(function):
-            if acquisition.identity is not None:
+            if acquisition.identity is not None and acquisition.blocking:
                 result.acquires.setdefault(acquisition.identity, acquisition)
         for call in self.locks.calls_in(function):
             callee = self.callee(call)
@@ -243,7 +262,7 @@ class LockRegions:
             for identity, how in self.summary(callee, depth + 1).acquires.items():
                 step = how.node if isinstance(how, Acquisition) else how.step
                 chain = (callee.name.value,) + (how.chain if isinstance(how, Reached) else ())
-                result.acquires.setdefault(identity, Reached(call, step, chain))
+                result.acquires.setdefault(identity, Reached(call, step, chain, how.key))
         self._in_progress.discard(function)
         # Cached even when a cycle cut it short: a recursive chain adds no
         # lock that its first entry does not already report.
@@ -263,6 +282,61 @@ class LockRegions:
                 return api.RLOCK  # `Condition()` makes an RLock
             return self.ctx.kind_of(lock)
         return kind
+
+
+    # -- the lock-order graph -------------------------------------------------------
+
+    def edges(self) -> list[tuple[LockEdge, cst.CSTNode, cst.CSTNode]]:
+        """Every "taken while holding" pair of named locks in the module: a
+        nested acquisition, or a call made under a lock that takes another.
+        Each comes with its outer and inner nodes (for reporting here); the
+        LockEdge itself is plain data the project link can merge."""
+        found: list[tuple[LockEdge, cst.CSTNode, cst.CSTNode]] = []
+        path = self.ctx.path
+        for function in self.functions():
+            for acquisition in self.acquisitions(function):
+                if acquisition.identity is None or not acquisition.blocking:
+                    continue
+                for held in acquisition.held:
+                    outer = self.identity(held.expr)
+                    if outer is None or outer == acquisition.identity:
+                        continue
+                    edge = LockEdge(
+                        outer, acquisition.identity, held.key, acquisition.key, path,
+                        self.line(held.holder), self.line(acquisition.node), "",
+                    )
+                    found.append((edge, held.holder, acquisition.node))
+            for call, held_locks in self.calls_under_locks(function):
+                callee = self.callee(call)
+                if callee is None:
+                    continue
+                for inner, how in self.summary(callee).acquires.items():
+                    step = how.node if isinstance(how, Acquisition) else how.step
+                    chain = (callee.name.value,) + (how.chain if isinstance(how, Reached) else ())
+                    for held in held_locks:
+                        outer = self.identity(held.expr)
+                        if outer is None or outer == inner:
+                            continue
+                        via = f"through {shown_chain(chain)}, which takes it at line {self.line(step)}"
+                        edge = LockEdge(
+                            outer, inner, held.key, how.key, path,
+                            self.line(held.holder), self.line(call), via,
+                        )
+                        found.append((edge, held.holder, call))
+        return found
+
+
+def _blocking_acquire(call: cst.Call) -> bool:
+    """`acquire()` that waits for ever: not `acquire(False)`, `blocking=False`, or a timeout."""
+    for position, arg in enumerate(call.args):
+        if arg.star:
+            return False
+        name = arg.keyword.value if arg.keyword is not None else ("blocking" if position == 0 else "timeout")
+        if name == "timeout":
+            return isinstance(arg.value, cst.Integer) and arg.value.value == "-1"
+        if name == "blocking" and not (isinstance(arg.value, cst.Name) and arg.value.value == "True"):
+            return False
+    return True
 
 
 def shown_chain(chain: tuple[str, ...]) -> str:

@@ -11,9 +11,13 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from threadlint.analysis import threading_api as api
 from threadlint.analysis.blocking import Blocking, blocking_call
 from threadlint.analysis.lock_regions import (
+    Acquisition,
+    LockEdge,
     LockRegions,
+    Reached,
     lock_regions,
     shown_chain,
 )
@@ -196,3 +200,201 @@ class BlockingCallUnderLock(_HeldRule):
         lines = sorted(set(lines))
         shown = ", ".join(str(n) for n in lines[:3])
         return shown + (", ..." if len(lines) > 3 else "")
+
+
+@register
+class NonReentrantLockReacquired(_HeldRule):
+    """
+    ## What it does
+    Flags a `threading.Lock` (not an `RLock`) taken again by the thread that
+    already holds it: a nested `with lock:` or `lock.acquire()` inside the
+    region that holds it, or a call made while holding it to a function of
+    the module that takes it (`self.method()`, a plain function, a callback
+    attribute bound to a method of the class), however deep the chain.
+
+    ## Why is this bad?
+    A `Lock` does not know who holds it. The second `acquire()` waits for
+    the lock to be released, and the only thread that could release it is
+    the one waiting: the thread deadlocks against itself, silently and for
+    ever. It typically happens when a public method that takes the lock
+    calls another public method that takes it too.
+
+    ## Example
+    ```python
+    def add(self, item):
+        with self._lock:
+            self._items.append(item)
+            self.flush_if_full()   # takes self._lock again
+
+    def flush_if_full(self):
+        with self._lock:
+            ...
+    ```
+
+    ## Use instead
+    Split the locked part into a helper that expects the lock held
+    (`_flush_locked()`), called by both public methods; or make the lock a
+    `threading.RLock` if re-entry is intended.
+
+    ## How to suppress
+    `# noqa: TL305` on the inner acquisition or the call.
+
+    ## Known limits
+    Only a lock whose creation the module shows to be a `Lock` (or a
+    `Condition` made over one) is checked: a lock of unknown type may be an
+    `RLock`. Calls are followed within the module; `acquire(False)` and
+    `acquire(timeout=...)` cannot hang and are not counted. Locks are
+    compared by what they are named (`self._lock` within a class and its
+    local bases, a module global), not by aliasing.
+    """
+
+    code = "TL305"
+    name = "non-reentrant-lock-reacquired"
+    summary = "A `Lock` (not `RLock`) acquired again by the thread that holds it: self-deadlock"
+    preview = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        regions = self.regions
+        for acquisition in regions.acquisitions(node):
+            if not acquisition.blocking:
+                continue
+            for held in acquisition.held:
+                if self._same_plain_lock(held, acquisition.expr):
+                    self.report(
+                        acquisition.expr if isinstance(acquisition.node, cst.With) else acquisition.node,
+                        f"`{acquisition.key}` is acquired again while this thread already holds "
+                        f"it ({self._taken_as(held)}): {self._why(held)}",
+                    )
+                    break
+        for call, held_locks in regions.calls_under_locks(node):
+            callee = regions.callee(call)
+            if callee is None:
+                continue
+            acquires = regions.summary(callee).acquires
+            for held in held_locks:
+                identity = regions.identity(held.expr)
+                how = acquires.get(identity) if identity is not None else None
+                if how is None or not self._plain_lock(held.expr):
+                    continue
+                step = how.node if isinstance(how, Acquisition) else how.step
+                chain = (callee.name.value,) + (how.chain if isinstance(how, Reached) else ())
+                holding = f"`{held.key}`, " if how.key != held.key else ""
+                self.report(
+                    call,
+                    f"`{self.shown(call)}` takes `{how.key}` again (through {shown_chain(chain)}, "
+                    f"line {self.line(step)}) while this thread holds it ({holding}"
+                    f"{self._taken_as(held)}): {self._why(held)}",
+                )
+                break
+
+    def _taken_as(self, held: Held) -> str:
+        return f"taken line {self.line(held.holder)}"
+
+    def _why(self, held: Held) -> str:
+        creation = self.regions.locks.creation(held.expr)
+        made = f", made line {self.line(creation)}" if creation is not None else ""
+        what = "a `threading.Lock`"
+        if self.ctx.kind_of(held.expr) == api.CONDITION:
+            what = "a Condition over a `threading.Lock`"
+        return (
+            f"it is {what}{made}, which is not reentrant, so the thread waits for "
+            f"itself for ever; move the locked work into a helper that expects the lock held, "
+            f"or use an `RLock`"
+        )
+
+    def _plain_lock(self, expr: cst.BaseExpression) -> bool:
+        return self.regions.kind(expr) == api.LOCK
+
+    def _same_plain_lock(self, held: Held, expr: cst.BaseExpression) -> bool:
+        regions = self.regions
+        if not self._plain_lock(held.expr):
+            return False
+        identity = regions.identity(expr)
+        if identity is not None:
+            return identity == regions.identity(held.expr)
+        return bool(regions.locks.same_lock_keys(expr) & regions.locks.same_lock_keys(held.expr))
+
+
+@register
+class LockOrderInversion(_HeldRule):
+    """
+    ## What it does
+    Flags two locks taken nested in opposite orders in the same module: one
+    place takes `a` then (while holding it) `b`, another takes `b` then `a`.
+    Nesting counts directly (`with a: with b:`, `with a, b:`,
+    `acquire()` inside a held region) and through calls made while a lock
+    is held to functions of the module that take the other lock. The
+    message names both orders and their lines.
+
+    ## Why is this bad?
+    Two threads that run the two places at the same time can each take
+    their first lock and then wait for ever for the other's: a deadlock
+    that shows up only under load, and hangs the program with no error.
+
+    ## Example
+    ```python
+    def transfer(self):
+        with self._accounts:
+            with self._audit:
+                ...
+
+    def report(self):
+        with self._audit:
+            with self._accounts:
+                ...
+    ```
+
+    ## Use instead
+    Take the locks in one global order everywhere (`_accounts` before
+    `_audit`), or restructure so that no code holds both at once.
+
+    ## How to suppress
+    `# noqa: TL304` on the reported acquisition.
+
+    ## Known limits
+    Locks are compared by what they are named: `self.x` of a class (and its
+    local bases), a module global, a class attribute. Locks reached through
+    parameters or locals (`def move(a, b): with a.lock: with b.lock:`) have
+    no name outside their function and are not compared. Only this
+    module's code is seen for now; the edges are kept as plain data
+    (`LockEdge`) so that orders taken in different modules can be joined by
+    the project link. A non-blocking `acquire(False)` or one with a timeout
+    cannot deadlock and is not counted. Two orders that can never run at
+    the same time (both only during start-up) are still reported.
+    """
+
+    code = "TL304"
+    name = "lock-order-inversion"
+    summary = "Two locks taken nested in opposite orders: deadlock"
+    preview = True
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        edges = self.regions.edges()
+        first_by_pair: dict[tuple[str, str], tuple[LockEdge, cst.CSTNode, cst.CSTNode]] = {}
+        for entry in sorted(edges, key=lambda e: (e[0].inner_line, e[0].outer_line)):
+            first_by_pair.setdefault((entry[0].outer, entry[0].inner), entry)
+        reported: set[tuple[str, str]] = set()
+        for (outer, inner), (edge, _outer_node, inner_node) in sorted(
+            first_by_pair.items(), key=lambda item: item[1][0].inner_line
+        ):
+            other = first_by_pair.get((inner, outer))
+            pair = (min(outer, inner), max(outer, inner))
+            if other is None or pair in reported:
+                continue
+            first, second = sorted([(edge, inner_node), (other[0], other[2])], key=lambda e: e[0].inner_line)
+            reported.add(pair)
+            self.report(second[1], self._message(second[0], first[0]))
+
+    def _message(self, here: LockEdge, there: LockEdge) -> str:
+        def order(edge: LockEdge) -> str:
+            via = f", {edge.via}" if edge.via else ""
+            return (
+                f"`{edge.inner_shown}` while holding `{edge.outer_shown}` (taken line "
+                f"{edge.outer_line}{via})"
+            )
+
+        return (
+            f"this takes {order(here)}, but line {there.inner_line} takes {order(there)}: two "
+            f"threads running these at once can each hold one lock and wait for ever for the "
+            f"other (deadlock); take the two locks in one order everywhere"
+        )
