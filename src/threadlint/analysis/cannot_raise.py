@@ -14,6 +14,7 @@ the release is reached on every path and the manual locking is safe.
 - `append`/`appendleft` of such a value to a deque (or a list, or an object
   of unknown type, which `append` almost always is);
 - `notify()`/`notify_all()` on the condition that was just acquired;
+- a plain `acquire()` of another thread lock (it waits, it does not raise);
 - `threading.current_thread()`, `get_ident()` and the monotonic clocks;
 - `pass`, and an `if` whose test compares names and constants and whose
   branches are made of the above (or leave with `return`/`break`/
@@ -60,9 +61,14 @@ NotifyCheck = Callable[[cst.BaseExpression], bool]
 
 
 class CannotRaise:
-    def __init__(self, ctx: ModuleContext, notifies_held: NotifyCheck) -> None:
+    def __init__(
+        self, ctx: ModuleContext, notifies_held: NotifyCheck, is_lock: NotifyCheck | None = None
+    ) -> None:
         self.ctx = ctx
         self.notifies_held = notifies_held
+        # `other_lock.acquire()` waits, it does not raise: two locks taken in
+        # a row before the `try:` that releases both.
+        self.is_lock = is_lock
 
     def statements(self, statements: Sequence[cst.CSTNode]) -> bool:
         return all(self.statement(s) for s in statements)
@@ -171,6 +177,8 @@ class CannotRaise:
         method = func.attr.value
         if method in _NOTIFIES:
             return self.notifies_held(func.value)
+        if method == "acquire" and not expr.args:
+            return self.is_lock is not None and self._plain_reference(func.value) and self.is_lock(func.value)
         if method in _APPENDS:
             return (
                 len(expr.args) == 1

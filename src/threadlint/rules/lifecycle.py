@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +14,7 @@ from threadlint.analysis.cannot_raise import CannotRaise
 from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.spawn import find_spawn
 from threadlint.analysis.stop_protocol import stop_evidence
+from threadlint.analysis.test_code import in_test_code
 from threadlint.analysis.walk import children
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
@@ -341,7 +341,7 @@ class ThreadNeverJoined(FileRule):
         evidence = stop_evidence(self.ctx, creation, cls)
         if evidence is None:
             return False
-        if _in_test_code(self.ctx, start, self.settings.root):
+        if in_test_code(self.ctx, start, self.settings.root):
             self.report(
                 start,
                 f"thread `{label}` is stopped by {evidence.what} (line "
@@ -404,26 +404,6 @@ class ThreadNeverJoined(FileRule):
             if not safe.statement(step):
                 return step
         return None
-
-
-_TEST_DIRS = frozenset({"test", "tests", "testing"})
-
-
-def _in_test_code(ctx: ModuleContext, node: cst.CSTNode, root: str) -> bool:
-    """A test module (under `tests/` in the project, `test_*.py`, `*_test.py`,
-    `conftest.py`) or a test function."""
-    path = os.path.abspath(ctx.path)
-    base = os.path.abspath(root) if root else ""
-    if base and os.path.commonpath([path, base]) == base:
-        path = os.path.relpath(path, base)
-    parts = path.replace("\\", "/").split("/")
-    name = parts[-1]
-    if _TEST_DIRS & set(parts[:-1]) or name.startswith("test_") or name.endswith("_test.py"):
-        return True
-    if name == "conftest.py":
-        return True
-    function = ctx.enclosing_function(node)
-    return function is not None and function.name.value.startswith("test")
 
 
 @register

@@ -22,6 +22,7 @@ from threadlint.analysis.lock_regions import (
     shown_chain,
 )
 from threadlint.analysis.locks import Held
+from threadlint.analysis.test_code import in_test_code
 from threadlint.rules.base import FileRule, register
 
 _MAX_DEPTH = 6
@@ -110,7 +111,9 @@ class BlockingCallUnderLock(_HeldRule):
     module is not seen yet. Methods are recognised by what their receiver
     is (a queue, a thread, a socket made in the module), never by name
     alone. Only thread locks count: `asyncio` locks are another rule's
-    business (TL503).
+    business (TL503). Test code (a `tests/` folder, `test_*.py`,
+    `conftest.py`, a `test*` function) is not checked: tests hold locks
+    while they wait on purpose, to provoke contention.
     """
 
     code = "TL306"
@@ -119,6 +122,8 @@ class BlockingCallUnderLock(_HeldRule):
     preview = True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if in_test_code(self.ctx, node, self.settings.root):
+            return  # tests hold locks while they wait on purpose, to provoke contention
         regions = self.regions
         for call, held in regions.calls_under_locks(node):
             direct = blocking_call(self.ctx, call, self.settings.blocking_functions)

@@ -308,7 +308,11 @@ class AcquireWithoutRelease(_LockRule):
 
     def _safe_steps(self, key: str) -> CannotRaise:
         """What cannot raise while `key` is held (a notify only on that lock)."""
-        return CannotRaise(self.ctx, lambda receiver: key in self.locks.same_lock_keys(receiver))
+        return CannotRaise(
+            self.ctx,
+            lambda receiver: key in self.locks.same_lock_keys(receiver),
+            lambda receiver: self.locks.key(receiver) != key and self.is_lock(receiver),
+        )
 
     def _nothing_raises_between(
         self, acquire: cst.Call, release: cst.Call, key: str, owner: cst.CSTNode
@@ -370,7 +374,22 @@ class AcquireWithoutRelease(_LockRule):
             if isinstance(anchor, cst.If) and isinstance(anchor.orelse, cst.Else):
                 # `if not lock.acquire(False): ... else:` holds it in the `else`.
                 return self._first_step_releases(list(anchor.orelse.body.body), key)
+        loop = self._acquiring_loop(anchor)
+        if loop is not None:
+            # `for lock in locks: lock.acquire()` then `try: ... finally:` releasing them.
+            anchor = loop
         return self._first_step_releases(self._following(anchor, owner, key), key)
+
+    def _acquiring_loop(self, anchor: cst.CSTNode) -> cst.For | None:
+        """The `for` whose whole body is this acquire statement."""
+        line = self.ctx.parent(anchor)
+        block = self.ctx.parent(line) if isinstance(line, cst.SimpleStatementLine) else None
+        loop = self.ctx.parent(block) if block is not None else None
+        if not isinstance(loop, cst.For) or loop.orelse is not None or not isinstance(block, cst.IndentedBlock):
+            return None
+        if len(block.body) != 1 or not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+            return None
+        return loop
 
     def _signals(self, acquire: cst.Call, release: cst.Call, key: str, owner: cst.CSTNode) -> bool:
         """The lock is a signal between threads or handed over, not a critical section.
@@ -455,7 +474,7 @@ class AcquireWithoutRelease(_LockRule):
                 current = block
                 continue
             safe = self._safe_steps(key)
-            if not all(safe.statement(s) or _guard_exit(s, safe) for s in _small_statements(following)):
+            if not all(safe.statement(s) or _guard_exit(s, safe, key, self.locks) for s in _small_statements(following)):
                 return following
             holder = self.ctx.parent(block)
             if isinstance(holder, cst.Else):
@@ -469,7 +488,7 @@ class AcquireWithoutRelease(_LockRule):
     def _first_step_releases(self, statements: list[cst.CSTNode], key: str) -> bool:
         safe = self._safe_steps(key)
         for statement in _small_statements(statements):
-            if safe.statement(statement) or _guard_exit(statement, safe):
+            if safe.statement(statement) or _guard_exit(statement, safe, key, self.locks):
                 continue
             if isinstance(statement, _TRIES):
                 return self._releases_on_exit(statement, key)
@@ -545,19 +564,29 @@ def _small_statements(statements: list[cst.CSTNode]) -> list[cst.CSTNode]:
     return flat
 
 
-def _guard_exit(statement: cst.CSTNode, safe: CannotRaise) -> bool:
+def _guard_exit(statement: cst.CSTNode, safe: CannotRaise, key: str, locks: LockAnalysis) -> bool:
     """`if not ok: return` / `raise`: leaves before the critical section (the
     acquire failed or the caller gave up), a hand-off the rule does not judge.
-    Only steps that cannot raise may come before the exit: a guard that
-    releases or calls out is code of its own."""
+    Only steps that cannot raise may come before the exit. An early exit
+    that releases first (`if not self.done: self.waiters.append(w);
+    lock.release(); return`) is safe too when its test cannot raise."""
     if not (isinstance(statement, cst.If) and statement.orelse is None):
         return False
     body = _small_statements(list(statement.body.body))
-    return (
-        bool(body)
-        and isinstance(body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
-        and safe.statements(body[:-1])
-    )
+    if not body or not isinstance(body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break)):
+        return False
+    steps = body[:-1]
+    releases = [s for s in steps if _releases_key(s, key, locks)]
+    if releases and not safe.test(statement.test):
+        return False
+    return safe.statements([s for s in steps if s not in releases])
+
+
+def _releases_key(step: cst.CSTNode, key: str, locks: LockAnalysis) -> bool:
+    if not isinstance(step, cst.Expr):
+        return False
+    receiver = method_call_on(step.value, ("release",))
+    return receiver is not None and locks.key(receiver) == key
 
 
 _LOCK_METHODS = frozenset(
