@@ -8,6 +8,8 @@ when nothing joins it afterwards:
   `while self._running:`), and a stop method of the class (`stop()`,
   `close()`, `shutdown()`, `__exit__`...) puts on that queue (a sentinel),
   sets that Event, or assigns that flag;
+- a stop method of the thread's own class that works on state its `run()`
+  uses is called on it (`self._loop.stop()`);
 - its target is a method of another object (`server.serve_forever`), and the
   module calls a stop method on that same object (`server.shutdown()`,
   `request.addfinalizer(server.stop)`).
@@ -145,6 +147,15 @@ def _stopped_object(ctx: ModuleContext, owner: cst.BaseExpression) -> StopEviden
             shown = f"`{wanted}.{node.attr.value}()`"
             return StopEvidence(shown, parent if isinstance(parent, cst.Call) else node)
     return None
+
+
+def shares_state(stop: cst.FunctionDef, run: cst.FunctionDef) -> bool:
+    """The stop method works on something the thread's body uses
+    (`CFRunLoopStop(self._run_loop)` for a loop `run()` set up): it can end it."""
+    used = {n.attr.value for n in _nodes(run) if isinstance(n, cst.Attribute) and _self_attribute(n)}
+    return any(
+        isinstance(n, cst.Attribute) and _self_attribute(n) and n.attr.value in used for n in _nodes(stop)
+    )
 
 
 def _self_attribute(expr: cst.BaseExpression) -> bool:

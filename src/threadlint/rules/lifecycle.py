@@ -13,7 +13,12 @@ from threadlint.analysis.calls import argument, has_keyword
 from threadlint.analysis.cannot_raise import CannotRaise
 from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.spawn import find_spawn
-from threadlint.analysis.stop_protocol import stop_evidence
+from threadlint.analysis.stop_protocol import (
+    StopEvidence,
+    is_stop_name,
+    shares_state,
+    stop_evidence,
+)
 from threadlint.analysis.test_code import in_test_code
 from threadlint.analysis.walk import children
 from threadlint.diagnostics import Edit, Fix
@@ -271,6 +276,10 @@ class ThreadNeverJoined(FileRule):
     a thread is still reported, as one that can outlive its test, since
     nothing waits for it to finish.
 
+    A `Timer` with a constant interval of at most one second is not
+    reported: it runs its function and ends by itself, so exit waits for it
+    no longer than that.
+
     A `Timer` whose `cancel()` comes later in the same block, after a step
     that can raise and outside `try/finally`, is reported too: an exception
     skips the cancel, and the non-daemon timer still fires and holds up
@@ -295,6 +304,8 @@ class ThreadNeverJoined(FileRule):
             return
         what = "timer" if self.ctx.kind_of(receiver) == api.TIMER else "thread"
         ending = "joined or cancelled" if what == "timer" else "joined"
+        if what == "timer" and all(_fires_soon(c) for c in creations):
+            return  # it runs its function and ends by itself within a second
         if isinstance(receiver, cst.Call):
             if self._stopped(node, receiver, creations[0], cls, _shown(self.ctx, receiver)):
                 return
@@ -313,7 +324,7 @@ class ThreadNeverJoined(FileRule):
         fate = facts.ThreadFate(self.ctx, facts.ThreadMethods(self.ctx, cls))
         if fate.holder_handled(occurrences):
             return
-        if self._stopped(node, receiver, creations[0], cls, label):
+        if self._stopped(node, receiver, creations[0], cls, label, occurrences):
             return
         created = ", ".join(str(_line(self.ctx, c)) for c in creations)
         where = f"created line {created}"
@@ -334,11 +345,13 @@ class ThreadNeverJoined(FileRule):
         creation: cst.Call,
         cls: cst.ClassDef | None,
         label: str,
+        occurrences: Sequence[cst.BaseExpression] = (),
     ) -> bool:
-        """The thread is ended by a stop protocol (see analysis/stop_protocol.py):
+        """The thread is ended by a stop protocol (see analysis/stop_protocol.py),
+        or by a stop method of its own class called on it (`self._t.stop()`):
         handled, unless in test code, where a stopped thread that nothing
         waits for can outlive its test (reported as that, not as a hang)."""
-        evidence = stop_evidence(self.ctx, creation, cls)
+        evidence = stop_evidence(self.ctx, creation, cls) or self._stop_called(cls, occurrences)
         if evidence is None:
             return False
         if in_test_code(self.ctx, start, self.settings.root):
@@ -350,6 +363,24 @@ class ThreadNeverJoined(FileRule):
                 f"one; join it after stopping it",
             )
         return True
+
+    def _stop_called(
+        self, cls: cst.ClassDef | None, occurrences: Sequence[cst.BaseExpression]
+    ) -> StopEvidence | None:
+        if cls is None:
+            return None
+        methods = facts.ThreadMethods(self.ctx, cls).methods
+        run = methods.get("run")
+        if run is None:
+            return None
+        for occ in occurrences:
+            use = facts.classify(self.ctx, occ)
+            if use.kind != "call" or use.call is None or not is_stop_name(use.member):
+                continue
+            stop = methods.get(use.member)
+            if stop is not None and shares_state(stop, run):
+                return StopEvidence(f"`{_shown(self.ctx, use.call)}`", use.call)
+        return None
 
     def _cancelled_on_normal_path_only(
         self, start: cst.Call, label: str, occurrences: Sequence[cst.BaseExpression]
@@ -404,6 +435,16 @@ class ThreadNeverJoined(FileRule):
             if not safe.statement(step):
                 return step
         return None
+
+
+# A timer that fires within this many seconds ends by itself: interpreter
+# exit waits for it no longer than that.
+_SOON_SECONDS = 1.0
+
+
+def _fires_soon(creation: cst.Call) -> bool:
+    interval = argument(creation, 0, "interval")
+    return isinstance(interval, (cst.Integer, cst.Float)) and float(interval.value) <= _SOON_SECONDS
 
 
 @register
