@@ -117,7 +117,7 @@ class LockRegions:
     def _acquisition(self, expr: cst.BaseExpression, node: cst.CSTNode) -> Acquisition:
         if isinstance(node, cst.With):
             # Locks of earlier items of the same `with` are held too.
-            held_list = list(self.locks.held_locks(node))
+            held_list = list(self.held(node))
             for item in node.items:
                 if item.item is expr:
                     break
@@ -126,7 +126,7 @@ class LockRegions:
             held = tuple(held_list)
             blocking = True
         else:
-            held = tuple(h for h in self.locks.held_locks(node) if h.holder is not node)
+            held = tuple(h for h in self.held(node) if h.holder is not node)
             blocking = isinstance(node, cst.Call) and _blocking_acquire(node)
         return Acquisition(expr, self.locks.key(expr), self.identity(expr), node, held, blocking)
 
@@ -238,9 +238,30 @@ class LockRegions:
     def calls_under_locks(self, function: cst.CSTNode) -> Iterator[tuple[cst.Call, list[Held]]]:
         """Each call `function` makes itself while it holds a thread lock."""
         for call in self.locks.calls_in(function):
-            held = self.locks.held_locks(call)
+            held = self.held(call)
             if held:
                 yield call, held
+
+    def held(self, node: cst.CSTNode) -> list[Held]:
+        """The thread locks held at `node`, less those released on the way
+        there (`if lock.acquire(False): lock.release(); ...` holds nothing)."""
+        return [h for h in self.locks.held_locks(node) if not self._released_before(h, node)]
+
+    def _released_before(self, held: Held, node: cst.CSTNode) -> bool:
+        child: cst.CSTNode = node
+        for ancestor in self.ctx.ancestors(node):
+            if ancestor is held.holder or isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                return False
+            if isinstance(ancestor, (cst.IndentedBlock, cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                statements = list(ancestor.body)
+                if child in statements:
+                    for statement in statements[: statements.index(child)]:
+                        for call in self.locks.calls_in(statement):
+                            receiver = method_call_on(call, ("release",))
+                            if receiver is not None and self.locks.key(receiver) == held.key:
+                                return True
+            child = ancestor
+        return False
 
     # -- summaries ---------------------------------------------------------------
 
@@ -259,7 +280,10 @@ class LockRegions:
             callee = self.callee(call)
             if callee is None or callee is function:
                 continue
+            probed = self._probed(call)
             for identity, how in self.summary(callee, depth + 1).acquires.items():
+                if identity in probed:
+                    continue  # reached only when a try-lock of it succeeded: it was free
                 step = how.node if isinstance(how, Acquisition) else how.step
                 chain = (callee.name.value,) + (how.chain if isinstance(how, Reached) else ())
                 result.acquires.setdefault(identity, Reached(call, step, chain, how.key))
@@ -268,6 +292,26 @@ class LockRegions:
         # lock that its first entry does not already report.
         self._summaries[function] = result
         return result
+
+    def _probed(self, call: cst.Call) -> set[str]:
+        """Locks tried without blocking by the `if` tests that guard `call`
+        (`if self._mutex.acquire(False): self._mutex.release(); self.write()`):
+        the call runs only when the lock was free, so not while this thread
+        holds it."""
+        probed: set[str] = set()
+        child: cst.CSTNode = call
+        for ancestor in self.ctx.ancestors(call):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                break
+            if isinstance(ancestor, cst.If) and child is ancestor.body:
+                for node in self.locks.walk(ancestor.test):
+                    receiver = method_call_on(node, ("acquire",))
+                    if receiver is not None and isinstance(node, cst.Call) and not _blocking_acquire(node):
+                        identity = self.identity(receiver)
+                        if identity is not None:
+                            probed.add(identity)
+            child = ancestor
+        return probed
 
     def line(self, node: cst.CSTNode) -> int:
         return self.ctx.position(node).start.line
