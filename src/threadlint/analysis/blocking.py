@@ -88,6 +88,10 @@ class Blocking:
     call: cst.Call
     what: str  # "sleeps", "makes an HTTP request"...
     receiver: cst.BaseExpression | None = None  # for Condition.wait: the condition
+    # I/O on a connection the object keeps (`self._sock.sendall()`): under the
+    # object's own lock, that is one request at a time on a shared
+    # connection, by design.
+    own_connection: bool = False
 
 
 def blocking_call(ctx: ModuleContext, call: cst.Call, extra: Sequence[str] = ()) -> Blocking | None:
@@ -118,8 +122,18 @@ def blocking_call(ctx: ModuleContext, call: cst.Call, extra: Sequence[str] = ())
     if maker is not None and maker in _BLOCKING_METHODS:
         methods, what = _BLOCKING_METHODS[maker]
         if method in methods:
-            return Blocking(call, what)
+            own = (
+                isinstance(receiver, cst.Attribute)
+                and isinstance(receiver.value, cst.Name)
+                and receiver.value.value == "self"
+                and maker not in _WAITS
+            )
+            return Blocking(call, what, own_connection=own)
     return None
+
+
+# Objects whose methods wait rather than talk to a peer.
+_WAITS = frozenset({"subprocess.Popen"})
 
 
 def _blocks_at_all(call: cst.Call, qualified: str) -> bool:

@@ -111,7 +111,9 @@ class BlockingCallUnderLock(_HeldRule):
     module is not seen yet. Methods are recognised by what their receiver
     is (a queue, a thread, a socket made in the module), never by name
     alone. Only thread locks count: `asyncio` locks are another rule's
-    business (TL503). Test code (a `tests/` folder, `test_*.py`,
+    business (TL503). Socket and HTTP I/O on a connection the object keeps
+    (`self._sock.sendall(...)`) under a lock of that same object is taken as
+    deliberate: one request at a time on a shared connection. Test code (a `tests/` folder, `test_*.py`,
     `conftest.py`, a `test*` function) is not checked: tests hold locks
     while they wait on purpose, to provoke contention.
     """
@@ -135,6 +137,8 @@ class BlockingCallUnderLock(_HeldRule):
             if found is None:
                 continue
             blocked = self._blocked(found.blocking, held)
+            if found.blocking.own_connection and self._same_object(found.blocking.call, blocked):
+                continue  # the object's lock serialises use of its own connection
             if blocked:
                 self.report(call, self._message(call, found, blocked))
 
@@ -146,6 +150,20 @@ class BlockingCallUnderLock(_HeldRule):
         locks = self.regions.locks
         released = locks.same_lock_keys(blocking.receiver)
         return [h for h in held if not locks.holds(h, released)]
+
+    def _same_object(self, step: cst.Call, blocked: list[Held]) -> bool:
+        """Every blocked lock is a `self` lock of the class whose method does the I/O."""
+        regions = self.regions
+        cls = self.ctx.enclosing_class(step)
+        if cls is None:
+            return False
+        for held in blocked:
+            identity = regions.identity(held.expr)
+            expr = held.expr
+            is_self = isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"
+            if not is_self or identity is None or self.ctx.enclosing_class(held.expr) is not cls:
+                return False
+        return True
 
     def _blocks(self, function: cst.FunctionDef, chain: tuple[str, ...], seen: set[cst.FunctionDef]) -> _Found | None:
         """The first blocking call `function` makes, directly or through calls."""
