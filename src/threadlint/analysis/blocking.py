@@ -140,13 +140,13 @@ def _blocks_at_all(call: cst.Call, qualified: str) -> bool:
     """`time.sleep(0)` only yields the GIL."""
     if qualified == "time.sleep":
         seconds = argument(call, 0, "secs")
-        return not (isinstance(seconds, (cst.Integer, cst.Float)) and float(seconds.value) == 0)
+        return not (isinstance(seconds, (cst.Integer, cst.Float)) and float(seconds.evaluated_value) == 0)
     return True
 
 
 def _zero_timeout(call: cst.Call, position: int) -> bool:
     timeout = argument(call, position, "timeout")
-    return isinstance(timeout, (cst.Integer, cst.Float)) and float(timeout.value) == 0
+    return isinstance(timeout, (cst.Integer, cst.Float)) and float(timeout.evaluated_value) == 0
 
 
 def _queue_call(ctx: ModuleContext, call: cst.Call, receiver: cst.BaseExpression, method: str) -> Blocking | None:
@@ -176,7 +176,7 @@ def _bounded(ctx: ModuleContext, receiver: cst.BaseExpression) -> bool:
     for value in _values(ctx, receiver):
         if isinstance(value, cst.Call):
             size = argument(value, 0, "maxsize")
-            if size is not None and not (isinstance(size, cst.Integer) and int(size.value) <= 0):
+            if size is not None and not (isinstance(size, cst.Integer) and size.evaluated_value <= 0):
                 return True
     return False
 

@@ -444,7 +444,7 @@ _SOON_SECONDS = 1.0
 
 def _fires_soon(creation: cst.Call) -> bool:
     interval = argument(creation, 0, "interval")
-    return isinstance(interval, (cst.Integer, cst.Float)) and float(interval.value) <= _SOON_SECONDS
+    return isinstance(interval, (cst.Integer, cst.Float)) and float(interval.evaluated_value) <= _SOON_SECONDS
 
 
 @register

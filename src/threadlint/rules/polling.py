@@ -135,7 +135,7 @@ class BusyWait(FileRule):
         seconds = argument(call, 0, "secs")
         if not isinstance(seconds, (cst.Integer, cst.Float)):
             return False  # a variable: a backoff or a configured interval
-        return float(seconds.value) < SPIN_SECONDS
+        return float(seconds.evaluated_value) < SPIN_SECONDS
 
     def _instead(self, predicate: cst.BaseExpression) -> str:
         for node in _nodes(predicate):
