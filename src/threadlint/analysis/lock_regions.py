@@ -92,6 +92,7 @@ class LockRegions:
         self._acquisitions: dict[cst.CSTNode, list[Acquisition]] = {}
         self._summaries: dict[cst.FunctionDef, Summary] = {}
         self._in_progress: set[cst.FunctionDef] = set()
+        self._generators: dict[cst.FunctionDef, bool] = {}
 
     # -- acquisitions -------------------------------------------------------------
 
@@ -180,7 +181,23 @@ class LockRegions:
     # -- calls ------------------------------------------------------------------
 
     def callee(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The function of this module that `call` runs, when it is plain to see."""
+        """The function of this module that `call` runs, when it is plain to see.
+
+        None for a generator function: calling it runs none of its body (a
+        `@contextmanager`'s code after `yield` runs at the `with`'s exit)."""
+        function = self._callee(call)
+        if function is None or self._is_generator(function):
+            return None
+        return function
+
+    def _is_generator(self, function: cst.FunctionDef) -> bool:
+        if function not in self._generators:
+            self._generators[function] = any(
+                isinstance(node, cst.Yield) for node in self.locks.walk(function)
+            )
+        return self._generators[function]
+
+    def _callee(self, call: cst.Call) -> cst.FunctionDef | None:
         func = call.func
         if isinstance(func, cst.Name):
             found = facts.definitions_visible(self.ctx, func.value, call) or []

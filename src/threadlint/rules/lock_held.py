@@ -13,6 +13,7 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.blocking import Blocking, blocking_call
+from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.lock_regions import (
     Acquisition,
     LockEdge,
@@ -23,6 +24,7 @@ from threadlint.analysis.lock_regions import (
 )
 from threadlint.analysis.locks import Held
 from threadlint.analysis.test_code import in_test_code
+from threadlint.analysis.walk import descendants
 from threadlint.rules.base import FileRule, register
 
 _MAX_DEPTH = 6
@@ -113,7 +115,12 @@ class BlockingCallUnderLock(_HeldRule):
     alone. Only thread locks count: `asyncio` locks are another rule's
     business (TL503). Socket and HTTP I/O on a connection the object keeps
     (`self._sock.sendall(...)`) under a lock of that same object is taken as
-    deliberate: one request at a time on a shared connection. Test code (a `tests/` folder, `test_*.py`,
+    deliberate: one request at a time on a shared connection. So is a
+    start-up handshake (`thread.start()` then `ready.wait(timeout)` in one
+    function under the lock: one-time initialisation, so that no other
+    thread starts a second one), and a `get()` guarded by `while not
+    q.empty():` does not wait. Calling a generator function runs none of its
+    body, so what it does is not counted at the call. Test code (a `tests/` folder, `test_*.py`,
     `conftest.py`, a `test*` function) is not checked: tests hold locks
     while they wait on purpose, to provoke contention.
     """
@@ -139,6 +146,8 @@ class BlockingCallUnderLock(_HeldRule):
             blocked = self._blocked(found.blocking, held)
             if found.blocking.own_connection and self._same_object(found.blocking.call, blocked):
                 continue  # the object's lock serialises use of its own connection
+            if _drains(found.blocking.call, self.ctx) or self._start_handshake(found.blocking.call):
+                continue
             if blocked:
                 self.report(call, self._message(call, found, blocked))
 
@@ -150,6 +159,38 @@ class BlockingCallUnderLock(_HeldRule):
         locks = self.regions.locks
         released = locks.same_lock_keys(blocking.receiver)
         return [h for h in held if not locks.holds(h, released)]
+
+    def _start_handshake(self, step: cst.Call) -> bool:
+        """`thread.start(); ready.wait(timeout)` in one function: the lock is
+        held on purpose through a start-up handshake, so that no other thread
+        starts a second one meanwhile (one-time initialisation)."""
+        if not isinstance(step.func, cst.Attribute) or step.func.attr.value != "wait":
+            return False
+        function = self.ctx.enclosing_function(step)
+        if function is None:
+            return False
+        where = self.line(step)
+        made_here = {
+            dotted_name(target.target)
+            for node in self.regions.locks.walk(function)
+            if isinstance(node, cst.Assign)
+            and isinstance(node.value, cst.Call)
+            and self.ctx.kind_of_type(node.value.func) in api.THREAD_KINDS
+            for target in node.targets
+        }
+        for call in self.regions.locks.calls_in(function):
+            func = call.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value == "start"
+                and (
+                    self.ctx.kind_of(func.value) in api.THREAD_KINDS
+                    or dotted_name(func.value) in made_here
+                )
+                and self.line(call) < where
+            ):
+                return True
+        return False
 
     def _same_object(self, step: cst.Call, blocked: list[Held]) -> bool:
         """Every blocked lock is a `self` lock of the class whose method does the I/O."""
@@ -421,3 +462,25 @@ class LockOrderInversion(_HeldRule):
             f"threads running these at once can each hold one lock and wait for ever for the "
             f"other (deadlock); take the two locks in one order everywhere"
         )
+
+
+def _drains(call: cst.Call, ctx: ModuleContext) -> bool:
+    """`while not q.empty(): q.get()`: a get the test just said will not wait."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value in ("get", "get_nowait")):
+        return False
+    queue = dotted_name(func.value)
+    for ancestor in ctx.ancestors(call):
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+            return False
+        if isinstance(ancestor, (cst.While, cst.If)):
+            for node in descendants(ancestor.test):
+                if (
+                    isinstance(node, cst.Call)
+                    and isinstance(node.func, cst.Attribute)
+                    and node.func.attr.value in ("empty", "qsize")
+                    and queue is not None
+                    and dotted_name(node.func.value) == queue
+                ):
+                    return True
+    return False
