@@ -22,7 +22,7 @@ from threadlint.analysis.lock_regions import (
     lock_regions,
     shown_chain,
 )
-from threadlint.analysis.locks import Held
+from threadlint.analysis.locks import Held, method_call_on
 from threadlint.analysis.test_code import in_test_code
 from threadlint.analysis.walk import descendants
 from threadlint.rules.base import FileRule, register
@@ -304,6 +304,13 @@ class NonReentrantLockReacquired(_HeldRule):
     `# noqa: TL305` on the inner acquisition or the call.
 
     ## Known limits
+    A lock taken with `acquire()` and used as a signal between threads is
+    not flagged: the second `acquire()` blocks until another thread releases
+    it (`waiter.acquire(); waiters.append(waiter); waiter.acquire()`, as
+    `threading.Condition` does). The evidence is that the lock is handed on
+    from the function, or that another function of the module releases it
+    without taking it.
+
     Only a lock whose creation the module shows to be a `Lock` (or a
     `Condition` made over one) is checked: a lock of unknown type may be an
     `RLock`. Calls are followed within the module; `acquire(False)` and
@@ -323,6 +330,8 @@ class NonReentrantLockReacquired(_HeldRule):
             if not acquisition.blocking:
                 continue
             for held in acquisition.held:
+                if self._signal(held, node):
+                    continue
                 if self._same_plain_lock(held, acquisition.expr):
                     self.report(
                         acquisition.expr if isinstance(acquisition.node, cst.With) else acquisition.node,
@@ -338,7 +347,7 @@ class NonReentrantLockReacquired(_HeldRule):
             for held in held_locks:
                 identity = regions.identity(held.expr)
                 how = acquires.get(identity) if identity is not None else None
-                if how is None or not self._plain_lock(held.expr):
+                if how is None or not self._plain_lock(held.expr) or self._signal(held, node):
                     continue
                 step = how.node if isinstance(how, Acquisition) else how.step
                 chain = (callee.name.value,) + (how.chain if isinstance(how, Reached) else ())
@@ -350,6 +359,39 @@ class NonReentrantLockReacquired(_HeldRule):
                     f"{self._taken_as(held)}): {self._why(held)}",
                 )
                 break
+
+    def _signal(self, held: Held, function: cst.FunctionDef) -> bool:
+        """A lock taken with `acquire()` and used as a signal between threads:
+        a second `acquire()` waits until another thread releases it (a `Lock`,
+        unlike an `RLock`, may be released by any thread). Evidence: the lock
+        is handed on from here (`waiters.append(waiter)`), or another function
+        of the module releases it without taking it."""
+        if isinstance(held.holder, cst.With):
+            return False
+        regions = self.regions
+        locks = regions.locks
+        if isinstance(held.expr, cst.Name) and regions.identity(held.expr) is None:
+            for node in locks.walk(function, into_functions=True):
+                if isinstance(node, cst.Name) and node.value == held.key and node is not held.expr:
+                    parent = self.ctx.parent(node)
+                    used_as_lock = isinstance(parent, cst.Attribute) and parent.value is node
+                    if not used_as_lock and not isinstance(parent, cst.AssignTarget):
+                        return True
+            return False
+        identity = regions.identity(held.expr)
+        if identity is None:
+            return False
+        for other in regions.functions():
+            if other is function:
+                continue
+            releases = any(
+                (receiver := method_call_on(call, ("release",))) is not None
+                and regions.identity(receiver) == identity
+                for call in locks.calls_in(other)
+            )
+            if releases and not any(a.identity == identity for a in regions.acquisitions(other)):
+                return True
+        return False
 
     def _taken_as(self, held: Held) -> str:
         return f"taken line {self.line(held.holder)}"
