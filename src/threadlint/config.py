@@ -13,6 +13,7 @@ parsed (the parser recurses, and no configuration nests like that).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -80,6 +81,8 @@ class Settings:
     io_functions: tuple[str, ...] = ()
     gil_releasing_functions: tuple[str, ...] = ()
     cpu_heavy_functions: tuple[str, ...] = ()
+    # TL306's table (threadlint.analysis.blocking), extended the same way.
+    blocking_functions: tuple[str, ...] = ()
     free_threaded: bool = False
     respect_gitignore: bool = True
     preview: bool = False
@@ -117,6 +120,10 @@ _KEYS: dict[str, tuple[str, str]] = {
     "io-functions": ("io_functions", _LIST_OF_STRINGS),
     "gil-releasing-functions": ("gil_releasing_functions", _LIST_OF_STRINGS),
     "cpu-heavy-functions": ("cpu_heavy_functions", _LIST_OF_STRINGS),
+    "blocking-functions": (
+        "blocking_functions",
+        'a list of qualified names or prefixes ending in ".", e.g. ["myapp.rpc.call", "grpc."]',
+    ),
     "free-threaded": ("free_threaded", "true or false"),
     "respect-gitignore": ("respect_gitignore", "true or false"),
     "preview": ("preview", "true or false"),
@@ -290,7 +297,13 @@ def _convert(key: str, value: Any, expected: str, where: str) -> Any:
         raise bad()
     if key in _CODE_KEYS:
         return tuple(validate_codes(value, f"{where}: '{key}'"))
+    if key == "blocking-functions" and not all(_QUALIFIED.fullmatch(item) for item in value):
+        raise bad()
     return tuple(value)
+
+
+# A dotted Python name, or a prefix of one ending in a dot.
+_QUALIFIED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.?")
 
 
 def validate_codes(codes: list[str], where: str) -> list[str]:

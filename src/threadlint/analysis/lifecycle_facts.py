@@ -39,11 +39,20 @@ class ModuleIndex:
             if isinstance(node, cst.Name):
                 if _is_reference(node, parent):
                     self.names.setdefault(node.value, []).append(node)
-            elif isinstance(node, cst.Attribute):
+            elif isinstance(node, cst.Attribute) and not _in_import(ctx, node):
                 self.attributes.setdefault(node.attr.value, []).append(node)
             elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
                 scope = ctx.enclosing_scope(node)
                 self.definitions.setdefault(scope, {}).setdefault(node.name.value, []).append(node)
+
+
+def _in_import(ctx: ModuleContext, node: cst.Attribute) -> bool:
+    """`multiprocessing.pool` in `from multiprocessing.pool import ...` names a
+    module, not an object's attribute."""
+    parent = ctx.parent(node)
+    while isinstance(parent, cst.Attribute):
+        parent = ctx.parent(parent)
+    return isinstance(parent, (cst.ImportFrom, cst.ImportAlias))
 
 
 def _is_reference(node: cst.Name, parent: cst.CSTNode) -> bool:

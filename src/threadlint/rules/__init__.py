@@ -1,3 +1,12 @@
 """Rule families, one module each; importing this package registers them all."""
 
-from threadlint.rules import coroutines, gil, lifecycle, locks, races, tool  # noqa: F401
+from threadlint.rules import (  # noqa: F401
+    coroutines,
+    gil,
+    lifecycle,
+    lock_held,
+    locks,
+    polling,
+    races,
+    tool,
+)

@@ -9,8 +9,16 @@ import libcst as cst
 from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument, has_keyword
+from threadlint.analysis.cannot_raise import CannotRaise
 from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.spawn import find_spawn
+from threadlint.analysis.stop_protocol import (
+    StopEvidence,
+    is_stop_name,
+    shares_state,
+    stop_evidence,
+)
+from threadlint.analysis.test_code import in_test_code
 from threadlint.analysis.walk import children
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
@@ -256,6 +264,26 @@ class ThreadNeverJoined(FileRule):
     counts (joining only the last thread of a loop is not detected). A
     thread subclass that hands `self` to somebody in its methods
     (`registry.add(self)`) is assumed to be joined by them.
+
+    A thread ended by a stop protocol is handled, not forgotten: its loop
+    (the target method, or `run()` of a subclass) reads a queue, an `Event`
+    or a flag of its object, and a stop method of the class (`stop()`,
+    `close()`, `shutdown()`, `__exit__`, ...) puts a sentinel on that queue,
+    sets that Event or assigns that flag; or its target is a method of
+    another object (`server.serve_forever`) on which the module calls a stop
+    method (`server.shutdown()`, `addfinalizer(server.stop)`). In test code
+    (a `tests/` folder, `test_*.py`, `conftest.py`, a `test*` function) such
+    a thread is still reported, as one that can outlive its test, since
+    nothing waits for it to finish.
+
+    A `Timer` with a constant interval of at most one second is not
+    reported: it runs its function and ends by itself, so exit waits for it
+    no longer than that.
+
+    A `Timer` whose `cancel()` comes later in the same block, after a step
+    that can raise and outside `try/finally`, is reported too: an exception
+    skips the cancel, and the non-daemon timer still fires and holds up
+    interpreter exit until it does. The message names that step.
     """
 
     code = "TL201"
@@ -276,7 +304,11 @@ class ThreadNeverJoined(FileRule):
             return
         what = "timer" if self.ctx.kind_of(receiver) == api.TIMER else "thread"
         ending = "joined or cancelled" if what == "timer" else "joined"
+        if what == "timer" and all(_fires_soon(c) for c in creations):
+            return  # it runs its function and ends by itself within a second
         if isinstance(receiver, cst.Call):
+            if self._stopped(node, receiver, creations[0], cls, _shown(self.ctx, receiver)):
+                return
             self.report(
                 node,
                 f"{what} `{_shown(self.ctx, receiver)}` is started but never {ending} and is "
@@ -287,8 +319,12 @@ class ThreadNeverJoined(FileRule):
         if holder is None:
             return
         label, occurrences = holder
+        if what == "timer" and self._cancelled_on_normal_path_only(node, label, occurrences):
+            return
         fate = facts.ThreadFate(self.ctx, facts.ThreadMethods(self.ctx, cls))
         if fate.holder_handled(occurrences):
+            return
+        if self._stopped(node, receiver, creations[0], cls, label, occurrences):
             return
         created = ", ".join(str(_line(self.ctx, c)) for c in creations)
         where = f"created line {created}"
@@ -300,6 +336,115 @@ class ThreadNeverJoined(FileRule):
             f"{what} `{label}` ({where}) is started but never {ending}{by} and is not a "
             f"daemon: interpreter exit waits for it",
         )
+
+
+    def _stopped(
+        self,
+        start: cst.Call,
+        receiver: cst.BaseExpression,
+        creation: cst.Call,
+        cls: cst.ClassDef | None,
+        label: str,
+        occurrences: Sequence[cst.BaseExpression] = (),
+    ) -> bool:
+        """The thread is ended by a stop protocol (see analysis/stop_protocol.py),
+        or by a stop method of its own class called on it (`self._t.stop()`):
+        handled, unless in test code, where a stopped thread that nothing
+        waits for can outlive its test (reported as that, not as a hang)."""
+        evidence = stop_evidence(self.ctx, creation, cls) or self._stop_called(cls, occurrences)
+        if evidence is None:
+            return False
+        if in_test_code(self.ctx, start, self.settings.root):
+            self.report(
+                start,
+                f"thread `{label}` is stopped by {evidence.what} (line "
+                f"{_line(self.ctx, evidence.node)}) but never joined: nothing waits for it "
+                f"to finish, so it can outlive the test that started it and overlap the next "
+                f"one; join it after stopping it",
+            )
+        return True
+
+    def _stop_called(
+        self, cls: cst.ClassDef | None, occurrences: Sequence[cst.BaseExpression]
+    ) -> StopEvidence | None:
+        if cls is None:
+            return None
+        methods = facts.ThreadMethods(self.ctx, cls).methods
+        run = methods.get("run")
+        if run is None:
+            return None
+        for occ in occurrences:
+            use = facts.classify(self.ctx, occ)
+            if use.kind != "call" or use.call is None or not is_stop_name(use.member):
+                continue
+            stop = methods.get(use.member)
+            if stop is not None and shares_state(stop, run):
+                return StopEvidence(f"`{_shown(self.ctx, use.call)}`", use.call)
+        return None
+
+    def _cancelled_on_normal_path_only(
+        self, start: cst.Call, label: str, occurrences: Sequence[cst.BaseExpression]
+    ) -> bool:
+        """A local timer whose only ending is a `cancel()` later in the same
+        block, with a step that can raise in between and no `finally`: an
+        exception skips the cancel, and the non-daemon timer still fires
+        (and holds up exit until it does). Reports it; True when reported."""
+        uses = [facts.classify(self.ctx, occ) for occ in occurrences]
+        cancels = [u.call for u in uses if u.kind == "call" and u.member == "cancel" and u.call]
+        others = [
+            u for u in uses
+            if u.kind not in ("store", "test") and not (u.kind == "call" and u.member in ("cancel", "start"))
+        ]
+        if not cancels or others or "." in label:
+            return False
+        if any(
+            isinstance(a, (cst.Finally, cst.ExceptHandler, cst.With))
+            for cancel in cancels
+            for a in self.ctx.ancestors(cancel)
+        ):
+            return False
+        step = self._raising_step_before(start, cancels[0])
+        if step is None:
+            return False
+        self.report(
+            start,
+            f"timer `{label}` is cancelled (line {_line(self.ctx, cancels[0])}) only on the "
+            f"normal path: if `{_shown(self.ctx, step)}` (line {_line(self.ctx, step)}) raises, "
+            f"the cancel is skipped and the timer, not a daemon, still fires, and interpreter "
+            f"exit waits for it; cancel it in a `finally`",
+        )
+        return True
+
+    def _raising_step_before(self, start: cst.Call, cancel: cst.Call) -> cst.CSTNode | None:
+        """The first statement between the `start()` and the `cancel()` (in the
+        start's block) that can raise; None if the cancel is not later in it."""
+        statement: cst.CSTNode = start
+        for ancestor in self.ctx.ancestors(start):
+            if isinstance(ancestor, (cst.IndentedBlock, cst.Module)):
+                break
+            statement = ancestor
+        block = self.ctx.parent(statement)
+        if not isinstance(block, (cst.IndentedBlock, cst.Module)) or statement not in block.body:
+            return None
+        safe = CannotRaise(self.ctx, lambda receiver: False)
+        body: list[cst.CSTNode] = list(block.body)
+        following = body[body.index(statement) + 1 :]
+        for step in following:
+            if facts.is_inside(self.ctx, cancel, step):
+                return None  # reached the cancel with nothing raising on the way
+            if not safe.statement(step):
+                return step
+        return None
+
+
+# A timer that fires within this many seconds ends by itself: interpreter
+# exit waits for it no longer than that.
+_SOON_SECONDS = 1.0
+
+
+def _fires_soon(creation: cst.Call) -> bool:
+    interval = argument(creation, 0, "interval")
+    return isinstance(interval, (cst.Integer, cst.Float)) and float(interval.evaluated_value) <= _SOON_SECONDS
 
 
 @register
@@ -910,7 +1055,9 @@ class FutureExceptionLost(FileRule):
     module that imports `concurrent.futures`. A future stored anywhere
     (a list, an attribute, passed to a call) counts as observed, and so
     does a task of this module (a function or `self.method`) whose body
-    catches `Exception`/`BaseException` itself to log or record it.
+    catches `Exception`/`BaseException` itself to log or record it, also
+    when it is applied through `functools.partial` (`submit(partial(
+    log_errors, task))`: the wrapper is what runs).
     """
 
     code = "TL206"
@@ -956,6 +1103,9 @@ class FutureExceptionLost(FileRule):
         """A task of this module whose body catches every exception itself
         (to log or record it) loses nothing when its future is dropped."""
         target = argument(call, 0, None)
+        # `submit(partial(log_errors, task), ...)`: the wrapper is what runs.
+        while isinstance(target, cst.Call) and self.ctx.qualname(target.func) == "functools.partial":
+            target = argument(target, 0, "func")
         function: cst.FunctionDef | None = None
         if isinstance(target, cst.Name):
             found = facts.definitions_visible(self.ctx, target.value, call) or []
@@ -1007,6 +1157,8 @@ def _is_broad(handler: cst.ExceptHandler) -> bool:
 
 
 _SHUTDOWN_MEMBERS = frozenset({"shutdown", "close", "terminate", "__exit__"})
+# Methods by which an owner object says "I clean up after myself".
+_OWNER_SHUTDOWNS = ("close", "shutdown", "stop", "terminate", "__exit__", "__del__", "dispose", "cleanup")
 # Base classes that are known not to shut down an attribute of their subclass.
 _TRANSPARENT_BASES = frozenset({"object", "typing.Generic", "abc.ABC"})
 
@@ -1055,6 +1207,15 @@ class ExecutorNotShutDown(FileRule):
     `self` attribute, a shutdown anywhere in the module counts, and a class
     with a base class from a third-party module is not checked (the base
     may shut it down).
+
+    An executor kept on a short-lived object (one made per call, per
+    request or per test, a progress bar) is reclaimed with its owner: when
+    the owner is garbage-collected, the executor's idle workers exit. So a
+    `self` attribute is reported only when the owner outlives that: the
+    class (or a related class of the module) has a `close()`, `shutdown()`,
+    `stop()`, `__exit__` or `__del__` that forgets the executor, an instance
+    of it is made at module level or as a class attribute (it lives as long
+    as the program), or it is a `Thread` subclass. The message says which.
     """
 
     code = "TL207"
@@ -1109,7 +1270,60 @@ class ExecutorNotShutDown(FileRule):
         label, attr_occurrences = holder
         if self._any_handles(attr_occurrences):
             return None
-        return f"`{label}` of `{self.ctx.classes[cls].name}`"
+        lifetime = self._long_lived_owner(cls)
+        if lifetime is None:
+            return None  # a short-lived owner: its idle workers exit when it is reclaimed
+        return f"`{label}` of `{self.ctx.classes[cls].name}` ({lifetime})"
+
+    def _long_lived_owner(self, cls: cst.ClassDef) -> str | None:
+        """Why the owner does not simply go away with its executor, or None.
+
+        An executor whose owner is garbage-collected is reclaimed with it: its
+        idle workers exit. That is no leak for a per-call or per-test object.
+        It is one when the owner has a shutdown method that forgets the
+        executor (the owner's users believe closing it cleans up), or when the
+        owner lives as long as the program: an instance made at module level
+        or a class attribute, or a Thread subclass (alive while it runs).
+        """
+        family = self._family(cls)
+        for member in family:
+            for name in _OWNER_SHUTDOWNS:
+                method = self.ctx.classes[member].methods.get(name)
+                if method is not None:
+                    return (
+                        f"its `{name}()` (line {_line(self.ctx, method)}) forgets it"
+                    )
+        if any(self.ctx.is_thread_subclass(member) for member in family):
+            return "the owner is a Thread subclass, alive as long as its thread runs"
+        names = {self.ctx.classes[member].name for member in family}
+        for node in self.ctx.parents:
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Name)
+                and node.func.value in names
+                and self.ctx.is_module_level(node)
+            ):
+                return (
+                    f"the owner lives as long as the program: `{node.func.value}()` is made "
+                    f"at module level, line {_line(self.ctx, node)}"
+                )
+        return None
+
+    def _family(self, cls: cst.ClassDef) -> list[cst.ClassDef]:
+        """The class, its local bases and its local subclasses."""
+        related = {cls}
+        changed = True
+        while changed:
+            changed = False
+            for node, info in self.ctx.classes.items():
+                for base in info.bases:
+                    local = self.ctx.classes_by_name.get(base or "")
+                    if local is None:
+                        continue
+                    if (node in related) != (local in related):
+                        related.update((node, local))
+                        changed = True
+        return sorted(related, key=lambda c: _line(self.ctx, c))
 
     def _any_handles(self, occurrences: Sequence[cst.BaseExpression]) -> bool:
         for occ in occurrences:

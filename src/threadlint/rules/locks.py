@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
+from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.cannot_raise import CannotRaise
+from threadlint.analysis.context import Binding, ModuleContext, dotted_name
 from threadlint.analysis.locks import LockAnalysis, lock_analysis, method_call_on
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
@@ -31,6 +33,137 @@ class _LockRule(FileRule):
         code = " ".join(self.ctx.code_for(node).split())
         return code if len(code) <= 40 else code[:37] + "..."
 
+    def held_through_context_manager(self, node: cst.CSTNode, keys: set[str]) -> bool:
+        """Inside `with self._locked():` where `_locked` is a `@contextmanager`
+        of the module whose `yield` runs with one of `keys` held
+        (`with self._lock: yield`)."""
+        for ancestor in self.ctx.ancestors(node):
+            if isinstance(ancestor, _FUNCTIONS):
+                return False
+            if not isinstance(ancestor, cst.With) or ancestor.asynchronous is not None:
+                continue
+            for item in ancestor.items:
+                manager = self._context_manager_def(item.item)
+                if manager is not None and any(
+                    any(self.locks.holds(h, keys) for h in self.locks.held_here(y))
+                    for y in self.locks.walk(manager)
+                    if isinstance(y, cst.Yield)
+                ):
+                    return True
+        return False
+
+    def _context_manager_def(self, expr: cst.BaseExpression) -> cst.FunctionDef | None:
+        """The local `@contextmanager` def that `expr` (`self._locked()`, `locked()`) calls."""
+        if not isinstance(expr, cst.Call):
+            return None
+        func = expr.func
+        function: cst.FunctionDef | None = None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            cls = self.ctx.enclosing_class(expr)
+            if cls is not None:
+                function = self.ctx.classes[cls].methods.get(func.attr.value)
+        elif isinstance(func, cst.Name):
+            found = [
+                d for d in facts.definitions_visible(self.ctx, func.value, expr) or []
+                if isinstance(d, cst.FunctionDef)
+            ]
+            function = found[0] if len(found) == 1 else None
+        if function is None:
+            return None
+        for decorator in function.decorators:
+            name = self.ctx.qualname(decorator.decorator) or dotted_name(decorator.decorator) or ""
+            if name.split(".")[-1] == "contextmanager":
+                return function
+        return None
+
+    def asyncio_alias(self, expr: cst.BaseExpression) -> bool:
+        """`cond` whose declared type is a name the module binds to
+        `asyncio.Condition` (or another asyncio lock) on some branch, as in
+        `Condition = asyncio.Condition if sys.version_info >= (3, 13) else
+        compat.Condition`: inside `async def` it is an asyncio condition."""
+        annotations = [b.annotation for b in self._bindings(expr) if b.annotation is not None]
+        for annotation in annotations:
+            if not isinstance(annotation, cst.Name):
+                continue
+            values: list[cst.BaseExpression] = []
+            for binding in self.ctx.bindings_of(annotation.value, self.ctx.module):
+                value = binding.value
+                if isinstance(value, cst.IfExp):
+                    values.extend((value.body, value.orelse))
+                elif value is not None:
+                    values.append(value)
+            if any(self.ctx.kind_of_type(v) == api.ASYNCIO_LOCK for v in values):
+                return True
+        return False
+
+    def is_lock(self, expr: cst.BaseExpression) -> bool:
+        """A thread lock (LockAnalysis), or one this module's classes show:
+        an object of a local lock wrapper class, or a lock attribute of an
+        object of a local class reached through a parameter (`conn.guard`
+        with `conn: Connection` whose `__init__` makes `self.guard`)."""
+        return self.locks.is_thread_lock(expr) or self._local_class_lock(expr)
+
+    def _local_class_lock(self, expr: cst.BaseExpression) -> bool:
+        through_object = (
+            isinstance(expr, cst.Attribute)
+            and isinstance(expr.value, cst.Name)
+            and expr.value.value not in ("self", "cls")
+        )
+        if through_object:
+            assert isinstance(expr, cst.Attribute)
+            bindings = [
+                binding
+                for cls in self._local_classes_of(expr.value)
+                for binding in self.ctx.classes[cls].attrs.get(expr.attr.value, [])
+            ]
+        else:
+            bindings = self._bindings(expr)
+        for binding in bindings:
+            if through_object and binding.value is not None and self.locks.is_thread_lock(binding.value):
+                return True
+            if any(self._wraps_lock(cls) for cls in self._binding_classes(binding)):
+                return True
+        return False
+
+    def _bindings(self, expr: cst.BaseExpression) -> list[Binding]:
+        if isinstance(expr, cst.Name):
+            return self.ctx.bindings_of(expr.value, expr)
+        if isinstance(expr, cst.Attribute):
+            return self.ctx.self_attr_bindings(expr) or []
+        return []
+
+    def _local_classes_of(self, expr: cst.BaseExpression) -> list[cst.ClassDef]:
+        return [cls for b in self._bindings(expr) for cls in self._binding_classes(b)]
+
+    def _binding_classes(self, binding: Binding) -> list[cst.ClassDef]:
+        """The local class a binding's value is made by (or annotated with)."""
+        type_expr: cst.BaseExpression | None = binding.annotation
+        if type_expr is None and isinstance(binding.value, cst.Call):
+            type_expr = binding.value.func
+        if isinstance(type_expr, cst.SimpleString):
+            name: str | None = type_expr.evaluated_value if isinstance(type_expr.evaluated_value, str) else None
+        else:
+            name = dotted_name(type_expr) if type_expr is not None else None
+        cls = self.ctx.classes_by_name.get(name or "")
+        return [cls] if cls is not None else []
+
+    def _wraps_lock(self, cls: cst.ClassDef) -> bool:
+        """A class whose `acquire()` (or `__enter__`) takes a real thread lock."""
+        methods = self.ctx.classes[cls].methods
+        for name in ("acquire", "__enter__"):
+            method = methods.get(name)
+            if method is None:
+                continue
+            for node in self.locks.walk(method):
+                receiver = method_call_on(node, ("acquire",))
+                if receiver is not None and self.locks.is_thread_lock(receiver):
+                    return True
+                if isinstance(node, cst.With) and any(
+                    self.locks.is_thread_lock(item.item) for item in node.items
+                ):
+                    return True
+        return False
+
 
 def _owner(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
     """The def (or module) whose code `node` is; None inside a lambda."""
@@ -43,7 +176,28 @@ def _owner(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
 
 
 def _awaited(ctx: ModuleContext, call: cst.Call) -> bool:
-    return isinstance(ctx.parent(call), cst.Await)
+    """`await cond.wait()`, and a coroutine handed to an awaited call inside
+    `async def` (`await asyncio.wait_for(cond.wait(), timeout)`): an asyncio
+    condition, whatever its declared type says."""
+    parent = ctx.parent(call)
+    if isinstance(parent, cst.Await):
+        return True
+    if not isinstance(parent, cst.Arg):
+        return False
+    function = ctx.enclosing_function(call)
+    if function is None or function.asynchronous is None:
+        return False
+    for ancestor in ctx.ancestors(call):
+        if isinstance(ancestor, cst.Await):
+            return True
+        if isinstance(ancestor, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+            return False
+    return False
+
+
+def _in_async_def(ctx: ModuleContext, node: cst.CSTNode) -> bool:
+    function = ctx.enclosing_function(node)
+    return function is not None and function.asynchronous is not None
 
 
 @register
@@ -86,8 +240,12 @@ class AcquireWithoutRelease(_LockRule):
     Also accepted: `acquire()` as a statement inside the `try` whose
     `finally` releases, `if not lock.acquire(...): return` (or `raise`)
     before that `try`, `lock.acquire(); lock.release()` (waiting for the lock
-    to be free), `cond.acquire(); cond.notify(); cond.release()` (nothing in
-    between can raise), `assert not lock.acquire(False)` (a check of the
+    to be free), an `acquire()` followed only by steps that cannot raise
+    before the `release()` or before the `try:` that releases (storing a name
+    or a constant in a local, an attribute or a slot, `+= 1` on an integer,
+    `append` to a deque or list, `notify()` of the held condition,
+    `threading.current_thread()`, an `if` over such steps),
+    `assert not lock.acquire(False)` (a check of the
     lock's state), a semaphore made with no permit (`Semaphore(0)`, a signal
     between threads), and a release registered as a callback
     (`stack.callback(lock.release)`).
@@ -99,8 +257,11 @@ class AcquireWithoutRelease(_LockRule):
     Only thread locks count (`threading`/`_thread`/`multiprocessing` locks,
     semaphores and conditions, also made by a `multiprocessing` context or
     manager held in a variable, `ctx.Condition()`, `manager.Lock()`;
-    `lock-types` from the configuration, and objects of unknown type named
-    like a lock); `asyncio` locks, distributed locks (`zk.Lock("/path")`)
+    `lock-types` from the configuration, objects of unknown type named
+    like a lock, objects of a lock wrapper class of the module whose
+    `acquire()` takes a thread lock, and a thread lock attribute of a
+    module class reached through a parameter or variable of that class);
+    `asyncio` locks, distributed locks (`zk.Lock("/path")`)
     and other objects with an `acquire()` method are ignored.
 
     A function that acquires a lock and never releases it is not flagged:
@@ -119,7 +280,7 @@ class AcquireWithoutRelease(_LockRule):
         if receiver is None or isinstance(self.ctx.parent(node), (cst.Await, cst.Arg)):
             return  # awaited: asyncio; an argument: `assertTrue(lock.acquire(False))` in tests
         owner = _owner(self.ctx, node)
-        if owner is None or not self.locks.is_thread_lock(receiver):
+        if owner is None or not self.is_lock(receiver):
             return
         if self.locks.signal_semaphore(receiver) or self._asserted(node):
             return
@@ -129,7 +290,7 @@ class AcquireWithoutRelease(_LockRule):
         release = self._normal_release_after(node, key, owner)
         if release is None or self._signals(node, release, key, owner):
             return  # released elsewhere or by another thread: a hand-off
-        if self._only_notifies(node, release, key, owner):
+        if self._nothing_raises_between(node, release, key, owner):
             return
         if any(isinstance(a, cst.Finally) for a in self._ancestors_within(release, owner)):
             message = (
@@ -145,12 +306,20 @@ class AcquireWithoutRelease(_LockRule):
             )
         self.report(node, message)
 
-    def _only_notifies(
+    def _safe_steps(self, key: str) -> CannotRaise:
+        """What cannot raise while `key` is held (a notify only on that lock)."""
+        return CannotRaise(
+            self.ctx,
+            lambda receiver: key in self.locks.same_lock_keys(receiver),
+            lambda receiver: self.locks.key(receiver) != key and self.is_lock(receiver),
+        )
+
+    def _nothing_raises_between(
         self, acquire: cst.Call, release: cst.Call, key: str, owner: cst.CSTNode
     ) -> bool:
-        """`cond.acquire(); cond.notify(); cond.release()`: nothing in between
-        can raise (notifying an owned condition does not), so nothing can
-        leave the lock held."""
+        """`acquire(); self.owner = me; self.count += 1; release()`: nothing in
+        between can raise (see analysis/cannot_raise.py), so the release is
+        reached on every path."""
         first = self._statement_of(acquire, owner)
         last = self._statement_of(release, owner)
         if first is None or last is None:
@@ -159,18 +328,15 @@ class AcquireWithoutRelease(_LockRule):
         if first_line is None or last_line is None:
             return False
         block = self.ctx.parent(first_line)
-        if not isinstance(block, _BLOCKS) or self.ctx.parent(last_line) is not block:
+        if not isinstance(block, _BLOCKS):
+            return False
+        if self.ctx.parent(last_line) is not block and last_line is not first_line:
             return False
         statements = _small_statements(list(block.body))
         if first not in statements or last not in statements:
             return False
         between = statements[statements.index(first) + 1 : statements.index(last)]
-        return bool(between) and all(
-            isinstance(step, cst.Expr)
-            and (receiver := method_call_on(step.value, _NOTIFY_METHODS)) is not None
-            and self.locks.key(receiver) == key
-            for step in between
-        )
+        return self._safe_steps(key).statements(between)
 
     def _asserted(self, call: cst.Call) -> bool:
         """`assert lock.acquire(False)` / `assert not sem.acquire(False)`: a
@@ -208,7 +374,22 @@ class AcquireWithoutRelease(_LockRule):
             if isinstance(anchor, cst.If) and isinstance(anchor.orelse, cst.Else):
                 # `if not lock.acquire(False): ... else:` holds it in the `else`.
                 return self._first_step_releases(list(anchor.orelse.body.body), key)
-        return self._first_step_releases(self._following(anchor, owner), key)
+        loop = self._acquiring_loop(anchor)
+        if loop is not None:
+            # `for lock in locks: lock.acquire()` then `try: ... finally:` releasing them.
+            anchor = loop
+        return self._first_step_releases(self._following(anchor, owner, key), key)
+
+    def _acquiring_loop(self, anchor: cst.CSTNode) -> cst.For | None:
+        """The `for` whose whole body is this acquire statement."""
+        line = self.ctx.parent(anchor)
+        block = self.ctx.parent(line) if isinstance(line, cst.SimpleStatementLine) else None
+        loop = self.ctx.parent(block) if block is not None else None
+        if not isinstance(loop, cst.For) or loop.orelse is not None or not isinstance(block, cst.IndentedBlock):
+            return None
+        if len(block.body) != 1 or not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+            return None
+        return loop
 
     def _signals(self, acquire: cst.Call, release: cst.Call, key: str, owner: cst.CSTNode) -> bool:
         """The lock is a signal between threads or handed over, not a critical section.
@@ -275,7 +456,7 @@ class AcquireWithoutRelease(_LockRule):
             child = ancestor
         return child if isinstance(owner, cst.Module) else None
 
-    def _following(self, anchor: cst.CSTNode, owner: cst.CSTNode) -> list[cst.CSTNode]:
+    def _following(self, anchor: cst.CSTNode, owner: cst.CSTNode, key: str) -> list[cst.CSTNode]:
         """What runs after `anchor` completes normally, up to the next compound boundary.
 
         Leaving the end of an `if`/`else`/`with` body continues after that
@@ -292,7 +473,8 @@ class AcquireWithoutRelease(_LockRule):
             if isinstance(block, cst.SimpleStatementLine):
                 current = block
                 continue
-            if _has_real_step(following):
+            safe = self._safe_steps(key)
+            if not all(safe.statement(s) or _guard_exit(s, safe, key, self.locks) for s in _small_statements(following)):
                 return following
             holder = self.ctx.parent(block)
             if isinstance(holder, cst.Else):
@@ -304,8 +486,9 @@ class AcquireWithoutRelease(_LockRule):
             current = holder
 
     def _first_step_releases(self, statements: list[cst.CSTNode], key: str) -> bool:
+        safe = self._safe_steps(key)
         for statement in _small_statements(statements):
-            if _trivial(statement):
+            if safe.statement(statement) or _guard_exit(statement, safe, key, self.locks):
                 continue
             if isinstance(statement, _TRIES):
                 return self._releases_on_exit(statement, key)
@@ -362,9 +545,6 @@ class AcquireWithoutRelease(_LockRule):
         return None
 
 
-_NOTIFY_METHODS = ("notify", "notify_all", "notifyAll")
-
-
 def _implies_acquired(test: cst.BaseExpression, call: cst.Call) -> bool:
     """`test` is true only if `call` acquired: `L.acquire(...)`, `ready and L.acquire(...)`."""
     if test is call:
@@ -384,22 +564,29 @@ def _small_statements(statements: list[cst.CSTNode]) -> list[cst.CSTNode]:
     return flat
 
 
-def _trivial(statement: cst.CSTNode) -> bool:
-    """Cannot raise in practice: `pass`, `ok = True`, a guard `if not ok: return`."""
-    if isinstance(statement, cst.Pass):
-        return True
-    if isinstance(statement, cst.Assign):
-        return all(isinstance(t.target, cst.Name) for t in statement.targets) and isinstance(
-            statement.value, (cst.Name, cst.Integer, cst.SimpleString)
-        )
-    if isinstance(statement, cst.If) and statement.orelse is None:
-        body = _small_statements(list(statement.body.body))
-        return bool(body) and isinstance(body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
-    return False
+def _guard_exit(statement: cst.CSTNode, safe: CannotRaise, key: str, locks: LockAnalysis) -> bool:
+    """`if not ok: return` / `raise`: leaves before the critical section (the
+    acquire failed or the caller gave up), a hand-off the rule does not judge.
+    Only steps that cannot raise may come before the exit. An early exit
+    that releases first (`if not self.done: self.waiters.append(w);
+    lock.release(); return`) is safe too when its test cannot raise."""
+    if not (isinstance(statement, cst.If) and statement.orelse is None):
+        return False
+    body = _small_statements(list(statement.body.body))
+    if not body or not isinstance(body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break)):
+        return False
+    steps = body[:-1]
+    releases = [s for s in steps if _releases_key(s, key, locks)]
+    if releases and not safe.test(statement.test):
+        return False
+    return safe.statements([s for s in steps if s not in releases])
 
 
-def _has_real_step(statements: list[cst.CSTNode]) -> bool:
-    return any(not _trivial(s) for s in _small_statements(statements))
+def _releases_key(step: cst.CSTNode, key: str, locks: LockAnalysis) -> bool:
+    if not isinstance(step, cst.Expr):
+        return False
+    receiver = method_call_on(step.value, ("release",))
+    return receiver is not None and locks.key(receiver) == key
 
 
 _LOCK_METHODS = frozenset(
@@ -604,8 +791,19 @@ class ConditionWaitOutsideLoop(_LockRule):
     (`ctx.Condition(ctx.Lock())`) is known. Calls on objects of unknown type
     are checked only when named like a condition (`cond`, `condition`);
     `Event.wait()`, `Barrier.wait()` and `asyncio`
-    conditions are not checked. A function whose body is only the `wait()`,
-    or whose every call in the module is inside a loop, is not flagged.
+    conditions are not checked, nor is a condition inside `async def` whose
+    declared type is a name the module binds to `asyncio.Condition` on some
+    branch (`Condition = asyncio.Condition if ... else ...`), or whose
+    `wait()` coroutine is awaited through another call
+    (`await asyncio.wait_for(cond.wait(), t)`). A function whose body is
+    only the `wait()`, or whose every call in the module is inside a loop,
+    is not flagged.
+
+    A loop counts only if it re-tests before acting: a wait under an `if`
+    inside the loop (`while self.active: if self.paused: cond.wait()`)
+    followed by more work in the loop body is flagged, since a spurious
+    wake-up runs that work while the predicate is still false; `continue`
+    after the wait, or nothing after the `if`, goes back to the test.
     """
 
     code = "TL303"
@@ -618,17 +816,25 @@ class ConditionWaitOutsideLoop(_LockRule):
             return
         if not self.locks.is_condition(receiver, by_name=True):
             return
-        if _in_loop(self.ctx, node):
+        if _in_async_def(self.ctx, node) and self.asyncio_alias(receiver):
             return
+        if _loop_rechecks(self.ctx, node):
+            return
+        looping = _in_loop(self.ctx, node)
         function = self.ctx.enclosing_function(node)
         if function is not None and (
             _only_statement(function, node, self.ctx) or self._callers_loop(function)
         ):
             return
         cond = self.shown(receiver)
+        where = (
+            "is under an `if` whose enclosing loop goes on to other work without re-testing it"
+            if looping
+            else "is not in a loop re-checking what it waits for"
+        )
         self.report(
             node,
-            f"`{cond}.wait()` is not in a loop re-checking what it waits for: a wake-up can be "
+            f"`{cond}.wait()` {where}: a wake-up can be "
             f"spurious or taken by another thread, and a notify sent before the wait is lost; "
             f"use `while not <predicate>: {cond}.wait()` or `{cond}.wait_for(<predicate>)`",
             fix=self._fix(node),
@@ -662,6 +868,46 @@ def _has_timeout(call: cst.Call) -> bool:
         return True
     timeout = argument(call, 0, "timeout")
     return timeout is not None and not (isinstance(timeout, cst.Name) and timeout.value == "None")
+
+
+def _loop_rechecks(ctx: ModuleContext, call: cst.Call) -> bool:
+    """The wait is in a loop that re-tests what it waits for before acting.
+
+    A wait directly in a loop body goes back to the loop's test (or to the
+    `if ...: break` that precedes it). A wait under an `if` inside the loop
+    (`while self.active: if self.paused: self._wake.wait()` then work) is
+    guarded only when nothing but `continue`/`pass` follows that `if` on the
+    way back to the loop head: otherwise a spurious wake-up runs the work
+    with the predicate still false, and no loop re-tests it.
+    """
+    conditional = False
+    child: cst.CSTNode = call
+    for ancestor in ctx.ancestors(call):
+        if isinstance(ancestor, _FUNCTIONS):
+            return False
+        if isinstance(ancestor, _LOOPS):
+            return True
+        if isinstance(ancestor, (cst.IndentedBlock, cst.SimpleStatementSuite)) and isinstance(
+            ctx.parent(ancestor), (cst.If, cst.Else)
+        ):
+            conditional = True
+        if conditional and isinstance(ancestor, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            statements = list(ancestor.body)
+            if child in statements:
+                rest = _small_statements(statements[statements.index(child) + 1 :])
+                for step in rest:
+                    if isinstance(step, cst.Continue):
+                        return _in_loop(ctx, ancestor)
+                    if not _inert(step):
+                        return False
+        child = ancestor
+    return False
+
+
+def _inert(step: cst.CSTNode) -> bool:
+    return isinstance(step, cst.Pass) or (
+        isinstance(step, cst.Expr) and isinstance(step.value, (cst.SimpleString, cst.ConcatenatedString))
+    )
 
 
 def _in_loop(ctx: ModuleContext, node: cst.CSTNode) -> bool:
@@ -738,6 +984,16 @@ class ConditionUsedWithoutLock(_LockRule):
     `# noqa: TL308` on the call.
 
     ## Known limits
+    The lock also counts as held inside `with self._locked():` when
+    `_locked` is a `@contextmanager` of the module whose `yield` runs with
+    it held (`with self._lock: yield`). A helper taking the condition as a
+    parameter (`def _cond_wait(cond, timeout): return cond.wait(timeout)`)
+    is checked at its callers in the module: it is flagged only if one of
+    them passes a condition it does not hold (the message names that call);
+    a private thin wrapper that its module never calls is left to the
+    modules that import it. `asyncio` conditions behind a version-chosen
+    alias are recognised as in TL303.
+
     Helpers are followed within the module only (`self.helper()` and plain
     function calls); a function whose callers are elsewhere is trusted when
     its name ends in `_locked`/`_unlocked` or its docstring says the lock
@@ -761,11 +1017,26 @@ class ConditionUsedWithoutLock(_LockRule):
         owner = _owner(self.ctx, node)
         if owner is None:
             return  # a lambda runs whenever its caller decides
+        if _in_async_def(self.ctx, node) and self.asyncio_alias(receiver):
+            return
         keys = locks.same_lock_keys(receiver)
         if locks.held_at(node, keys) or self._acquires_anywhere(owner, keys):
             return
+        if self.held_through_context_manager(node, keys):
+            return
         if isinstance(owner, cst.FunctionDef) and self._documented_as_locked(owner):
             return
+        unheld_site: cst.Call | None = None
+        if isinstance(owner, cst.FunctionDef) and self._parameter_index(owner, receiver) is not None:
+            sites = locks.call_sites(owner)
+            unheld_site = self._caller_without_lock(owner, receiver)
+            if sites and unheld_site is None:
+                return  # every caller in the module holds the condition it passes
+            if sites == [] and owner.name.value.startswith("_") and _only_statement(owner, node, self.ctx):
+                # A private thin wrapper that its own module never calls exists
+                # for the package's other modules: holding is their job, and
+                # they are checked when the project link follows calls.
+                return
         assert isinstance(node.func, cst.Attribute)
         method = node.func.attr.value
         cond = locks.key(receiver)
@@ -773,11 +1044,47 @@ class ConditionUsedWithoutLock(_LockRule):
         holding = f"`{cond}`" + (f" (or its lock `{locks.key(lock)}`)" if lock is not None else "")
         creation = locks.creation(receiver)
         evidence = f" (a Condition, line {self.line(creation)})" if creation is not None else ""
+        if unheld_site is not None:
+            evidence += (
+                f"; `{self.shown(unheld_site)}` (line {self.line(unheld_site)}) passes it "
+                f"without holding it"
+            )
         self.report(
             node,
             f"`{cond}.{method}()` is called without holding {holding}{evidence}: it raises "
             f"`RuntimeError: {_UNACQUIRED[method]}`; call it inside `with {cond}:`",
         )
+
+    def _parameter_index(self, function: cst.FunctionDef, receiver: cst.BaseExpression) -> int | None:
+        """The position of the parameter `receiver` names, counted as callers
+        pass it (`self`/`cls` of a method not counted)."""
+        if not isinstance(receiver, cst.Name):
+            return None
+        params = list(function.params.posonly_params) + list(function.params.params)
+        if isinstance(self.ctx.enclosing_scope(function), cst.ClassDef) and params:
+            params = params[1:]
+        for index, param in enumerate(params):
+            if param.name.value == receiver.value:
+                return index
+        return None
+
+    def _caller_without_lock(self, function: cst.FunctionDef, receiver: cst.BaseExpression) -> cst.Call | None:
+        """For a helper over a condition parameter (`def _cond_wait(cond, t):
+        return cond.wait(t)`): the first call in the module that passes a
+        condition it does not hold; None when every caller holds what it
+        passes."""
+        index = self._parameter_index(function, receiver)
+        assert isinstance(receiver, cst.Name) and index is not None
+        for site in self.locks.call_sites(function) or []:
+            passed = argument(site, index, receiver.value)
+            if passed is None:
+                continue
+            if not (
+                self.locks.held_at(site, self.locks.same_lock_keys(passed))
+                or self.held_through_context_manager(site, self.locks.same_lock_keys(passed))
+            ):
+                return site
+        return None
 
     def _acquires_anywhere(self, owner: cst.CSTNode, keys: set[str]) -> bool:
         for call in self.locks.calls_in(owner):
