@@ -237,6 +237,10 @@ class AcquireWithoutRelease(_LockRule):
             lock.release()
     ```
 
+    Also flagged: a release only in an `except` handler that neither
+    re-raises nor returns (`try: ... except Exception: lock.release()`, where
+    `finally:` was meant): when nothing raises, the lock stays held.
+
     Also accepted: `acquire()` as a statement inside the `try` whose
     `finally` releases, `if not lock.acquire(...): return` (or `raise`)
     before that `try`, `lock.acquire(); lock.release()` (waiting for the lock
@@ -288,8 +292,19 @@ class AcquireWithoutRelease(_LockRule):
         if self._guaranteed(node, key, owner):
             return
         release = self._normal_release_after(node, key, owner)
-        if release is None or self._signals(node, release, key, owner):
-            return  # released elsewhere or by another thread: a hand-off
+        if release is None:
+            swallowed = self._release_in_swallowing_handler(node, key, owner)
+            if swallowed is not None:
+                self.report(
+                    node,
+                    f"`{key}` is released only in an `except` handler that goes on "
+                    f"(line {self.line(swallowed)}): when nothing raises, the lock stays "
+                    f"held after the `try`, so the next `{key}.acquire()` waits forever; "
+                    f"release it in `finally:` or use `with {key}:`",
+                )
+            return  # otherwise released elsewhere or by another thread: a hand-off
+        if self._signals(node, release, key, owner):
+            return
         if self._nothing_raises_between(node, release, key, owner):
             return
         if any(isinstance(a, cst.Finally) for a in self._ancestors_within(release, owner)):
@@ -530,6 +545,33 @@ class AcquireWithoutRelease(_LockRule):
                     return True
         return False
 
+    def _release_in_swallowing_handler(
+        self, call: cst.Call, key: str, owner: cst.CSTNode
+    ) -> cst.Call | None:
+        """A release after `call` in an `except` handler that neither re-raises
+        nor leaves: execution continues after the `try` with the lock held or
+        not depending on whether something raised, which no hand-off does (a
+        wrapper that hands the lock to its caller re-raises)."""
+        start = self.ctx.position(call).start
+        for candidate in self.locks.calls_in(owner):
+            receiver = method_call_on(candidate, ("release",))
+            if receiver is None or self.locks.key(receiver) != key:
+                continue
+            where = self.ctx.position(candidate).start
+            if (where.line, where.column) <= (start.line, start.column):
+                continue
+            handler = next(
+                (
+                    a
+                    for a in self._ancestors_within(candidate, owner)
+                    if isinstance(a, cst.ExceptHandler)
+                ),
+                None,
+            )
+            if handler is not None and not _leaves(handler.body):
+                return candidate
+        return None
+
     def _normal_release_after(self, call: cst.Call, key: str, owner: cst.CSTNode) -> cst.Call | None:
         start = self.ctx.position(call).start
         for candidate in self.locks.calls_in(owner):
@@ -543,6 +585,17 @@ class AcquireWithoutRelease(_LockRule):
                 continue  # released only on error: the lock is handed over otherwise
             return candidate
         return None
+
+
+def _leaves(body: cst.BaseSuite) -> bool:
+    """Does a block end by leaving (`raise`, `return`, `break`, `continue`)?"""
+    statements = list(body.body)
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return isinstance(last.body[-1], (cst.Raise, cst.Return, cst.Break, cst.Continue))
+    return isinstance(last, (cst.Raise, cst.Return))
 
 
 def _implies_acquired(test: cst.BaseExpression, call: cst.Call) -> bool:
