@@ -211,6 +211,20 @@ def test_libcst_rejecting_what_cpython_accepts_is_tl003_not_tl001(
     assert _codes("x = 1\n") == []
 
 
+def test_a_panic_in_libcsts_parser_is_tl003(monkeypatch: pytest.MonkeyPatch) -> None:
+    class PanicException(BaseException):  # what pyo3 raises for a Rust panic
+        pass
+
+    def panic(source: bytes) -> None:
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(per_file.cst, "parse_module", panic)
+    assert _codes("import threading\nx = 1\n") == [(
+        "TL003",
+        "could not be analysed: the parser crashed (PanicException: index out of bounds)",
+    )]
+
+
 # Syntax that one CPython accepts and an older one rejects, with libcst's support.
 _NEWER_SYNTAX = [
     ((3, 12), "import threading\ntype Pair = tuple[int, int]\n"),

@@ -175,6 +175,15 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
                 f"{' '.join(_cst_message(exc).split())}",
             ))
         return
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        # A panic in libcst's native parser arrives as pyo3's PanicException,
+        # which is not an Exception: the parser crashed on this file.
+        result.diagnostics.append(not_analysed_diagnostic(
+            result.path, f"the parser crashed ({type(exc).__name__}: {' '.join(str(exc).split())})"
+        ))
+        return
     if not relevant:
         return  # newer syntax than the host's parser knows, and nothing to analyse
     ctx = ModuleContext(result.path, module, result.module_name, source, tree)
