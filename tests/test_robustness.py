@@ -314,3 +314,25 @@ def test_the_recursion_limit_is_restored() -> None:
     before = sys.getrecursionlimit()
     _codes(BAD)
     assert sys.getrecursionlimit() == before
+
+
+_REAL_CHUNK = threadlint.runner._analyze_chunk
+
+
+def _chunk_failing_on_bug(chunk, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """A chunk whose result cannot come back (module-level: tasks are pickled)."""
+    if any(job[0].startswith("bug") for _, job in chunk):
+        raise ValueError("cannot send this result back")
+    return _REAL_CHUNK(chunk, *args, **kwargs)
+
+
+@forked
+def test_a_failing_chunk_is_an_internal_error_not_a_retry_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(threadlint.runner, "_analyze_chunk", _chunk_failing_on_bug)
+    write_tree(tmp_path, {"a.py": BAD, "bug.py": BAD})
+    run = run_cli(["-j2", "--no-cache"], tmp_path)
+    assert run.exit_code == 2
+    assert "internal error while linting bug.py: ValueError: cannot send this result back" in run.stderr
+    assert ("a.py", "TL203") in run.codes()

@@ -191,17 +191,22 @@ def _run_pool(
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_init_worker, initargs=(progress,)
     ) as pool:
-        futures: list[tuple[Future[list[FileResult]], list[_Indexed]]] = [
-            (pool.submit(_analyze_chunk, chunk, settings, cache, force), chunk)
-            for chunk in chunks
-        ]
+        futures: list[tuple[Future[list[FileResult]], list[_Indexed]]] = []
+        for number, chunk in enumerate(chunks):
+            try:
+                futures.append((pool.submit(_analyze_chunk, chunk, settings, cache, force), chunk))
+            except BrokenProcessPool:  # a worker died while chunks were still being sent
+                lost.extend(i for unsent in chunks[number:] for i, _ in unsent)
+                break
         for future, chunk in futures:
             try:
                 chunk_results = future.result()
             except BrokenProcessPool:
                 lost.extend(i for i, _ in chunk)
                 continue
-            except Exception:
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:
                 # Not a crash but a bug (say, a result that cannot be pickled):
                 # an internal error for these files, never a retry loop.
                 error = traceback.format_exc()
