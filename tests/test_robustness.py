@@ -225,6 +225,17 @@ def test_a_panic_in_libcsts_parser_is_tl003(monkeypatch: pytest.MonkeyPatch) -> 
     )]
 
 
+def test_running_out_of_memory_in_the_analysis_is_tl003(monkeypatch: pytest.MonkeyPatch) -> None:
+    def exhausted(*args: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(per_file, "collect_facts", exhausted)
+    assert _codes("import threading\nx = 1\n") == [(
+        "TL003",
+        "could not be analysed: analysing it needs more memory than this machine has to give",
+    )]
+
+
 # Syntax that one CPython accepts and an older one rejects, with libcst's support.
 _NEWER_SYNTAX = [
     ((3, 12), "import threading\ntype Pair = tuple[int, int]\n"),

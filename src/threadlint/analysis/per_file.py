@@ -119,6 +119,12 @@ def analyze_source(
         result.diagnostics = [not_analysed_diagnostic(path, "it is too deeply nested to analyse")]
         result.facts = {}
         result.analysed = False
+    except MemoryError:
+        result.diagnostics = [not_analysed_diagnostic(
+            path, "analysing it needs more memory than this machine has to give"
+        )]
+        result.facts = {}
+        result.analysed = False
     except Exception:
         result.diagnostics = []
         result.error = traceback.format_exc()
@@ -146,12 +152,13 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
         return
     if not relevant and syntax_error is None:
         return
-    if relevant and len(source) > _MAX_ANALYSED_BYTES:
-        result.diagnostics.append(not_analysed_diagnostic(
-            result.path,
-            f"it is too large to analyse ({len(source) / _MB:.1f} MB; threadlint analyses "
-            f"files up to {_MAX_ANALYSED_BYTES // _MB} MB); only its syntax was checked",
-        ))
+    if len(source) > _MAX_ANALYSED_BYTES:
+        if relevant:
+            result.diagnostics.append(not_analysed_diagnostic(
+                result.path,
+                f"it is too large to analyse ({len(source) / _MB:.1f} MB; threadlint analyses "
+                f"files up to {_MAX_ANALYSED_BYTES // _MB} MB); only its syntax was checked",
+            ))
         return
     if tree is not None and _deeper_than(tree, _MAX_DEPTH):
         if relevant:
