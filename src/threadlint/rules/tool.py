@@ -34,7 +34,8 @@ class NotAnalysed(ToolRule):
 
     - the parser crashed on it: the worker process analysing it died (a
       crash in libcst's native parser, the operating system ending it for
-      memory), and died again when the file was retried alone;
+      memory), and died again when the file was retried alone; or the
+      analysis ran out of memory;
     - it is too deeply nested to analyse (a syntax tree more than 400 levels
       deep, such as a 1,000-long `a + b + ...` or `a.b.b...` chain);
     - it is too large: over 2 MB it is only syntax-checked, over 5 MB not
