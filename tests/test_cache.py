@@ -16,13 +16,35 @@ from threadlint.analysis.per_file import analyze_source
 from threadlint.rules import lifecycle
 
 
+class _CallLog:
+    """The display paths analyze_source was called for, in whichever process
+    ran it (every -j analyses in worker processes): one line each in a file."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        log.write_text("", encoding="utf-8")
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.log.read_text(encoding="utf-8").splitlines())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other
+
+    def __len__(self) -> int:
+        return len(self.log.read_text(encoding="utf-8").splitlines())
+
+    def clear(self) -> None:
+        self.log.write_text("", encoding="utf-8")
+
+
 @pytest.fixture
-def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The display paths analyze_source was called for, in-process (-j1)."""
-    calls: list[str] = []
+def analysed(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> _CallLog:
+    """analyze_source, patched before the workers fork, logs each call."""
+    calls = _CallLog(tmp_path_factory.mktemp("calls") / "analysed.txt")
 
     def counting(path: str, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(path)
+        with open(calls.log, "a", encoding="utf-8") as log:
+            log.write(path + "\n")
         return analyze_source(path, *args, **kwargs)
 
     monkeypatch.setattr(threadlint.runner, "analyze_source", counting)
@@ -33,7 +55,7 @@ def _entries(cache_dir: Path) -> list[Path]:
     return sorted(cache_dir.rglob("*.json"))
 
 
-def test_second_run_hits_the_cache(tmp_path: Path, analysed: list[str]) -> None:
+def test_second_run_hits_the_cache(tmp_path: Path, analysed: _CallLog) -> None:
     write_tree(tmp_path, {"a.py": BAD, "b.py": CLEAN, "old.py": PY2})
     first = run_cli(["-j1"], tmp_path)
     assert sorted(set(analysed)) == ["a.py", "b.py", "old.py"]
@@ -49,7 +71,7 @@ def test_second_run_hits_the_cache(tmp_path: Path, analysed: list[str]) -> None:
     )
 
 
-def test_a_changed_file_is_analysed_again(tmp_path: Path, analysed: list[str]) -> None:
+def test_a_changed_file_is_analysed_again(tmp_path: Path, analysed: _CallLog) -> None:
     write_tree(tmp_path, {"a.py": BAD, "b.py": CLEAN})
     run_cli(["-j1"], tmp_path)
     analysed.clear()
@@ -63,7 +85,7 @@ def test_a_changed_file_is_analysed_again(tmp_path: Path, analysed: list[str]) -
     "args",
     [["--select", "TL203"], ["--preview"], ["--free-threaded"]],
 )
-def test_changed_settings_miss(tmp_path: Path, analysed: list[str], args: list[str]) -> None:
+def test_changed_settings_miss(tmp_path: Path, analysed: _CallLog, args: list[str]) -> None:
     write_tree(tmp_path, {"a.py": BAD})
     run_cli(["-j1"], tmp_path)
     analysed.clear()
@@ -74,7 +96,7 @@ def test_changed_settings_miss(tmp_path: Path, analysed: list[str], args: list[s
     assert analysed == []
 
 
-def test_changed_config_file_misses(tmp_path: Path, analysed: list[str]) -> None:
+def test_changed_config_file_misses(tmp_path: Path, analysed: _CallLog) -> None:
     write_tree(tmp_path, {"a.py": BAD, "threadlint.toml": 'lock-types = ["x.make"]\n'})
     run_cli(["-j1"], tmp_path)
     analysed.clear()
@@ -84,7 +106,7 @@ def test_changed_config_file_misses(tmp_path: Path, analysed: list[str]) -> None
 
 
 def test_another_threadlint_version_misses(
-    tmp_path: Path, analysed: list[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, analysed: _CallLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_tree(tmp_path, {"a.py": BAD})
     run_cli(["-j1"], tmp_path)
@@ -94,7 +116,7 @@ def test_another_threadlint_version_misses(
     assert analysed == ["a.py"]
 
 
-def test_same_content_elsewhere_reports_its_own_path(tmp_path: Path, analysed: list[str]) -> None:
+def test_same_content_elsewhere_reports_its_own_path(tmp_path: Path, analysed: _CallLog) -> None:
     # Same bytes, same module name (`mod`), different directories.
     write_tree(tmp_path, {"x/mod.py": BAD, "y/mod.py": BAD})
     run = run_cli(["-j1"], tmp_path)
@@ -110,13 +132,13 @@ def test_same_content_elsewhere_reports_its_own_path(tmp_path: Path, analysed: l
     assert below.codes() == [("mod.py", "TL203")]
 
 
-def test_module_name_is_part_of_the_key(tmp_path: Path, analysed: list[str]) -> None:
+def test_module_name_is_part_of_the_key(tmp_path: Path, analysed: _CallLog) -> None:
     write_tree(tmp_path, {"pkg/__init__.py": "", "pkg/mod.py": BAD, "mod.py": BAD})
     run_cli(["-j1"], tmp_path)
     assert sorted(set(analysed)) == ["mod.py", "pkg/__init__.py", "pkg/mod.py"]
 
 
-def test_corrupt_entries_are_misses(tmp_path: Path, analysed: list[str]) -> None:
+def test_corrupt_entries_are_misses(tmp_path: Path, analysed: _CallLog) -> None:
     write_tree(tmp_path, {"a.py": BAD, "b.py": BAD, "c.py": BAD})
     first = run_cli(["-j1"], tmp_path)
     entries = _entries(tmp_path / ".threadlint_cache")
@@ -134,7 +156,7 @@ def test_corrupt_entries_are_misses(tmp_path: Path, analysed: list[str]) -> None
     assert len(analysed) == 1  # the two rewritten entries now hit
 
 
-def test_no_cache_writes_nothing(tmp_path: Path, analysed: list[str]) -> None:
+def test_no_cache_writes_nothing(tmp_path: Path, analysed: _CallLog) -> None:
     write_tree(tmp_path, {"a.py": BAD})
     run_cli(["-j1", "--no-cache"], tmp_path)
     run_cli(["-j1", "--no-cache"], tmp_path)
@@ -142,7 +164,7 @@ def test_no_cache_writes_nothing(tmp_path: Path, analysed: list[str]) -> None:
     assert not (tmp_path / ".threadlint_cache").exists()
 
 
-def test_no_cache_does_not_read_either(tmp_path: Path, analysed: list[str]) -> None:
+def test_no_cache_does_not_read_either(tmp_path: Path, analysed: _CallLog) -> None:
     write_tree(tmp_path, {"a.py": BAD})
     run_cli(["-j1"], tmp_path)
     analysed.clear()
@@ -150,7 +172,7 @@ def test_no_cache_does_not_read_either(tmp_path: Path, analysed: list[str]) -> N
     assert analysed == ["a.py"]
 
 
-def test_cache_dir_option(tmp_path: Path, analysed: list[str]) -> None:
+def test_cache_dir_option(tmp_path: Path, analysed: _CallLog) -> None:
     write_tree(tmp_path, {"project/a.py": BAD})
     run_cli(["-j1", "--cache-dir", str(tmp_path / "elsewhere")], tmp_path / "project")
     assert not (tmp_path / "project" / ".threadlint_cache").exists()
@@ -169,7 +191,7 @@ def test_default_cache_is_at_the_project_root(tmp_path: Path) -> None:
 
 
 def test_internal_errors_are_not_cached(
-    tmp_path: Path, analysed: list[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, analysed: _CallLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # libcst collects batched visitor methods by their __name__.
     def visit_Call(self, node):  # type: ignore[no-untyped-def]

@@ -97,25 +97,32 @@ def test_the_second_partial_run_reads_the_project_from_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = project(tmp_path)
-    analysed: list[str] = []
+    # Files are analysed in worker processes (even with -j1), so the count
+    # goes through a file that every process appends to.
+    log = tmp_path / "analysed.log"
     real = threadlint.runner.analyze_source
 
     def counting(path: str, *args, **kwargs):  # type: ignore[no-untyped-def]
-        analysed.append(path)
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(path + "\n")
         return real(path, *args, **kwargs)
+
+    def analysed() -> list[str]:
+        paths = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return paths
 
     monkeypatch.setattr(threadlint.runner, "analyze_source", counting)
     first = run_cli(["-j1", "app/workers.py"], root)
-    assert sorted(set(analysed)) == ["app/__init__.py", "app/main.py", "app/workers.py"]
+    assert sorted(set(analysed())) == ["app/__init__.py", "app/main.py", "app/workers.py"]
     assert (root / ".threadlint_cache").is_dir()
-    analysed.clear()
     second = run_cli(["-j1", "app/workers.py"], root)
-    assert analysed == []
+    assert analysed() == []
     assert second.stdout == first.stdout and second.findings()
     # A changed file is analysed again, and only it.
     (root / "app" / "main.py").write_text(MAIN + "\n", encoding="utf-8")
     run_cli(["-j1", "app/workers.py"], root)
-    assert analysed == ["app/main.py"]
+    assert analysed() == ["app/main.py"]
 
 
 def test_stdin_is_linted_in_its_project_and_the_buffer_wins(tmp_path: Path) -> None:

@@ -103,10 +103,12 @@ class Project:
         cache: ResultCache | None = None,
         display_base: Path | None = None,
         absolute_paths: bool = False,
+        in_process: bool = False,
     ) -> None:
         self.root = root
         self.settings = settings
         self.jobs = jobs
+        self.in_process = in_process  # no worker processes (the server runs threads)
         self.cache = cache
         self._base = (display_base or Path.cwd()).resolve()
         self._absolute = absolute_paths  # the server names files by absolute path
@@ -240,7 +242,10 @@ class Project:
         on_disk = misses
         work = [(m.display, m.module, m.absolute) for m in on_disk]
         if work:
-            results = analyze_files(work, self.settings, self.jobs, self.cache, force=force)
+            results = analyze_files(
+                work, self.settings, self.jobs, self.cache, force=force,
+                in_process=self.in_process,
+            )
             by_path = {r.path: r for r in results}
             for member in on_disk:
                 self._store(member, by_path.get(member.display), force)

@@ -2,19 +2,30 @@
 
 Per-file analysis is a pure function of (file bytes, settings), so files are
 sent to a process pool in a few large chunks: one task per file would spend
-more time pickling than linting.  `jobs == 1` runs everything in-process.
+more time pickling than linting.  Every `-j`, `-j1` included, analyses in
+worker processes, so that a file that crashes its worker (libcst's native
+parser, the out-of-memory killer) costs only that file (docs/design.md,
+"Crash isolation").
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import traceback
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from threadlint.analysis.per_file import FileResult, analyze_source
+from threadlint.analysis.per_file import (
+    FileResult,
+    analyze_source,
+    not_analysed,
+)
 from threadlint.cache import ResultCache
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
@@ -25,6 +36,12 @@ from threadlint.source_text import read_regular_file
 
 # (display path, module name, absolute path)
 _Job = tuple[str, str, str]
+# A job with its index in the run's work list (its slot in the progress array).
+_Indexed = tuple[int, _Job]
+
+# Each file's state in the progress array the workers share with the parent:
+# after a worker dies, a file it had started and not finished is the suspect.
+_NOT_STARTED, _STARTED, _DONE = 0, 1, 2
 
 
 @dataclass
@@ -104,35 +121,170 @@ def analyze_files(
     jobs: int,
     cache: ResultCache | None = None,
     force: bool = False,
+    in_process: bool = False,
 ) -> list[FileResult]:
-    """Analyse files, in a pool of `jobs` worker processes (0: one per core).
+    """Analyse files, in a pool of `jobs` worker processes (0: one per core),
+    or here with `in_process`.
 
-    `force` analyses files fully even without a concurrency signal.
+    `force` analyses files fully even without a concurrency signal.  Results
+    come back in the order of `work`.
+
+    When a worker dies, the pool is rebuilt: the files its chunks had not
+    finished are analysed again, and each file a dead worker was in the
+    middle of is retried alone; one that kills its worker again is reported
+    as not analysed (TL003), and every other file keeps its findings.
     """
+    if not work:
+        return []
+    if in_process or multiprocessing.current_process().daemon:
+        # A process that runs threads must not fork (the language server), and
+        # a daemonic one may not start children (flake8 runs its plugins in
+        # such workers): analyse here.  The CPython-first parse and the depth
+        # and size limits still keep libcst away from what crashes it.
+        return _analyze_chunk(list(enumerate(work)), settings, cache, force)
     jobs = jobs or os.cpu_count() or 1
-    jobs = min(jobs, max(1, len(work)))
-    if jobs == 1:
-        return _analyze_chunk(work, settings, cache, force)
-    chunks = _chunks(work, jobs * 4)
-    results: list[FileResult] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        n = len(chunks)
-        for chunk_result in pool.map(
-            _analyze_chunk, chunks, [settings] * n, [cache] * n, [force] * n
-        ):
-            results.extend(chunk_result)
-    return results
+    jobs = min(jobs, len(work))
+    _warm_up(settings)
+    progress = multiprocessing.RawArray("b", len(work))
+    results: dict[int, FileResult] = {}
+    suspects: list[int] = []
+    todo = list(range(len(work)))
+    while todo:
+        chunks = _chunks([(i, work[i]) for i in todo], jobs * 4)
+        lost = _run_pool(chunks, jobs, progress, settings, cache, force, results)
+        started = [i for i in lost if progress[i] == _STARTED]
+        # A worker that died before starting any file leaves no suspect:
+        # then every file it lost is retried alone, so each round progresses.
+        suspects.extend(started or lost)
+        retry_alone = set(suspects)
+        todo = [i for i in lost if i not in retry_alone]
+        for i in todo:
+            progress[i] = _NOT_STARTED
+    for i in suspects:
+        display, module_name, _ = work[i]
+        retried = _analyze_alone(work[i], settings, cache, force)
+        if isinstance(retried, FileResult):
+            results[i] = retried
+        else:
+            results[i] = not_analysed(
+                display, module_name,
+                f"the parser crashed (its worker process {retried}, twice: "
+                "also when the file was analysed alone)",
+            )
+    return [results[i] for i in range(len(work))]
 
 
-def _chunks(work: list[_Job], count: int) -> list[list[_Job]]:
+_warmed_up = False
+
+
+def _warm_up(settings: Settings) -> None:
+    """Analyse a tiny module here, once a process: the first analysis in a
+    process imports the rules and builds libcst's visitor tables (about 0.2 s),
+    and forked workers then inherit all of it instead of each paying it."""
+    global _warmed_up
+    if _warmed_up:
+        return
+    _warmed_up = True
+    analyze_source("<warm-up>", "warm_up", b"import threading\nthreading.Lock()\n", settings)
+
+
+def _run_pool(
+    chunks: list[list[_Indexed]],
+    jobs: int,
+    progress: Any,
+    settings: Settings,
+    cache: ResultCache | None,
+    force: bool,
+    results: dict[int, FileResult],
+) -> list[int]:
+    """Run `chunks` in one pool, storing results; the indices of files lost with
+    a worker that died (the pool breaks then, and every unfinished chunk with it)."""
+    lost: list[int] = []
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_init_worker, initargs=(progress,)
+    ) as pool:
+        futures: list[tuple[Future[list[FileResult]], list[_Indexed]]] = []
+        for number, chunk in enumerate(chunks):
+            try:
+                futures.append((pool.submit(_analyze_chunk, chunk, settings, cache, force), chunk))
+            except BrokenProcessPool:  # a worker died while chunks were still being sent
+                lost.extend(i for unsent in chunks[number:] for i, _ in unsent)
+                break
+        for future, chunk in futures:
+            try:
+                chunk_results = future.result()
+            except BrokenProcessPool:
+                lost.extend(i for i, _ in chunk)
+                continue
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:
+                # Not a crash but a bug (say, a result that cannot be pickled):
+                # an internal error for these files, never a retry loop.
+                error = traceback.format_exc()
+                for i, (display, module_name, _) in chunk:
+                    results[i] = FileResult(path=display, module_name=module_name, error=error)
+                continue
+            for (i, _), result in zip(chunk, chunk_results):
+                results[i] = result
+    return lost
+
+
+def _analyze_alone(
+    job: _Job, settings: Settings, cache: ResultCache | None, force: bool
+) -> FileResult | str:
+    """Analyse one file in a process of its own: its result, or how the process died."""
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.Process(
+        target=_analyze_and_send, args=(sender, job, settings, cache, force), daemon=True
+    )
+    process.start()
+    sender.close()
+    try:
+        result: FileResult | str = receiver.recv()
+    except EOFError:
+        result = ""
+    finally:
+        receiver.close()
+    process.join()
+    if isinstance(result, FileResult):
+        return result
+    return _death(process.exitcode)
+
+
+def _analyze_and_send(
+    sender: Any, job: _Job, settings: Settings, cache: ResultCache | None, force: bool
+) -> None:
+    sender.send(_analyze_chunk([(0, job)], settings, cache, force)[0])
+    sender.close()
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"was killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"was killed by signal {-exitcode}"
+    return f"exited with status {exitcode}"
+
+
+_PROGRESS: Any = None  # in a worker: the run's progress array
+
+
+def _init_worker(progress: Any) -> None:
+    global _PROGRESS
+    _PROGRESS = progress
+
+
+def _chunks(work: list[_Indexed], count: int) -> list[list[_Indexed]]:
     """Split work into `count` chunks of similar total size (largest files first)."""
-    sized = sorted(work, key=lambda job: _size(job[2]), reverse=True)
-    buckets: list[list[_Job]] = [[] for _ in range(min(count, len(work)))]
+    sized = sorted(work, key=lambda job: _size(job[1][2]), reverse=True)
+    buckets: list[list[_Indexed]] = [[] for _ in range(min(count, len(work)))]
     totals = [0] * len(buckets)
     for job in sized:
         index = totals.index(min(totals))
         buckets[index].append(job)
-        totals[index] += _size(job[2])
+        totals[index] += _size(job[1][2])
     return [b for b in buckets if b]
 
 
@@ -144,28 +296,41 @@ def _size(path: str) -> int:
 
 
 def _analyze_chunk(
-    chunk: list[_Job],
+    chunk: list[_Indexed],
     settings: Settings,
     cache: ResultCache | None = None,
     force: bool = False,
 ) -> list[FileResult]:
     out = []
-    for display, module_name, absolute in chunk:
-        try:
-            source = read_regular_file(absolute)
-        except OSError as exc:
-            out.append(FileResult(path=display, module_name=module_name, unreadable=str(exc)))
-            continue
-        flavour = "forced" if force else ""
-        cached = cache.get(source, display, module_name, flavour) if cache is not None else None
-        if cached is not None:
-            out.append(cached)
-            continue
-        result = analyze_source(display, module_name, source, settings, force=force)
-        if cache is not None:
-            cache.put(source, result, flavour)
-        out.append(result)
+    for index, (display, module_name, absolute) in chunk:
+        if _PROGRESS is not None:
+            _PROGRESS[index] = _STARTED
+        out.append(_analyze_file(display, module_name, absolute, settings, cache, force))
+        if _PROGRESS is not None:
+            _PROGRESS[index] = _DONE
     return out
+
+
+def _analyze_file(
+    display: str,
+    module_name: str,
+    absolute: str,
+    settings: Settings,
+    cache: ResultCache | None,
+    force: bool,
+) -> FileResult:
+    try:
+        source = read_regular_file(absolute)
+    except OSError as exc:
+        return FileResult(path=display, module_name=module_name, unreadable=str(exc))
+    flavour = "forced" if force else ""
+    cached = cache.get(source, display, module_name, flavour) if cache is not None else None
+    if cached is not None:
+        return cached
+    result = analyze_source(display, module_name, source, settings, force=force)
+    if cache is not None:
+        cache.put(source, result, flavour)
+    return result
 
 
 def finish(

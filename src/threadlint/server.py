@@ -173,7 +173,7 @@ class Session:
                 self._projects[project_id] = _OpenProject(None, str(exc))
             else:
                 project = Project(
-                    root, settings, jobs=self.options.jobs,
+                    root, settings, jobs=self.options.jobs, in_process=self.options.jobs == 1,
                     cache=project_cache(root, settings, no_cache=False, cache_dir=None),
                     absolute_paths=True,
                 )

@@ -35,6 +35,9 @@ class ModuleIndex:
         self.names: dict[str, list[cst.Name]] = {}
         self.attributes: dict[str, list[cst.Attribute]] = {}
         self.definitions: dict[cst.CSTNode, dict[str, list[Definition]]] = {}
+        # name -> the scope each reference resolves to -> those references;
+        # filled per name on first use (see `name_occurrences`).
+        self.names_by_scope: dict[str, dict[Scope | None, list[cst.Name]]] = {}
         for node, parent in ctx.parents.items():
             if isinstance(node, cst.Name):
                 if _is_reference(node, parent):
@@ -100,12 +103,19 @@ def name_occurrences(
     ctx: ModuleContext, name: str, scope: Scope
 ) -> list[cst.BaseExpression]:
     """The references to the variable `name` of `scope` (nested scopes that
-    rebind the name are someone else's variable)."""
-    return [
-        node
-        for node in module_index(ctx).names.get(name, [])
-        if resolving_scope(ctx, name, node) is scope
-    ]
+    rebind the name are someone else's variable).
+
+    Every reference to `name` is resolved once and grouped by scope: a module
+    with a thousand functions each binding its own `t` would otherwise resolve
+    all thousand functions' `t`s for each of them (quadratic time)."""
+    index = module_index(ctx)
+    by_scope = index.names_by_scope.get(name)
+    if by_scope is None:
+        by_scope = {}
+        for node in index.names.get(name, []):
+            by_scope.setdefault(resolving_scope(ctx, name, node), []).append(node)
+        index.names_by_scope[name] = by_scope
+    return list(by_scope.get(scope, []))
 
 
 def attribute_occurrences(ctx: ModuleContext, attr: str) -> list[cst.Attribute]:

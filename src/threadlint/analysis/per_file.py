@@ -83,8 +83,28 @@ def is_relevant(source: bytes, settings: Settings) -> bool:
 
 
 # libcst visits recursively; deeply nested literals (generated tables) need
-# more than the default 1000 frames.
+# more than the default 1000 frames.  Raised only while a file is analysed.
 _RECURSION_LIMIT = 10_000
+
+# The file is judged as `python file.py` would judge it: CPython 3.9-3.11
+# scale the parser's nesting budget by the recursion limit, so the host parse
+# runs under the interpreter's default limit, not the raised one above.
+_DEFAULT_RECURSION_LIMIT = 1000
+
+# Bounds on what reaches libcst (docs/design.md, "Limits").  libcst's native
+# parser and our recursive walks cost far more per byte and per nesting level
+# than CPython's parser, and it can crash on input CPython refuses.
+#   - Above _MAX_CHECKED_BYTES a file is not even parsed by CPython (a dense
+#     50 MB module takes minutes and many GB in `ast.parse`).
+#   - Above _MAX_ANALYSED_BYTES it is syntax-checked but not analysed.
+#   - A syntax tree nested deeper than _MAX_DEPTH (the standard library's
+#     deepest is 33) is not analysed either: each level costs libcst and the
+#     rules superlinear time and stack.
+_MAX_CHECKED_BYTES = 5_000_000
+_MAX_ANALYSED_BYTES = 2_000_000
+_MAX_DEPTH = 400
+
+_MB = 1_000_000
 
 
 def analyze_source(
@@ -94,14 +114,27 @@ def analyze_source(
 
     `force` analyses it even without a concurrency signal (the project link
     asks for modules that code running on threads calls into)."""
-    if sys.getrecursionlimit() < _RECURSION_LIMIT:
-        sys.setrecursionlimit(_RECURSION_LIMIT)
     result = FileResult(path=path, module_name=module_name, digest=sha256(source).hexdigest())
+    previous_limit = sys.getrecursionlimit()
     try:
         _analyze(result, source, settings, force)
+    except RecursionError:
+        # A walk went deeper than the depth check foresaw (libcst nests some
+        # constructs, such as implicitly concatenated strings, per operand).
+        result.diagnostics = [not_analysed_diagnostic(path, "it is too deeply nested to analyse")]
+        result.facts = {}
+        result.analysed = False
+    except MemoryError:
+        result.diagnostics = [not_analysed_diagnostic(
+            path, "analysing it needs more memory than this machine has to give"
+        )]
+        result.facts = {}
+        result.analysed = False
     except Exception:
         result.diagnostics = []
         result.error = traceback.format_exc()
+    finally:
+        sys.setrecursionlimit(previous_limit)
     return result
 
 
@@ -110,14 +143,58 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
         result.skipped = True
         return
     result.suppressions = find_suppressions(source)
+    if len(source) > _MAX_CHECKED_BYTES:
+        result.diagnostics.append(not_analysed_diagnostic(
+            result.path,
+            f"it is too large to check ({len(source) / _MB:.1f} MB; threadlint parses "
+            f"files up to {_MAX_CHECKED_BYTES // _MB} MB), so its syntax was not checked either",
+        ))
+        return
     tree, syntax_error = _host_parse(source)
     relevant = force or is_relevant(source, settings)
-    if syntax_error is None and not relevant:
+    if syntax_error is not None and not _libcst_may_judge(syntax_error, settings):
+        result.diagnostics.append(_syntax_diagnostic(result.path, syntax_error, None, source))
         return
+    if not relevant and syntax_error is None:
+        return
+    if len(source) > _MAX_ANALYSED_BYTES:
+        if relevant:
+            result.diagnostics.append(not_analysed_diagnostic(
+                result.path,
+                f"it is too large to analyse ({len(source) / _MB:.1f} MB; threadlint analyses "
+                f"files up to {_MAX_ANALYSED_BYTES // _MB} MB); only its syntax was checked",
+            ))
+        return
+    if tree is not None and _deeper_than(tree, _MAX_DEPTH):
+        if relevant:
+            result.diagnostics.append(not_analysed_diagnostic(
+                result.path,
+                f"it is too deeply nested to analyse (its syntax tree is more than "
+                f"{_MAX_DEPTH} levels deep)",
+            ))
+        return
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
     try:
         module = cst.parse_module(source)
     except (cst.ParserSyntaxError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        result.diagnostics.append(_syntax_diagnostic(result.path, syntax_error, exc, source))
+        if syntax_error is not None:
+            result.diagnostics.append(_syntax_diagnostic(result.path, syntax_error, exc, source))
+        elif relevant:
+            result.diagnostics.append(not_analysed_diagnostic(
+                result.path,
+                f"threadlint's parser (libcst) rejects it though CPython "
+                f"{sys.version_info[0]}.{sys.version_info[1]} accepts it: "
+                f"{' '.join(_cst_message(exc).split())}",
+            ))
+        return
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        # A panic in libcst's native parser arrives as pyo3's PanicException,
+        # which is not an Exception: the parser crashed on this file.
+        result.diagnostics.append(not_analysed_diagnostic(
+            result.path, f"the parser crashed ({type(exc).__name__}: {' '.join(str(exc).split())})"
+        ))
         return
     if not relevant:
         return  # newer syntax than the host's parser knows, and nothing to analyse
@@ -130,6 +207,62 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
         visit_batched(ctx.module, rules)
     result.facts = collect_facts(ctx, settings)
     result.analysed = True
+
+
+def not_analysed_diagnostic(path: str, why: str) -> Diagnostic:
+    """TL003: CPython accepts the file (or could not be asked), threadlint could not
+    analyse it; `why` completes "could not be analysed: ..."."""
+    return Diagnostic(path, 1, 1, "TL003", f"could not be analysed: {why}")
+
+
+def not_analysed(path: str, module_name: str, why: str) -> FileResult:
+    """The result of a file whose analysis never finished (its worker died)."""
+    result = FileResult(path=path, module_name=module_name)
+    result.diagnostics.append(not_analysed_diagnostic(path, why))
+    return result
+
+
+def _deeper_than(tree: ast.AST, limit: int) -> bool:
+    """Whether any node lies more than `limit` levels down (iterative: the
+    point is to refuse trees too deep to recurse over)."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        depth += 1
+        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
+    return False
+
+
+def _libcst_may_judge(error: SyntaxError, settings: Settings) -> bool:
+    """Whether libcst's parser, not CPython's verdict, decides a file the host rejects.
+
+    Only when the code targets a newer Python than the one running threadlint
+    (its syntax may be valid there), and never for CPython's resource limits
+    (nesting, parser stack, recursion): those hold in every version, and
+    libcst's native parser can crash on such input."""
+    if isinstance(error, _ResourceLimit):
+        return False
+    target = _target_version(settings)
+    return target is not None and target > sys.version_info[:2]
+
+
+class _ResourceLimit(SyntaxError):
+    """CPython refused the file for its size or depth, not its grammar."""
+
+
+_TARGETS: dict[tuple[str | None, str | None], tuple[int, int] | None] = {}
+
+
+def _target_version(settings: Settings) -> tuple[int, int] | None:
+    key = (settings.target_version, settings.config_file)
+    if key not in _TARGETS:
+        # TL401 owns the reading of `target-version` / `requires-python`.
+        from threadlint.rules.gil import _target_version as read_target
+
+        _TARGETS[key] = read_target(settings)
+    return _TARGETS[key]
 
 
 def collect_facts(ctx: ModuleContext, settings: Settings) -> dict[str, Any]:
@@ -151,19 +284,43 @@ def file_rules(settings: Settings) -> list[type]:
 
 
 def _host_parse(source: bytes) -> tuple[ast.Module | None, SyntaxError | None]:
-    """The C parser's tree (kept for positions) or its syntax error."""
+    """The C parser's tree (kept for positions) or its syntax error, judged as
+    the interpreter judges a file it runs (under the default recursion limit)."""
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_DEFAULT_RECURSION_LIMIT)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc.
             return ast.parse(source), None
     except SyntaxError as exc:
+        if exc.lineno is None and b"\0" in source:
+            # Older CPythons name no position for a NUL byte: the first one's.
+            before = source[: source.index(b"\0")]
+            exc.lineno = before.count(b"\n") + 1
+            exc.offset = len(before) - (before.rfind(b"\n") + 1) + 1
+        if "too many nested parentheses" in str(exc.msg):
+            limit = _ResourceLimit(exc.msg, (exc.filename, exc.lineno, exc.offset, exc.text))
+            return None, limit
         return None, exc
     except (ValueError, UnicodeDecodeError) as exc:  # null bytes, bad encodings
         return None, SyntaxError(str(exc))
+    except (RecursionError, MemoryError) as exc:
+        # CPython's parser gives up on deep nesting (10,000 `elif`s, a very
+        # long `a.b.b...` chain): the interpreter could not run this file.
+        detail = str(exc) or "the parser ran out of memory"
+        return None, _ResourceLimit(f"too deeply nested or complex for CPython to compile ({detail})")
+    finally:
+        sys.setrecursionlimit(previous_limit)
+
+
+def _cst_message(error: Exception) -> str:
+    if isinstance(error, cst.ParserSyntaxError):
+        return error.message
+    return str(error)
 
 
 def _syntax_diagnostic(
-    path: str, host_error: SyntaxError | None, cst_error: Exception, source: bytes
+    path: str, host_error: SyntaxError | None, cst_error: Exception | None, source: bytes
 ) -> Diagnostic:
     """TL001, preferring CPython's message (it names the problem best)."""
     if host_error is not None and host_error.lineno:
@@ -173,10 +330,10 @@ def _syntax_diagnostic(
         line, col = cst_error.raw_line, cst_error.raw_column + 1
         message = host_error.msg if host_error is not None else cst_error.message
     else:
-        # An unknown coding cookie has no position: line 1 is where it is.
+        # An unknown coding cookie or a nesting limit has no position: line 1.
         line, col = 1, 1
         message = host_error.msg if host_error is not None else str(cst_error)
-    message = " ".join(message.split())
+    message = " ".join(str(message).split())
     line, col = max(line, 1), max(col, 1)
     end_line, end_col = _syntax_error_end(source, line, col, host_error)
     return Diagnostic(

@@ -26,6 +26,41 @@ class SyntaxErrorRule(ToolRule):
 
 
 @register
+class NotAnalysed(ToolRule):
+    """
+    ## What it does
+    Reports a file that CPython accepts (or that could not be given to it)
+    but that threadlint could not analyse, and why:
+
+    - the parser crashed on it: the worker process analysing it died (a
+      crash in libcst's native parser, the operating system ending it for
+      memory), and died again when the file was retried alone; or the
+      analysis ran out of memory;
+    - it is too deeply nested to analyse (a syntax tree more than 400 levels
+      deep, such as a 1,000-long `a + b + ...` or `a.b.b...` chain);
+    - it is too large: over 2 MB it is only syntax-checked, over 5 MB not
+      even that;
+    - libcst, the parser threadlint's rules run on, rejects syntax that the
+      running CPython accepts.
+
+    A file CPython itself rejects is TL001 instead.
+
+    ## Why is this bad?
+    None of the file's thread-safety bugs can be found, and the findings of
+    other files that depend on it (calls into it from a thread) may be lost.
+    The rest of the run goes on; this finding makes the gap seen, and makes
+    the run exit 1, as a syntax error does.
+
+    ## How to suppress
+    Exclude the file (`--extend-exclude`; generated code usually should be),
+    or `--extend-ignore TL003`.
+    """
+    code = "TL003"
+    name = "not-analysed"
+    summary = "A file threadlint could not analyse (parser crash, too deep, too large)"
+
+
+@register
 class UnusedSuppression(ToolRule):
     """
     ## What it does
