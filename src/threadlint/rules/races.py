@@ -9,23 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-import threadlint.analysis.model  # noqa: F401  (registers the "model" fact collector)
+import threadlint.analysis.summaries  # noqa: F401  (registers the "model" fact collector)
 from threadlint import facts as F
 from threadlint.analysis.per_file import FileResult
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
-from threadlint.model_link import (
-    Model,
-    Site,
-    canonical,
-    describe,
-    evidence,
-    may_race,
-    project_model,
-    real_locks,
-    self_repeats,
-)
+from threadlint.project_model import SELF, Model, Site, canonical, project_model, real_locks
 from threadlint.rules.base import ProjectRule, register
+from threadlint.rules.race_messages import describe, evidence
 
 _VERBS = {
     F.REBIND: "assigned",
@@ -527,3 +518,47 @@ class IterationOverMutatedContainer(_RaceRule):
                         f"{evidence(model, site)}",
                     )
                     break
+
+
+# ---------------------------------------------------------------------------
+# When two accesses may run at the same time
+
+
+def self_repeats(
+    model: Model, site: Site, root_index: int, modes: frozenset[str], scope: str
+) -> bool:
+    """Does this root run the site's code several times at once on the same state?"""
+    root = model.roots[root_index]
+    if scope == "self" and modes <= {SELF}:
+        # The root's own object: shared by its runs only when they run on the
+        # same object (not a fresh Thread or handler per run).
+        return root.repeats_self and not root.per_instance
+    return root.repeats or root.many_instances
+
+
+def may_race(model: Model, a: Site, b: Site, location: F.Location) -> bool:
+    """Can the code of `a` (concurrent) run at the same time as that of `b`?
+
+    Code on no thread runs concurrently with `a` when it is in the code that
+    started `a`'s thread (after the start, before the join), or when the
+    state is meant to be shared: it belongs to a class that owns a lock, is
+    declared thread-safe or is a Thread, or a lock is taken to access it.
+    """
+    scope = location[0]
+    if not a.roots:
+        return False
+    if not b.roots:
+        if any(b.function in model.spawn_context.get(i, ()) for i, _ in a.roots):
+            return True
+        if location in model.locked_locations:
+            return True
+        function = model.functions[b.function]
+        return scope != "global" and function.cls in model.strong_classes
+    roots_b = dict(b.roots)
+    for index, modes in a.roots:
+        for other in roots_b:
+            if other != index:
+                return True
+        if index in roots_b and self_repeats(model, a, index, modes | roots_b[index], scope):
+            return True
+    return False

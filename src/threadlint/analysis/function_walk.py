@@ -1,8 +1,7 @@
-"""The per-module half of the concurrency model: facts for the race rules.
+"""The summary of one function: one ordered walk over its statements.
 
-For every function (and the module body) this walks the statements in
-order, keeping the set of thread locks held (`with L:` bodies, code between
-`L.acquire()` and `L.release()` in the same block), and records
+The walk keeps the set of thread locks held (`with L:` bodies, code between
+`L.acquire()` and `L.release()` in the same block) and records
 
 - every access to possibly shared state (`self.x`, `Cls.x`, tracked module
   globals) with its kind and the locks held there;
@@ -11,14 +10,12 @@ order, keeping the set of thread locks held (`with L:` bodies, code between
   threads, so that statements before the first start and after the joins
   are known not to run concurrently with them;
 - every `if` that tests shared state and then acts on it (TL103).
-
-Facts are plain data (`threadlint.facts`); the project link joins them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Union
 
 import libcst as cst
@@ -26,114 +23,27 @@ import libcst as cst
 from threadlint import facts as F
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import Binding, ModuleContext, dotted_name, import_bindings
-from threadlint.analysis.locks import LockAnalysis, lock_analysis
-from threadlint.analysis.per_file import register_collector
-from threadlint.analysis.positions import Positions
+from threadlint.analysis.context import Binding, dotted_name
+from threadlint.analysis.module_scope import ModuleScope, absolute_name, annotated, container_kind
 from threadlint.analysis.spawn import find_spawn, unwrap_target
+from threadlint.analysis.state_api import (
+    ATOMIC_COPIES,
+    EAGER_ITERATION,
+    JOINING_FUNCTIONS,
+    LAZY_ITERATION,
+    MUTATORS,
+    POOLED_APIS,
+    RACE_ERRORS,
+    SIZE_KEEPING,
+    THREADING_SERVERS,
+    VIEWS,
+)
 from threadlint.analysis.walk import children
-from threadlint.config import Settings
 
 Unit = Union[cst.FunctionDef, cst.Lambda, cst.Module]
 
-# Methods of the built-in containers that change them.
-MUTATORS = frozenset(
-    {
-        "append",
-        "extend",
-        "insert",
-        "pop",
-        "remove",
-        "clear",
-        "add",
-        "discard",
-        "update",
-        "setdefault",
-        "popitem",
-        "sort",
-        "reverse",
-        "appendleft",
-        "popleft",
-        "extendleft",
-        "rotate",
-        "difference_update",
-        "intersection_update",
-        "symmetric_difference_update",
-    }
-)
-# Of those, the ones that keep the size (a concurrent iteration survives them).
-_SIZE_KEEPING = frozenset({"sort", "reverse", "rotate"})
-# Views that iterate their receiver when they are iterated.
-_VIEWS = frozenset({"items", "keys", "values"})
-# Built-ins that iterate their first argument right away.  Copying a
-# built-in container itself (`list(d)`, `sorted(s)`) is one C call, atomic in
-# CPython: only their views (`list(d.items())`) count as an iteration.
-_EAGER_ITERATION = frozenset(
-    {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict"}
-)
-_ATOMIC_COPIES = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
-# Built-ins whose result iterates the argument when it is itself iterated.
-_LAZY_ITERATION = frozenset({"enumerate", "zip", "reversed", "iter", "map", "filter"})
-# Setup methods: the object is not yet shared while they run.
-CONSTRUCTION = frozenset(
-    {
-        "__init__",
-        "__new__",
-        "__post_init__",
-        "__setstate__",
-        "__init_subclass__",
-        "__set_name__",
-        "setUp",
-        "setUpClass",
-        "__del__",
-    }
-)
-_CONTAINER_FACTORIES = frozenset(
-    {
-        "list",
-        "dict",
-        "set",
-        "collections.defaultdict",
-        "collections.OrderedDict",
-        "collections.Counter",
-        "collections.deque",
-        "weakref.WeakValueDictionary",
-        "weakref.WeakKeyDictionary",
-        "weakref.WeakSet",
-    }
-)
-_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
-# Threading servers: their request handlers run one thread per request.
-THREADING_SERVERS = frozenset(
-    {
-        "socketserver.ThreadingTCPServer",
-        "socketserver.ThreadingUDPServer",
-        "socketserver.ThreadingUnixStreamServer",
-        "socketserver.ThreadingUnixDatagramServer",
-        "http.server.ThreadingHTTPServer",
-    }
-)
-# APIs whose tasks run on pool threads: a target handed to them may run many times at once.
-_POOLED_APIS = ("executor.", "pool.", "loop.run_in_executor", "asyncio.to_thread")
-_JOINING_FUNCTIONS = frozenset({"concurrent.futures.wait"})
-_LOOPS = (cst.For, cst.While)
-# Exceptions a lost race raises; a handler catching one shows the race is expected.
-_RACE_ERRORS = frozenset(
-    {
-        "KeyError",
-        "IndexError",
-        "LookupError",
-        "RuntimeError",
-        "ValueError",
-        "Exception",
-        "BaseException",
-        "StopIteration",
-        "AttributeError",
-    }
-)
 _LITERALS = (cst.Integer, cst.Float, cst.SimpleString)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-_ANNOTATION = "threadlint:"
 
 
 @dataclass
@@ -174,327 +84,6 @@ class _CallRec:
     repeated: bool
 
 
-@dataclass
-class _Module:
-    """What every walker of one module shares."""
-
-    ctx: ModuleContext
-    settings: Settings
-    locks: LockAnalysis
-    imports: dict[str, str]
-    class_ids: dict[cst.ClassDef, str]
-    class_facts: dict[cst.ClassDef, _ClassData]
-    module_defs: dict[str, str]  # module-level def/class name -> absolute id
-    nested_defs: dict[cst.CSTNode, dict[str, cst.FunctionDef]]
-    tracked_globals: set[str]
-    safe_globals: set[str]
-    pos: Positions = field(init=False)
-    function_ids: dict[cst.FunctionDef, str] = field(default_factory=dict)
-    functions: list[F.Function] = field(default_factory=list)
-    servers: list[F.Server] = field(default_factory=list)
-
-
-@dataclass
-class _ClassData:
-    methods: set[str]
-    safe_attrs: set[str]
-
-
-# ---------------------------------------------------------------------------
-# The collector
-
-
-@register_collector("model")
-def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
-    module = ctx.module_name
-    is_package = ctx.path.replace("\\", "/").endswith("/__init__.py") or ctx.path == "__init__.py"
-    function_nodes: list[cst.FunctionDef] = []
-    import_nodes: list[cst.Import | cst.ImportFrom] = []
-    for node in ctx.parents:
-        if isinstance(node, cst.FunctionDef):
-            function_nodes.append(node)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
-            import_nodes.append(node)
-    imports, module_imports = _import_table(import_nodes, ctx, module, is_package)
-    class_ids = {node: _qualified_id(ctx, node, module) for node in ctx.classes}
-    function_ids = {node: _qualified_id(ctx, node, module) for node in function_nodes}
-    nested: dict[cst.CSTNode, dict[str, cst.FunctionDef]] = {}
-    for node in function_nodes:
-        scope = ctx.enclosing_scope(node)
-        nested.setdefault(scope, {})[node.name.value] = node
-    module_defs = {name: f"{module}.{name}" for name in nested.get(ctx.module, {})}
-    for node in ctx.classes:
-        if ctx.enclosing_scope(node) is ctx.module:
-            module_defs[node.name.value] = f"{module}.{node.name.value}"
-
-    model = _Module(
-        ctx=ctx,
-        settings=settings,
-        locks=lock_analysis(ctx, settings),
-        imports=imports,
-        class_ids=class_ids,
-        class_facts={},
-        module_defs=module_defs,
-        nested_defs=nested,
-        tracked_globals=set(),
-        safe_globals=set(),
-        function_ids=function_ids,
-    )
-    model.pos = ctx.fast_positions()
-    module_bindings = ctx.bindings.get(ctx.module, {})
-    declared_global: set[str] = set()
-    for names in ctx.globals_declared.values():
-        declared_global |= names
-    list_globals: set[str] = set()
-    for name, bindings in module_bindings.items():
-        if _safe(model, bindings):
-            model.safe_globals.add(name)
-            continue
-        container = _container(model, bindings)
-        if container == "list":
-            list_globals.add(name)
-        if container is not None or name in declared_global:
-            model.tracked_globals.add(name)
-
-    classes = [_class_facts(model, node) for node in ctx.classes]
-    for node in function_nodes:
-        _Walker(model, node).run()
-    _Walker(model, ctx.module).run()
-    return F.ModuleFacts(
-        module=module,
-        functions=tuple(model.functions),
-        classes=tuple(classes),
-        imports=tuple(sorted(module_imports.items())),
-        safe_globals=frozenset(model.safe_globals),
-        list_globals=frozenset(list_globals),
-        guarded_globals=tuple(_guarded_globals(model)),
-        servers=tuple(model.servers),
-    )
-
-
-def _qualified_id(
-    ctx: ModuleContext, node: cst.FunctionDef | cst.ClassDef, module: str
-) -> str:
-    parts = [node.name.value]
-    parts.extend(
-        ancestor.name.value
-        for ancestor in ctx.ancestors(node)
-        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef))
-    )
-    return ".".join([module, *reversed(parts)])
-
-
-def _import_table(
-    nodes: Sequence[cst.Import | cst.ImportFrom],
-    ctx: ModuleContext,
-    module: str,
-    is_package: bool,
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Local name -> absolute dotted name, for all imports and for module-level ones."""
-    package = module if is_package else module.rpartition(".")[0]
-    everywhere: dict[str, str] = {}
-    module_level: dict[str, str] = {}
-    for node in nodes:
-        table = import_bindings(node, package)
-        everywhere.update(table)
-        if ctx.is_module_level(node):
-            module_level.update(table)
-    return everywhere, module_level
-
-
-def _safe(model: _Module, bindings: Sequence[Binding]) -> bool:
-    """Any binding makes a thread-safe object (a lock, queue, event, thread, local...)."""
-    for binding in bindings:
-        value = binding.value if binding.value is not None else binding.annotation
-        if value is None:
-            continue
-        kind = (
-            model.ctx.kind_of(value) if binding.value is not None else model.ctx.kind_of_type(value)
-        )
-        if kind is not None and kind != api.DEQUE:
-            return True
-        if (
-            isinstance(value, cst.Call)
-            and model.settings.thread_safe_types
-            and _absolute(model, value.func) in model.settings.thread_safe_types
-        ):
-            return True
-    return False
-
-
-def _container(model: _Module, bindings: Sequence[Binding]) -> str | None:
-    """ "list", "container" (dict, set, deque...) or None when no binding shows one."""
-    found: str | None = None
-    for binding in bindings:
-        value = binding.value
-        if isinstance(value, (cst.List, cst.ListComp)):
-            return "list"
-        if isinstance(value, _CONTAINER_LITERALS):
-            found = "container"
-        elif isinstance(value, cst.Call):
-            qualified = model.ctx.qualname(value.func)
-            if qualified == "list":
-                return "list"
-            if qualified in _CONTAINER_FACTORIES:
-                found = "container"
-    return found
-
-
-def _absolute(model: _Module, expr: cst.BaseExpression) -> str | None:
-    """The absolute dotted name an expression refers to (imports, module definitions)."""
-    dotted = dotted_name(expr)
-    if dotted is None:
-        return None
-    head, _, rest = dotted.partition(".")
-    if head in model.imports:
-        base = model.imports[head]
-    elif head in model.module_defs:
-        base = model.module_defs[head]
-    elif head in model.ctx.bindings.get(model.ctx.module, {}):
-        base = f"{model.ctx.module_name}.{head}"
-    else:
-        return dotted
-    return f"{base}.{rest}" if rest else base
-
-
-def _comment_lines(node: cst.FunctionDef | cst.ClassDef) -> Iterable[str]:
-    body = node.body
-    if isinstance(body, cst.IndentedBlock) and body.header.comment is not None:
-        yield body.header.comment.value
-    elif (
-        isinstance(body, cst.SimpleStatementSuite) and body.trailing_whitespace.comment is not None
-    ):
-        yield body.trailing_whitespace.comment.value
-    for line in node.leading_lines[-1:]:
-        if line.comment is not None:
-            yield line.comment.value
-    for decorator in node.decorators[:1]:
-        for line in decorator.leading_lines[-1:]:
-            if line.comment is not None:
-                yield line.comment.value
-
-
-def _annotated(node: cst.FunctionDef | cst.ClassDef, word: str) -> bool:
-    for comment in _comment_lines(node):
-        text = comment.lstrip("#").strip()
-        if text.startswith(_ANNOTATION) and word in text[len(_ANNOTATION) :].split():
-            return True
-    return False
-
-
-def _guard_comment(statement: cst.SimpleStatementLine) -> str | None:
-    if statement.trailing_whitespace.comment:
-        text = statement.trailing_whitespace.comment.value.lstrip("#").strip()
-        if text.startswith("guarded-by:"):
-            return (
-                text[len("guarded-by:") :].strip().split()[0]
-                if text[len("guarded-by:") :].strip()
-                else None
-            )
-    return None
-
-
-def _lock_key_text(model: _Module, text: str, class_id: str | None) -> str:
-    """The lock key for the text of a `# guarded-by:` comment."""
-    head, _, rest = text.partition(".")
-    if head in ("self",) and rest:
-        return text
-    if head == "cls" and rest and class_id:
-        return f"{class_id}.{rest}"
-    expr = cst.parse_expression(text) if text.replace(".", "").replace("_", "").isalnum() else None
-    absolute = _absolute(model, expr) if expr is not None else None
-    return absolute or text
-
-
-def _class_facts(model: _Module, node: cst.ClassDef) -> F.ClassFacts:
-    ctx = model.ctx
-    info = ctx.classes[node]
-    class_id = model.class_ids[node]
-    bases = []
-    for arg in node.bases:
-        if arg.keyword is None:
-            absolute = _absolute(model, arg.value)
-            if absolute is not None:
-                bases.append(absolute)
-    lock_attrs, safe_attrs, lists = set(), set(), set()
-    for attr, bindings in info.attrs.items():
-        values = [b.value for b in bindings if b.value is not None]
-        if any(model.locks.is_thread_lock(v) for v in values if isinstance(v, cst.Call)):
-            lock_attrs.add(attr)
-        if _safe(model, bindings):
-            safe_attrs.add(attr)
-        elif _container(model, bindings) == "list":
-            lists.add(attr)
-    model.class_facts[node] = _ClassData(methods=set(info.methods), safe_attrs=safe_attrs)
-    guarded = []
-    for method in info.methods.values():
-        for statement in _statements(method):
-            lock = _guard_comment(statement)
-            if lock is None:
-                continue
-            for small in statement.body:
-                for target in _assigned_targets(small):
-                    if (
-                        isinstance(target, cst.Attribute)
-                        and isinstance(target.value, cst.Name)
-                        and target.value.value == "self"
-                    ):
-                        line = model.pos.of(target)[0]
-                        guarded.append(
-                            (target.attr.value, _lock_key_text(model, lock, class_id), line)
-                        )
-    return F.ClassFacts(
-        id=class_id,
-        name=info.name,
-        line=model.pos.of(node)[0] if _annotated(node, "thread-safe") or guarded else 0,
-        bases=tuple(bases),
-        methods=frozenset(info.methods),
-        thread_safe=_annotated(node, "thread-safe"),
-        lock_attrs=frozenset(lock_attrs),
-        safe_attrs=frozenset(safe_attrs),
-        assigned=frozenset(info.attrs),
-        lists=frozenset(lists),
-        guarded=tuple(guarded),
-    )
-
-
-def _guarded_globals(model: _Module) -> Iterable[tuple[str, str, int]]:
-    for statement in model.ctx.module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        lock = _guard_comment(statement)
-        if lock is None:
-            continue
-        for small in statement.body:
-            for target in _assigned_targets(small):
-                if isinstance(target, cst.Name):
-                    line = model.pos.of(target)[0]
-                    yield target.value, _lock_key_text(model, lock, None), line
-
-
-def _statements(function: cst.FunctionDef) -> Iterable[cst.SimpleStatementLine]:
-    pending: list[cst.CSTNode] = [function.body]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, cst.SimpleStatementLine):
-            yield node
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not function:
-            continue
-        elif isinstance(
-            node,
-            (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler, cst.Finally),
-        ):
-            pending.extend(children(node))
-
-
-def _assigned_targets(small: cst.CSTNode) -> list[cst.BaseExpression]:
-    if isinstance(small, cst.Assign):
-        return [t.target for t in small.targets]
-    if isinstance(small, cst.AnnAssign):
-        return [small.target]
-    return []
-
-
 # ---------------------------------------------------------------------------
 # Walking one function
 
@@ -512,13 +101,13 @@ def _merge(states: Sequence[frozenset[str]]) -> frozenset[str]:
     return common | unsure
 
 
-class _Walker:
+class FunctionWalker:
     def __init__(
         self,
-        model: _Module,
+        model: ModuleScope,
         unit: Unit,
         unit_id: str | None = None,
-        outer: _Walker | None = None,
+        outer: FunctionWalker | None = None,
     ) -> None:
         self.m = model
         self.ctx = model.ctx
@@ -562,7 +151,7 @@ class _Walker:
                     self.ctx.bindings.get(ancestor, {})
                 ) - self.ctx.globals_declared.get(ancestor, set())
 
-    def _find_self(self, outer: _Walker | None) -> None:
+    def _find_self(self, outer: FunctionWalker | None) -> None:
         if outer is not None:
             self.class_node, self.self_name, self.cls_name = (
                 outer.class_node,
@@ -726,7 +315,7 @@ class _Walker:
         )
 
     def _is_entry(self, node: cst.FunctionDef) -> bool:
-        if _annotated(node, "thread-entry"):
+        if annotated(node, "thread-entry"):
             return True
         entries = self.m.settings.thread_entry_points
         if not entries:
@@ -747,14 +336,14 @@ class _Walker:
         if written is None:
             return names
         names.append(written)
-        absolute = _absolute(self.m, expr)
+        absolute = absolute_name(self.m, expr)
         if absolute:
             names.append(absolute)
         head, _, rest = written.partition(".")
         if rest:
             for binding in self.ctx.bindings.get(self.ctx.module, {}).get(head, []):
                 if isinstance(binding.value, cst.Call):
-                    made = _absolute(self.m, binding.value.func)
+                    made = absolute_name(self.m, binding.value.func)
                     if made:
                         names.append(f"{made}.{rest}")
         return names
@@ -836,13 +425,15 @@ class _Walker:
         for node, class_id in self.m.class_ids.items():
             if class_id == owner:
                 attrs = self.ctx.classes[node].attrs.get(name, [])
-                return _container(self.m, attrs) == "list"
+                return container_kind(self.m, attrs) == "list"
         return False
 
     def _list_globals(self) -> set[str]:
         bindings = self.ctx.bindings.get(self.ctx.module, {})
         return {
-            n for n in self.m.tracked_globals if _container(self.m, bindings.get(n, [])) == "list"
+            n
+            for n in self.m.tracked_globals
+            if container_kind(self.m, bindings.get(n, [])) == "list"
         }
 
     def _location_of_target(self, target: cst.BaseExpression) -> F.Location | None:
@@ -874,7 +465,7 @@ class _Walker:
             return
         name = targets[0].value
         if isinstance(value, cst.Call) and name in self.locals:
-            made = _absolute(self.m, value.func)
+            made = absolute_name(self.m, value.func)
             if made is not None and self.ctx.kind_of_type(value.func) is None:
                 self.owned[name] = made
                 return
@@ -1015,7 +606,7 @@ class _Walker:
         if head == self.cls_name and rest and self.class_id:
             return f"{self.class_id}.{rest}"
         if head not in self.locals and head not in self.outer_locals:
-            absolute = _absolute(self.m, expr)
+            absolute = absolute_name(self.m, expr)
             if absolute is not None and absolute != dotted:
                 return absolute
         return f"~{self.id}:{dotted}"
@@ -1208,16 +799,16 @@ class _Walker:
             if (
                 index == 0
                 and arg.keyword is None
-                and name in _EAGER_ITERATION
+                and name in EAGER_ITERATION
                 and name not in self.locals
             ):
-                if name in _ATOMIC_COPIES and _copied_whole(value):
+                if name in ATOMIC_COPIES and _copied_whole(value):
                     self.expr(value, held)
                 else:
                     self.use(value, F.ITERATE, held)
             elif (
                 iterated
-                and name in _LAZY_ITERATION
+                and name in LAZY_ITERATION
                 and arg.keyword is None
                 and not (name in ("map", "filter") and index == 0)
             ) or (
@@ -1236,11 +827,11 @@ class _Walker:
                 self.location(receiver) if isinstance(receiver, (cst.Name, cst.Attribute)) else None
             )
             if location is not None and method in MUTATORS:
-                self.record(receiver, location, F.MUTATE, held, method not in _SIZE_KEEPING)
+                self.record(receiver, location, F.MUTATE, held, method not in SIZE_KEEPING)
                 self.recs[-1].safe_form = method in ("discard", "setdefault") or (
                     method == "pop" and len(node.args) > 1
                 )
-            elif location is not None and iterated and method in _VIEWS:
+            elif location is not None and iterated and method in VIEWS:
                 self.record(receiver, location, F.ITERATE, held)
             elif isinstance(receiver, cst.Subscript) and method in MUTATORS:
                 self.use(receiver, F.READ, held)
@@ -1286,7 +877,7 @@ class _Walker:
         ):
             made = self._class_of_attr(receiver.attr.value)
             return (("inst", made, method), False) if made else (None, False)
-        absolute = _absolute(self.m, func)
+        absolute = absolute_name(self.m, func)
         written = dotted_name(func) or ""
         if absolute is None or (
             absolute == written and written.partition(".")[0] not in self.m.imports
@@ -1331,9 +922,9 @@ class _Walker:
             if isinstance(value, cst.Name) and value.value == "None":
                 continue
             if isinstance(value, cst.Call) and self.ctx.kind_of_type(value.func) is None:
-                made.add(_absolute(self.m, value.func))
+                made.add(absolute_name(self.m, value.func))
             elif binding.annotation is not None and value is None:
-                made.add(_absolute(self.m, binding.annotation))
+                made.add(absolute_name(self.m, binding.annotation))
             else:
                 return None
         return made.pop() if len(made) == 1 else None
@@ -1344,13 +935,13 @@ class _Walker:
         """Record a thread root; returns the argument expression not to walk as code."""
         original = target
         target = unwrap_target(self.ctx, target)
-        repeats = repeats or self.repeat_depth > 0 or api_name.startswith(_POOLED_APIS)
+        repeats = repeats or self.repeat_depth > 0 or api_name.startswith(POOLED_APIS)
         if not api_name.startswith("threading."):
             self._start_event()
         if isinstance(target, cst.Lambda):
             line = self.m.pos.of(target)[0]
             unit_id = f"{self.id}.<lambda:{line}>"
-            _Walker(self.m, target, unit_id, outer=self).run()
+            FunctionWalker(self.m, target, unit_id, outer=self).run()
             self.spawns.append((("name", unit_id, ""), api_name, call, repeats, self.seq))
             return original
         callee, _ = (
@@ -1394,7 +985,7 @@ class _Walker:
                 and kind in (None, *api.EXECUTOR_KINDS)
             ):
                 self._join_event()
-        elif self.ctx.qualname(func) in _JOINING_FUNCTIONS:
+        elif self.ctx.qualname(func) in JOINING_FUNCTIONS:
             self._join_event()
 
     def _server(self, node: cst.Call) -> None:
@@ -1403,8 +994,8 @@ class _Walker:
         handler = argument(node, 1, "RequestHandlerClass")
         if handler is None or dotted_name(handler) is None:
             return
-        server = _absolute(self.m, node.func)
-        handler_name = _absolute(self.m, handler)
+        server = absolute_name(self.m, node.func)
+        handler_name = absolute_name(self.m, handler)
         if server is None or handler_name is None or "." not in handler_name:
             return
         if server in THREADING_SERVERS or "." in server:
@@ -1450,7 +1041,7 @@ def _catches_race(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
         types = [handler.type]
     for value in types:
         name = dotted_name(value)
-        if name is not None and name.rpartition(".")[2] in _RACE_ERRORS:
+        if name is not None and name.rpartition(".")[2] in RACE_ERRORS:
             return True
     return False
 

@@ -1,0 +1,576 @@
+"""The project half of the concurrency model: which code runs on which thread.
+
+Joins every module's facts (`threadlint.facts`) into one `Model`:
+
+1. resolve calls across modules (imports and re-exports, `self.m()` through
+   the class hierarchy and its overrides, `super().m()`, methods of objects
+   whose class is visible);
+2. find the thread roots (spawned targets, `run` of Thread subclasses,
+   request handlers of threading servers, declared entry points) and the
+   functions each one reaches: the concurrent contexts;
+3. propagate held locks from callers (a helper every call of which holds
+   `self._lock` runs with it held) and single-threaded setup (helpers only
+   called from `__init__`, or only before threads start / after they join);
+4. list, per shared location, every access with its effective lockset and
+   the roots it runs under, for the race rules to judge.
+
+The model is built once per run and shared by the four TL1xx rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from threadlint import facts as F
+from threadlint.analysis.per_file import FileResult
+from threadlint.analysis.state_api import CONSTRUCTION, THREADING_SERVERS
+from threadlint.config import Settings
+
+SELF = "self"  # reached through `self.m()` calls from the root's own object
+OWNED = "owned"  # reached through an object the caller created itself
+OTHER = "other"
+
+_THREAD_BASES = frozenset({"threading.Thread", "threading.Timer"})
+_HANDLER_METHODS = ("setup", "handle", "finish")
+
+
+@dataclass
+class Root:
+    function: str
+    description: str
+    repeats: bool  # may run several times at once
+    per_instance: bool  # its `self` is a fresh object per thread (Thread subclass, handler)
+    mode: str  # how its `self` relates to the spawner's (SELF: the same object)
+    spawner: str | None = None
+    at: tuple[str, int] = ("", 0)  # where it is started: `{at}` in the description
+    many_instances: bool = False  # per-instance, and its class is instantiated several times
+    repeats_self: bool = False  # several runs at once on the same object
+    self_class: str | None = None  # the class of its `self`, when known exactly
+    joined: bool = False  # its spawner joins it before returning
+
+
+@dataclass(frozen=True)
+class Site:
+    """One access to a shared location, placed in the project."""
+
+    function: str
+    path: str
+    access: F.Access
+    locks: frozenset[str]  # held here or by every caller
+    roots: tuple[tuple[int, frozenset[str]], ...]  # (root index, modes); empty: main thread
+
+
+@dataclass
+class Model:
+    functions: dict[str, F.Function] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # function id -> display path
+    classes: dict[str, F.ClassFacts] = field(default_factory=dict)
+    modules: dict[str, F.ModuleFacts] = field(default_factory=dict)
+    roots: list[Root] = field(default_factory=list)
+    reach: dict[str, dict[int, set[str]]] = field(default_factory=dict)
+    inherited: dict[str, frozenset[str]] = field(default_factory=dict)
+    quiet: set[str] = field(default_factory=set)
+    sites: dict[F.Location, list[Site]] = field(default_factory=dict)
+    guards: dict[F.Location, tuple[str, int, str]] = field(default_factory=dict)  # lock, line, path
+    lists: set[F.Location] = field(default_factory=set)
+    shared_classes: set[str] = field(default_factory=set)
+    # Classes meant to be used from several threads: they own a lock, are
+    # declared thread-safe, or are Thread subclasses.
+    strong_classes: set[str] = field(default_factory=set)
+    # Per root: the code that runs on the starting thread while it runs.
+    spawn_context: dict[int, set[str]] = field(default_factory=dict)
+    # Locations some access of which holds a lock: meant to be shared.
+    locked_locations: set[F.Location] = field(default_factory=set)
+    edges: dict[str, list[tuple[str, F.Call, str]]] = field(
+        default_factory=dict
+    )  # callee -> callers
+    # caller -> (callee, mode, call)
+    out_edges: dict[str, list[tuple[str, str, F.Call]]] = field(default_factory=dict)
+    module_paths: dict[str, str] = field(default_factory=dict)
+    instances: dict[str, int] = field(default_factory=dict)  # class id -> constructor calls
+
+    # -- names ---------------------------------------------------------------------
+
+    def resolve(self, dotted: str, depth: int = 0) -> tuple[str | None, str | None]:
+        """(function id, class id) that an absolute dotted name refers to."""
+        if depth > 6:
+            return None, None
+        if dotted in self.functions:
+            return dotted, None
+        if dotted in self.classes:
+            return None, dotted
+        head, _, last = dotted.rpartition(".")
+        if head in self.classes:
+            return self.method(head, last), None
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            facts = self.modules.get(module)
+            if facts is None:
+                continue
+            imported = dict(facts.imports).get(parts[cut])
+            if imported is not None:
+                return self.resolve(".".join([imported, *parts[cut + 1 :]]), depth + 1)
+            break
+        if head and depth < 6:
+            _, owner = self.resolve(head, depth + 1)
+            if owner is not None:
+                return self.method(owner, last), None
+        return None, None
+
+    def mro(self, class_id: str) -> list[str]:
+        order: list[str] = []
+        pending = [class_id]
+        while pending:
+            current = pending.pop(0)
+            if current in order or current not in self.classes:
+                continue
+            order.append(current)
+            for base in self.classes[current].bases:
+                _, resolved = self.resolve(base)
+                if resolved is not None:
+                    pending.append(resolved)
+        return order
+
+    def external_bases(self, class_id: str) -> set[str]:
+        """The bases outside the project (`threading.Thread`) of a class and its ancestors."""
+        found = set()
+        for cid in self.mro(class_id):
+            for base in self.classes[cid].bases:
+                if self.resolve(base)[1] is None:
+                    found.add(base)
+        return found
+
+    def derives(self, class_id: str, bases: frozenset[str]) -> bool:
+        """Is the class one of `bases` or derived from one (inside or outside the project)?"""
+        return bool(bases & set(self.mro(class_id))) or bool(bases & self.external_bases(class_id))
+
+    def method(self, class_id: str, name: str, after: bool = False) -> str | None:
+        order = self.mro(class_id)
+        if after:
+            order = order[1:]
+        for cid in order:
+            if name in self.classes[cid].methods and f"{cid}.{name}" in self.functions:
+                return f"{cid}.{name}"
+        return None
+
+    def callees(self, callee: F.Callee, subclasses: dict[str, list[str]]) -> list[str]:
+        how, target, name = callee
+        single: str | None = None
+        if how == "name":
+            single = self.resolve(target)[0]
+        elif how == "super":
+            single = self.method(target, name, after=True)
+        elif how == "inst":
+            owner = self.resolve(target)[1]
+            single = self.method(owner, name) if owner else None
+        else:
+            # self.m(): the class's own (or inherited) method, and overrides in subclasses.
+            found = [m for m in [self.method(target, name)] if m]
+            found.extend(
+                f"{sub}.{name}"
+                for sub in _descendants(target, subclasses)
+                if name in self.classes[sub].methods and f"{sub}.{name}" in self.functions
+            )
+            return found
+        return [single] if single else []
+
+    # -- places ---------------------------------------------------------------------
+
+    def where(self, function: str, line: int, here: str | None = None) -> str:
+        path = self.paths.get(function, "?")
+        return f"line {line}" if path == here else f"{path}:{line}"
+
+    def is_concurrent(self, function: str) -> bool:
+        return bool(self.reach.get(function))
+
+
+def _descendants(class_id: str, subclasses: dict[str, list[str]]) -> list[str]:
+    out: list[str] = []
+    pending = list(subclasses.get(class_id, []))
+    while pending:
+        current = pending.pop()
+        if current in out:
+            continue
+        out.append(current)
+        pending.extend(subclasses.get(current, []))
+    return out
+
+
+_CACHE: list[tuple[object, Settings, Model]] = []
+
+
+def project_model(results: Sequence[FileResult], settings: Settings) -> Model:
+    """The model of this run's files, built once and shared by every race rule."""
+    if _CACHE and _CACHE[0][0] is results and _CACHE[0][1] == settings:
+        return _CACHE[0][2]
+    model = build_model(results, settings)
+    _CACHE[:] = [(results, settings, model)]
+    return model
+
+
+def build_model(results: Iterable[FileResult], settings: Settings) -> Model:
+    model = Model()
+    for result in results:
+        facts = result.facts.get("model") if result.facts else None
+        if not isinstance(facts, F.ModuleFacts):
+            continue
+        model.modules[facts.module] = facts
+        model.module_paths[facts.module] = result.path
+        for function in facts.functions:
+            model.functions[function.id] = function
+            model.paths[function.id] = result.path
+        for cls in facts.classes:
+            model.classes[cls.id] = cls
+            model.paths.setdefault(cls.id, result.path)
+    subclasses: dict[str, list[str]] = {}
+    for cid, cls in model.classes.items():
+        for base in cls.bases:
+            _, resolved = model.resolve(base)
+            if resolved is not None:
+                subclasses.setdefault(resolved, []).append(cid)
+    _link_calls(model, subclasses)
+    _find_roots(model, settings, subclasses)
+    _propagate_reach(model)
+    _find_quiet(model)
+    _propagate_locks(model)
+    _shared_classes(model)
+    _spawn_contexts(model)
+    _collect_sites(model)
+    return model
+
+
+def _spawn_contexts(model: Model) -> None:
+    """The spawner of each root and what it calls after the start, on its own thread."""
+    for index, root in enumerate(model.roots):
+        if root.spawner is None:
+            continue
+        context = {root.spawner}
+        pending = [
+            callee for callee, _, call in model.out_edges.get(root.spawner, []) if not call.phase
+        ]
+        while pending:
+            current = pending.pop()
+            if current in context or model.is_concurrent(current):
+                continue
+            context.add(current)
+            pending.extend(callee for callee, _, _ in model.out_edges.get(current, []))
+        model.spawn_context[index] = context
+
+
+def _link_calls(model: Model, subclasses: dict[str, list[str]]) -> None:
+    for fid, function in model.functions.items():
+        for call in function.calls:
+            how = call.callee[0]
+            mode = SELF if how in ("self", "super") else OWNED if call.owned else OTHER
+            if how == "name":
+                made = model.resolve(call.callee[1])[1]
+                if made is not None:
+                    model.instances[made] = model.instances.get(made, 0) + (
+                        2 if call.repeated else 1
+                    )
+                    continue
+            for callee in model.callees(call.callee, subclasses):
+                if callee != fid:
+                    model.edges.setdefault(callee, []).append((fid, call, mode))
+                    model.out_edges.setdefault(fid, []).append((callee, mode, call))
+
+
+def _callers(model: Model, function: str) -> list[tuple[str, F.Call, str]]:
+    return model.edges.get(function, [])
+
+
+def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str]]) -> None:
+    by_function: dict[str, Root] = {}
+
+    def add(function: str, root: Root) -> None:
+        existing = by_function.get(function)
+        if existing is None:
+            by_function[function] = root
+            model.roots.append(root)
+        elif root.at != existing.at:
+            # Started in several places: it can run concurrently with itself
+            # (on the same object when both start it on their own `self`).
+            existing.repeats = True
+            existing.repeats_self = (
+                existing.repeats_self
+                or root.repeats_self
+                or (existing.mode == SELF and root.mode == SELF)
+            )
+            existing.per_instance = existing.per_instance and root.per_instance
+            existing.joined = existing.joined and root.joined
+            if existing.self_class != root.self_class:
+                existing.self_class = None
+
+    for fid, function in list(model.functions.items()):
+        for spawn in function.spawns:
+            mode = SELF if spawn.target[0] in ("self", "super") else OTHER
+            for target in model.callees(spawn.target, subclasses):
+                desc = "is started on a thread at {at}"
+                at = (model.paths[fid], spawn.line)
+                self_class = (
+                    model.resolve(spawn.target[1])[1] if spawn.target[0] == "inst" else None
+                )
+                add(
+                    target,
+                    Root(
+                        target,
+                        desc,
+                        spawn.repeats,
+                        False,
+                        mode,
+                        fid,
+                        at,
+                        repeats_self=spawn.repeats,
+                        self_class=self_class,
+                        joined=spawn.joined,
+                    ),
+                )
+        if function.entry:
+            desc = "is declared a thread entry point"
+            add(fid, Root(fid, desc, True, False, OTHER))
+        elif fid in settings.thread_entry_points:
+            desc = "is a configured thread entry point"
+            add(fid, Root(fid, desc, True, False, OTHER))
+    for cid in model.classes:
+        if not model.derives(cid, _THREAD_BASES):
+            continue
+        run = model.method(cid, "run")
+        if run is not None and model.functions[run].cls in model.mro(cid):
+            owner = model.functions[run].cls or cid
+            desc = f"runs on the thread of a `{owner.rpartition('.')[2]}` (a Thread subclass)"
+            many = sum(model.instances.get(c, 0) for c in [cid, *_descendants(cid, subclasses)]) > 1
+            if run in {r.function for r in model.roots}:
+                continue  # inherited by several Thread subclasses: one root, any of them
+            add(run, Root(run, desc, False, True, SELF, many_instances=many, self_class=cid))
+    for module, facts in model.modules.items():
+        for server in facts.servers:
+            _, server_class = model.resolve(server.server)
+            threading = server.server in THREADING_SERVERS or (
+                server_class is not None
+                and model.derives(server_class, THREADING_SERVERS | {"socketserver.ThreadingMixIn"})
+            )
+            _, handler = model.resolve(server.handler)
+            if not threading or handler is None:
+                continue
+            methods = {f"{handler}.{m}" for m in model.classes[handler].methods}
+            methods |= {m for name in _HANDLER_METHODS if (m := model.method(handler, name))}
+            for method in sorted(m for m in methods if m in model.functions):
+                if (
+                    model.functions[method].name in CONSTRUCTION
+                    and model.functions[method].name != "__init__"
+                ):
+                    continue
+                desc = (
+                    "handles requests of the threading server created at {at} "
+                    "(one thread per request)"
+                )
+                at = (model.module_paths[module], server.line)
+                add(method, Root(method, desc, True, True, SELF, None, at, self_class=handler))
+
+
+def _propagate_reach(model: Model) -> None:
+    dispatch: dict[tuple[str, str], str | None] = {}
+    for index, root in enumerate(model.roots):
+        # A method root runs on its own object: what it reaches through `self`
+        # is that object's state; through anything else, possibly shared state.
+        start_mode = SELF if model.functions[root.function].cls is not None else OTHER
+        pending: list[tuple[str, str, str | None]] = [
+            (root.function, start_mode, root.self_class)
+        ]
+        visited: set[tuple[str, str, str | None]] = set()
+        while pending:
+            state = pending.pop()
+            if state in visited:
+                continue
+            visited.add(state)
+            function, mode, self_class = state
+            model.reach.setdefault(function, {}).setdefault(index, set()).add(mode)
+            for callee, call_mode, call in model.out_edges.get(function, []):
+                how, target, name = call.callee
+                if call_mode == SELF:
+                    if how == "self" and self_class is not None:
+                        # The object's class is known: `self.m()` is its `m`, not
+                        # every override in the project.
+                        key = (self_class, name)
+                        if key not in dispatch:
+                            dispatch[key] = model.method(self_class, name)
+                        if dispatch[key] != callee:
+                            continue
+                    pending.append((callee, mode, self_class))
+                else:
+                    inst = model.resolve(target)[1] if how == "inst" else None
+                    pending.append((callee, call_mode, inst))
+    # A root started by code that runs several times (called in a loop or
+    # from several places, or itself on several threads) repeats too.  When
+    # the spawner joins the thread before it returns, its calls overlap only
+    # if the spawner itself runs on several threads at once.
+    changed = True
+    while changed:
+        changed = False
+        for root in model.roots:
+            if root.repeats or root.spawner is None or root.mode == SELF:
+                continue
+            callers = [] if root.joined else model.edges.get(root.spawner, [])
+            if (
+                len(callers) > 1
+                or any(call.repeated for _, call, _ in callers)
+                or any(model.roots[i].repeats for i in model.reach.get(root.spawner, {}))
+            ):
+                root.repeats = True
+                changed = True
+
+
+def _find_quiet(model: Model) -> None:
+    """Functions that never run while threads do: setup, and code only called
+    from setup or before threads start / after they are joined."""
+    quiet = {
+        fid
+        for fid, f in model.functions.items()
+        if f.name in CONSTRUCTION and not model.is_concurrent(fid)
+    }
+    changed = True
+    while changed:
+        changed = False
+        for fid in model.functions:
+            if fid in quiet or model.is_concurrent(fid):
+                continue
+            callers = _callers(model, fid)
+            if callers and all(
+                caller in quiet or call.phase in ("pre", "post") for caller, call, _ in callers
+            ):
+                quiet.add(fid)
+                changed = True
+    model.quiet = quiet
+
+
+def _translate(locks: frozenset[str], mode: str, caller: str) -> frozenset[str]:
+    """Caller's locks as seen by the callee: `self._lock` is the callee's own
+    only through `self.m()`."""
+    if mode == SELF:
+        return locks
+    return frozenset(f"~{caller}:{key}" if key.startswith("self.") else key for key in locks)
+
+
+def _propagate_locks(model: Model) -> None:
+    roots = {root.function for root in model.roots}
+    inherited: dict[str, frozenset[str] | None] = {}
+    for fid in model.functions:
+        inherited[fid] = frozenset() if fid in roots or not _callers(model, fid) else None
+    changed = True
+    rounds = 0
+    while changed and rounds < 50:
+        changed = False
+        rounds += 1
+        for fid, current in inherited.items():
+            if fid in roots:
+                continue
+            callers = _callers(model, fid)
+            if not callers:
+                continue
+            held: frozenset[str] | None = None
+            for caller, call, mode in callers:
+                caller_held = inherited.get(caller, frozenset())
+                if caller_held is None:
+                    continue  # not known yet: optimistic, refined by later rounds
+                seen = _translate(call.locks | caller_held, mode, caller)
+                held = seen if held is None else held & seen
+            if held is not None and held != current:
+                inherited[fid] = held
+                changed = True
+    model.inherited = {fid: held or frozenset() for fid, held in inherited.items()}
+
+
+def _shared_classes(model: Model) -> None:
+    strong = set()
+    for cid, cls in model.classes.items():
+        if cls.thread_safe or cls.lock_attrs or model.derives(cid, _THREAD_BASES):
+            strong.add(cid)
+    direct = set(strong)
+    for root in model.roots:
+        owner = model.functions[root.function].cls
+        if owner is not None and not (
+            root.per_instance and not model.derives(owner, _THREAD_BASES)
+        ):
+            direct.add(owner)
+    for cid in model.classes:
+        order = model.mro(cid)
+        if any(c in strong for c in order):
+            model.strong_classes.add(cid)
+        if any(c in direct for c in order):
+            model.shared_classes.add(cid)
+
+
+def canonical(model: Model, location: F.Location) -> F.Location:
+    scope, owner, name = location
+    if scope == "global":
+        return location
+    best = owner
+    for cid in model.mro(owner):
+        if name in model.classes[cid].assigned:
+            best = cid
+    return (scope, best, name)
+
+
+def _collect_sites(model: Model) -> None:
+    safe_cache: dict[tuple[str, str], bool] = {}
+
+    def safe(location: F.Location, accessor: str | None) -> bool:
+        scope, owner, name = location
+        if scope == "global":
+            facts = model.modules.get(owner)
+            return facts is None or name in facts.safe_globals
+        key = (accessor or owner, name)
+        if key not in safe_cache:
+            classes = set(model.mro(owner)) | set(model.mro(accessor or owner))
+            safe_cache[key] = any(name in model.classes[c].safe_attrs for c in classes)
+        return safe_cache[key]
+
+    for fid, function in model.functions.items():
+        if fid in model.quiet or not function.accesses:
+            continue
+        reach = model.reach.get(fid, {})
+        path = model.paths[fid]
+        for access in function.accesses:
+            if not reach and access.phase:
+                continue
+            location = canonical(model, access.location)
+            if safe(location, function.cls):
+                continue
+            roots = reach
+            if location[0] == "self":
+                if function.cls not in model.shared_classes:
+                    continue
+                roots = {i: m for i, m in reach.items() if m - {OWNED}}
+                if reach and not roots:
+                    continue  # only ever on an object the thread made itself
+            locks = access.locks | model.inherited.get(fid, frozenset())
+            site = Site(
+                fid, path, access, locks, tuple((i, frozenset(m)) for i, m in sorted(roots.items()))
+            )
+            model.sites.setdefault(location, []).append(site)
+            if real_locks(locks) and access.kind != F.TEST:
+                model.locked_locations.add(location)
+    for facts in model.modules.values():
+        for cls in facts.classes:
+            for attr, lock, line in cls.guarded:
+                model.guards[canonical(model, ("self", cls.id, attr))] = (
+                    lock,
+                    line,
+                    model.paths.get(cls.id, "?"),
+                )
+            for attr in cls.lists:
+                model.lists.add(canonical(model, ("self", cls.id, attr)))
+        for name, lock, line in facts.guarded_globals:
+            model.guards[("global", facts.module, name)] = (
+                lock,
+                line,
+                model.module_paths[facts.module],
+            )
+        for name in facts.list_globals:
+            model.lists.add(("global", facts.module, name))
+
+
+def real_locks(locks: frozenset[str]) -> frozenset[str]:
+    return frozenset(k for k in locks if not k.startswith(F.UNKNOWN_LOCK))

@@ -1,0 +1,39 @@
+"""The wording of race findings: how a location, a function and the evidence
+that makes it concurrent are named in messages."""
+
+from __future__ import annotations
+
+from threadlint import facts as F
+from threadlint.project_model import Model, Site
+
+
+def short_name(function_id: str, model: Model) -> str:
+    function = model.functions.get(function_id)
+    if function is not None and function.cls is not None:
+        return f"{function.cls.rpartition('.')[2]}.{function.name}"
+    return function.name if function is not None else function_id
+
+
+def evidence(model: Model, site: Site) -> str:
+    """Why this code runs on another thread, for messages."""
+    index, _ = site.roots[0]
+    root = model.roots[index]
+    path, line = root.at
+    how = root.description.replace(
+        "{at}", f"line {line}" if path == site.path else f"{path}:{line}"
+    )
+    if root.repeats and "per request" not in how and "entry point" not in how:
+        how += " (several may run at once)"
+    if root.function == site.function:
+        return f"`{short_name(root.function, model)}` {how}"
+    caller = short_name(root.function, model)
+    return f"`{short_name(site.function, model)}` is called from `{caller}`, which {how}"
+
+
+def describe(location: F.Location) -> str:
+    scope, owner, name = location
+    if scope == "self":
+        return f"self.{name}"
+    if scope == "class":
+        return f"{owner.rpartition('.')[2]}.{name}"
+    return name
