@@ -66,6 +66,13 @@ class Access:
     # Inside an `if` that tests the same location: the action of a
     # check-then-act, which TL103 judges.
     checked: bool = False
+    end_line: int = 0  # where the accessed expression ends (1-based, column exclusive)
+    end_col: int = 0
+    # Other locations whose test the access depends on: it is inside an
+    # `if` testing them, or after an `if` testing them that leaves the
+    # function (`if self._closed: return`).  A status that gates every
+    # mutation of a container is how code hands a frozen container over.
+    gates: frozenset[Location] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,9 @@ class Spawn:
     # of `with ThreadPoolExecutor()`): calls of the spawner do not overlap
     # through it, however many there are.
     joined: bool = False
+    # Handed to a `ThreadPoolExecutor(max_workers=1)`: one task at a time.  The
+    # executor's key: tasks with the same one never overlap.
+    serial: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,8 @@ class CheckAct:
     # The line of an enclosing `if` that tests the same location (0: none):
     # a nested test is part of the same check-then-act.
     outer_line: int = 0
+    end_line: int = 0  # the end of the `if` test
+    end_col: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,8 @@ class Function:
     calls: tuple[Call, ...] = ()
     spawns: tuple[Spawn, ...] = ()
     checks: tuple[CheckAct, ...] = ()
+    # Locks this function takes itself (`with L:`, `L.acquire()`): (lock key, line).
+    acquires: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,8 @@ class ClassFacts:
     assigned: frozenset[str]  # attributes assigned in its methods or body
     lists: frozenset[str] = frozenset()  # attributes that are lists (for `+=`)
     guarded: tuple[tuple[str, str, int], ...] = ()  # (attr, lock key, line)
+    # Its docstring says that it is thread-safe ("This class is thread-safe.").
+    documented_safe: bool = False
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,10 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> set
     }
     if not skipped:
         return set()
+    # A module declared in `concurrent-api` is concurrent whatever it imports.
+    declared = {module for module in skipped if _declares_module(module, settings.concurrent_api)}
     if not any(r.facts.get("model") for r in results if r.facts):
-        return set()
+        return declared
     model = project_model(results, settings)
     names: set[str] = set()
     for fid, function in model.functions.items():
@@ -63,6 +65,17 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> set
             if module in skipped:
                 wanted.add(module)
                 break
-    return wanted
+    return wanted | declared
+
+
+def _declares_module(module: str, prefixes: Sequence[str]) -> bool:
+    """Does a `concurrent-api` entry cover the module or something in it?"""
+    return any(
+        prefix == "*"
+        or module == prefix
+        or module.startswith(prefix + ".")
+        or prefix.startswith(module + ".")
+        for prefix in (p.rstrip(".") if p != "*" else p for p in prefixes)
+    )
 
 

@@ -19,8 +19,9 @@ The model is built once per run and shared by the four TL1xx rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 from threadlint import facts as F
 from threadlint.analysis.per_file import FileResult
@@ -31,7 +32,27 @@ SELF = "self"  # reached through `self.m()` calls from the root's own object
 OWNED = "owned"  # reached through an object the caller created itself
 OTHER = "other"
 
+DECLARED = "declared"
+EVIDENCED = "evidenced"
+
 _THREAD_BASES = frozenset({"threading.Thread", "threading.Timer"})
+# Special methods that are public API: callers reach them by syntax.
+_PUBLIC_SPECIAL = frozenset(
+    {
+        "__call__",
+        "__getitem__",
+        "__setitem__",
+        "__delitem__",
+        "__contains__",
+        "__iter__",
+        "__next__",
+        "__len__",
+        "__enter__",
+        "__exit__",
+        "__get__",
+        "__set__",
+    }
+)
 _HANDLER_METHODS = ("setup", "handle", "finish")
 
 
@@ -48,6 +69,11 @@ class Root:
     repeats_self: bool = False  # several runs at once on the same object
     self_class: str | None = None  # the class of its `self`, when known exactly
     joined: bool = False  # its spawner joins it before returning
+    # A public entry of a concurrent API rather than a thread the code starts:
+    # DECLARED (annotation, docstring, `concurrent-api`) or EVIDENCED (its
+    # class or module takes a lock, which says callers share it).
+    api: str = ""
+    serial: str = ""  # the single-worker executor it runs on (`Spawn.serial`)
 
 
 @dataclass(frozen=True)
@@ -89,6 +115,8 @@ class Model:
     out_edges: dict[str, list[tuple[str, str, F.Call]]] = field(default_factory=dict)
     module_paths: dict[str, str] = field(default_factory=dict)
     instances: dict[str, int] = field(default_factory=dict)  # class id -> constructor calls
+    # Containers handed over by a state change: frozen once the status moves on.
+    handed_off: set[F.Location] = field(default_factory=set)
 
     # -- names ---------------------------------------------------------------------
 
@@ -232,6 +260,7 @@ def build_model(results: Iterable[FileResult], settings: Settings) -> Model:
                 subclasses.setdefault(resolved, []).append(cid)
     _link_calls(model, subclasses)
     _find_roots(model, settings, subclasses)
+    _api_roots(model, settings)
     _propagate_reach(model)
     _find_quiet(model)
     _propagate_locks(model)
@@ -289,7 +318,7 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
         if existing is None:
             by_function[function] = root
             model.roots.append(root)
-        elif root.at != existing.at:
+        elif root.at != existing.at and not (root.serial and root.serial == existing.serial):
             # Started in several places: it can run concurrently with itself
             # (on the same object when both start it on their own `self`).
             existing.repeats = True
@@ -325,6 +354,7 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
                         repeats_self=spawn.repeats,
                         self_class=self_class,
                         joined=spawn.joined,
+                        serial=spawn.serial,
                     ),
                 )
         if function.entry:
@@ -370,6 +400,135 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
                 add(method, Root(method, desc, True, True, SELF, None, at, self_class=handler))
 
 
+def _public(name: str) -> bool:
+    """A name callers use: not `_private`, not setup, not `<module>` or a lambda."""
+    return name in _PUBLIC_SPECIAL or (
+        not name.startswith(("_", "<")) and name not in CONSTRUCTION
+    )
+
+
+def _declared(name: str, prefixes: Sequence[str]) -> str | None:
+    """The `concurrent-api` entry that covers a qualified name, if any."""
+    for prefix in prefixes:
+        if prefix == "*" or name == prefix or name.startswith(prefix.rstrip(".") + "."):
+            return prefix
+    return None
+
+
+def _module_global(key: str, module: str) -> bool:
+    """Is the lock key a global of the module (`pkg.mod._lock`)?"""
+    return key.startswith(module + ".") and "." not in key[len(module) + 1 :]
+
+
+def _most_taken(
+    functions: Iterable[F.Function], wanted: Callable[[str], bool] = lambda key: True
+) -> tuple[str, int] | None:
+    """The lock the most of these functions take, and in how many."""
+    users: dict[str, set[str]] = {}
+    for function in functions:
+        for key, _ in function.acquires:
+            if not key.startswith(("~", F.UNKNOWN_LOCK)) and wanted(key):
+                users.setdefault(key, set()).add(function.id)
+    if not users:
+        return None
+    key = max(users, key=lambda k: (len(users[k]), k))
+    return key, len(users[key])
+
+
+def _evidenced_entry(model: Model, function: str) -> bool:
+    """Can a public function of a class or module that takes a lock be taken
+    for an entry that several threads call?  Not when it starts threads
+    itself (it sets up the concurrency, and its own code before the start
+    and after the join is single-threaded), nor when the project calls it
+    only during setup (in a constructor, or before it starts threads)."""
+    if model.functions[function].spawns:
+        return False
+    callers = model.edges.get(function, [])
+    return not callers or not all(
+        call.phase in ("pre", "post") or model.functions[caller].name in CONSTRUCTION
+        for caller, call, _ in callers
+    )
+
+
+def _api_roots(model: Model, settings: Settings) -> None:
+    """Public methods and functions of concurrent APIs: entries that callers
+    may run on several threads at once, whether or not the project starts a
+    thread (RacerD's contract).  A class or module is concurrent when it is
+    declared so, or when it takes a lock, which says that its callers share
+    it between threads."""
+    prefixes = settings.concurrent_api
+    methods_of: dict[str, list[F.Function]] = {}
+    for function in model.functions.values():
+        if function.cls is not None:
+            methods_of.setdefault(function.cls, []).append(function)
+    existing = {root.function for root in model.roots}
+
+    def add(function: str, description: str, kind: str, self_class: str | None) -> None:
+        if function in existing or (kind == EVIDENCED and not _evidenced_entry(model, function)):
+            return
+        existing.add(function)
+        model.roots.append(
+            Root(
+                function,
+                description,
+                True,
+                False,
+                SELF if self_class else OTHER,
+                repeats_self=True,
+                self_class=self_class,
+                api=kind,
+            )
+        )
+
+    for cid, cls in model.classes.items():
+        order = model.mro(cid)
+        short = cls.name
+        prefix = _declared(cid, prefixes) if not cls.name.startswith("_") else None
+        if any(model.classes[c].thread_safe for c in order):
+            kind, why = DECLARED, f"`{short}` is declared `# threadlint: thread-safe`"
+        elif any(model.classes[c].documented_safe for c in order):
+            kind, why = DECLARED, f"the docstring of `{short}` says it is thread-safe"
+        elif prefix is not None:
+            where = "the whole project" if prefix == "*" else f"`{prefix}`"
+            kind, why = DECLARED, f"{where} is declared in `concurrent-api`"
+        else:
+            taken = _most_taken(f for c in order for f in methods_of.get(c, []))
+            if taken is None:
+                continue
+            lock, count = taken
+            lock_text = lock if lock.startswith("self.") else lock.rpartition(".")[2]
+            places = "one of its methods" if count == 1 else f"{count} of its methods"
+            kind, why = EVIDENCED, f"`{short}` takes `{lock_text}` in {places}"
+        description = f"{why}, so its public methods may run on several threads at once"
+        names = sorted({name for c in order for name in model.classes[c].methods if _public(name)})
+        for name in names:
+            method = model.method(cid, name)
+            if method is not None:
+                add(method, description, kind, cid)
+    for module, facts in model.modules.items():
+        functions = [
+            model.functions[f.id]
+            for f in facts.functions
+            if f.cls is None and f.id == f"{module}.{f.name}" and f.id in model.functions
+        ]
+        prefix = _declared(module, prefixes)
+        if prefix is not None:
+            where = "the whole project" if prefix == "*" else f"`{prefix}`"
+            kind, why = DECLARED, f"{where} is declared in `concurrent-api`"
+        else:
+            globals_taken = _most_taken(functions, functools.partial(_module_global, module=module))
+            if globals_taken is None:
+                continue
+            lock, count = globals_taken
+            places = "one of its functions" if count == 1 else f"{count} of its functions"
+            kind = EVIDENCED
+            why = f"module `{module}` takes `{lock.rpartition('.')[2]}` in {places}"
+        description = f"{why}, so its public functions may run on several threads at once"
+        for function in functions:
+            if _public(function.name):
+                add(function.id, description, kind, None)
+
+
 def _propagate_reach(model: Model) -> None:
     dispatch: dict[tuple[str, str], str | None] = {}
     for index, root in enumerate(model.roots):
@@ -410,13 +569,16 @@ def _propagate_reach(model: Model) -> None:
     while changed:
         changed = False
         for root in model.roots:
-            if root.repeats or root.spawner is None or root.mode == SELF:
+            if root.repeats or root.spawner is None or root.mode == SELF or root.serial:
                 continue
             callers = [] if root.joined else model.edges.get(root.spawner, [])
             if (
                 len(callers) > 1
                 or any(call.repeated for _, call, _ in callers)
-                or any(model.roots[i].repeats for i in model.reach.get(root.spawner, {}))
+                or any(
+                    model.roots[i].repeats and model.roots[i].api != EVIDENCED
+                    for i in model.reach.get(root.spawner, {})
+                )
             ):
                 root.repeats = True
                 changed = True
@@ -552,6 +714,8 @@ def _collect_sites(model: Model) -> None:
             model.sites.setdefault(location, []).append(site)
             if real_locks(locks) and access.kind != F.TEST:
                 model.locked_locations.add(location)
+    _drop_unguarded_evidence(model)
+    _find_hand_offs(model)
     for facts in model.modules.values():
         for cls in facts.classes:
             for attr, lock, line in cls.guarded:
@@ -574,3 +738,44 @@ def _collect_sites(model: Model) -> None:
 
 def real_locks(locks: frozenset[str]) -> frozenset[str]:
     return frozenset(k for k in locks if not k.startswith(F.UNKNOWN_LOCK))
+
+
+def _drop_unguarded_evidence(model: Model) -> None:
+    """A class or module that takes a lock promises only what the lock
+    protects: its public entries count as concurrent for state some access
+    of which holds a lock, and for nothing else."""
+    evidenced = {index for index, root in enumerate(model.roots) if root.api == EVIDENCED}
+    if not evidenced:
+        return
+    for location, sites in model.sites.items():
+        if location in model.locked_locations:
+            continue
+        for position, site in enumerate(sites):
+            kept = tuple((i, m) for i, m in site.roots if i not in evidenced)
+            if kept != site.roots:
+                sites[position] = replace(site, roots=kept)
+
+
+def _find_hand_offs(model: Model) -> None:
+    """Containers every mutation of which holds lock L and runs only while a
+    status S says so (`if self._status != OPEN: return` / `if not
+    self._closed:`), where S is itself changed under L: the code that sets
+    S hands the container over, and from then on it is frozen, so reading
+    it without L is no race."""
+    for location, sites in model.sites.items():
+        writes = [site for site in sites if site.access.kind in F.WRITE_KINDS]
+        if not writes:
+            continue
+        locks = frozenset.intersection(*(real_locks(site.locks) for site in writes))
+        if not locks:
+            continue
+        gates = frozenset.intersection(
+            *(frozenset(canonical(model, g) for g in site.access.gates) for site in writes)
+        )
+        for gate in gates - {location}:
+            if any(
+                other.access.kind == F.REBIND and other.locks & locks
+                for other in model.sites.get(gate, [])
+            ):
+                model.handed_off.add(location)
+                break

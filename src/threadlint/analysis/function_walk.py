@@ -62,6 +62,7 @@ class _Rec:
     constant: bool = False
     safe_form: bool = False  # `d.pop(k, None)`, `s.discard(x)`: needs no earlier test
     handlers: int = 0  # `except` handlers around it
+    gates: frozenset[F.Location] = frozenset()
 
 
 @dataclass
@@ -114,7 +115,7 @@ class FunctionWalker:
         self.unit = unit
         self.recs: list[_Rec] = []
         self.calls: list[_CallRec] = []
-        self.spawns: list[tuple[F.Callee, str, cst.CSTNode, bool, int]] = []
+        self.spawns: list[tuple[F.Callee, str, cst.Call, bool, int]] = []
         self.ifs: list[_IfRec] = []
         self.if_stack: list[int] = []
         self.seq = 0
@@ -126,6 +127,11 @@ class FunctionWalker:
         self.tolerant = 0  # `try` bodies whose handlers catch what a race raises
         self.handlers = 0  # `except` handlers around the current node
         self.statement: cst.CSTNode | None = None
+        self.acquires: list[tuple[str, int]] = []
+        self.foreign_release = 0  # the last release of a lock this function did not take
+        # Locations tested by an `if` that leaves the function: what follows
+        # runs only when the test went one way.
+        self.gates: frozenset[F.Location] = frozenset()
         self.owned: dict[str, str] = {}  # local name -> class of the object it was made as
         self.class_node: cst.ClassDef | None = None
         self.self_name: str | None = None
@@ -220,6 +226,8 @@ class FunctionWalker:
 
         accesses = []
         for rec in self.recs:
+            if rec.seq <= self.foreign_release:
+                rec.locks = rec.locks | {F.UNKNOWN_LOCK}
             line, col = self.m.pos.of(rec.node)
             text = ""
             if rec.kind == F.RMW and rec.statement is not None:
@@ -237,6 +245,8 @@ class FunctionWalker:
                     rec.tolerated,
                     rec.constant,
                     rec.guard is not None,
+                    *self._end(rec.node),
+                    rec.gates - {rec.location},
                 )
             )
         checks = []
@@ -267,6 +277,7 @@ class FunctionWalker:
                     rec.locks,
                     phase(if_rec.seq),
                     outer_line,
+                    *self._end(if_rec.node.test),
                 )
             )
         # Calls from the module body run the program (`main()`): they are
@@ -290,6 +301,7 @@ class FunctionWalker:
                 self.m.pos.of(node)[0],
                 repeats,
                 any(join > seq for join in self.joins),
+                self._serial_executor(node) if api_name.startswith("executor.") else "",
             )
             for target, api_name, node, repeats, seq in self.spawns
         )
@@ -311,8 +323,18 @@ class FunctionWalker:
                 calls=calls,
                 spawns=spawns,
                 checks=tuple(checks),
+                acquires=tuple(self.acquires),
             )
         )
+
+    def _end(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Where `node` ends: (line, column), the column 1-based and exclusive."""
+        found = self.m.pos.range_of(node)
+        end = found.end if found is not None else self.ctx.position(node).end
+        return end.line, end.column + 1
+
+    def _acquired(self, key: str, node: cst.CSTNode) -> None:
+        self.acquires.append((key, self.m.pos.of(node)[0]))
 
     def _is_entry(self, node: cst.FunctionDef) -> bool:
         if annotated(node, "thread-entry"):
@@ -384,12 +406,15 @@ class FunctionWalker:
         if isinstance(node, cst.Expr):
             change = self._lock_statement(node.value)
             if change is not None:
+                if change[1]:
+                    self._acquired(change[0], node)
                 return self._apply(held, change)
             self.expr(node.value, held)
         elif isinstance(node, cst.Assign):
             change = self._lock_statement(node.value)
             self.assign([t.target for t in node.targets], node.value, held)
             if change is not None and change[1]:
+                self._acquired(change[0], node)
                 return self._apply(held, change)
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
@@ -485,6 +510,7 @@ class FunctionWalker:
             key = self.lock_key(receiver)
             if key is not None:
                 body_held = held | {key}
+                self._acquired(key, receiver)
         pushed = False
         if tested:
             self.ifs.append(
@@ -502,9 +528,12 @@ class FunctionWalker:
                 key = self.lock_key(negated)
                 if key is not None:
                     branches = [held | {key}]
+                    self._acquired(key, negated)
                     if pushed:
                         self.if_stack.pop()
                     return branches[0]
+            if tested and _escapes(node.body):
+                self.gates = self.gates | tested
             branches.append(held)
         elif isinstance(node.orelse, cst.If):
             branches.append(self.stmt(node.orelse, held))
@@ -527,6 +556,7 @@ class FunctionWalker:
             key = self.lock_key(item.item) if node.asynchronous is None else None
             if key is not None:
                 inner = inner | {key}
+                self._acquired(key, item.item)
                 continue
             self.expr(item.item, held)
             if item.asname is not None:
@@ -630,11 +660,15 @@ class FunctionWalker:
             return None
         return key, method == "acquire"
 
-    @staticmethod
-    def _apply(held: frozenset[str], change: tuple[str, bool]) -> frozenset[str]:
+    def _apply(self, held: frozenset[str], change: tuple[str, bool]) -> frozenset[str]:
         key, acquired = change
         if acquired:
             return held | {key}
+        if key not in held and F.UNKNOWN_LOCK + key not in held:
+            # Released without being taken here: the caller (or an earlier
+            # call, `acquire_x()` ... `release_x()`) took it, so the code
+            # before this point may run with it held.
+            self.foreign_release = max(self.foreign_release, self.seq)
         return held - {key, F.UNKNOWN_LOCK + key}
 
     # -- expressions -------------------------------------------------------------
@@ -738,6 +772,7 @@ class FunctionWalker:
                 self.statement,
                 self.tolerant > 0,
                 handlers=self.handlers,
+                gates=self.gates.union(*(self.ifs[i].tested for i in self.if_stack)),
             )
         )
 
@@ -935,7 +970,10 @@ class FunctionWalker:
         """Record a thread root; returns the argument expression not to walk as code."""
         original = target
         target = unwrap_target(self.ctx, target)
-        repeats = repeats or self.repeat_depth > 0 or api_name.startswith(POOLED_APIS)
+        serial = self._serial_executor(call) if api_name.startswith("executor.") else ""
+        repeats = not serial and (
+            repeats or self.repeat_depth > 0 or api_name.startswith(POOLED_APIS)
+        )
         if not api_name.startswith("threading."):
             self._start_event()
         if isinstance(target, cst.Lambda):
@@ -956,6 +994,28 @@ class FunctionWalker:
         if callee is not None:
             self.spawns.append((callee, api_name, call, repeats, self.seq))
         return None
+
+    def _serial_executor(self, call: cst.Call) -> str:
+        """The key of the executor `call` submits to when every binding of it
+        makes a `ThreadPoolExecutor(max_workers=1)`, else ""."""
+        if not isinstance(call.func, cst.Attribute):
+            return ""
+        receiver = call.func.value
+        if isinstance(receiver, cst.Name):
+            bindings = self.ctx.bindings_of(receiver.value, receiver)
+        elif isinstance(receiver, cst.Attribute):
+            bindings = self.ctx.self_attr_bindings(receiver) or []
+        else:
+            return ""
+        made = [b.value for b in bindings if b.value is not None]
+        if not made or not all(
+            isinstance(value, cst.Call)
+            and self.ctx.kind_of(value) == api.THREAD_EXECUTOR
+            and _is_one(argument(value, 0, "max_workers"))
+            for value in made
+        ):
+            return ""
+        return f"{self.class_id or self.id}:{dotted_name(receiver)}"
 
     def _start_event(self) -> None:
         self.starts.append(self.loop_entry if self.loop_entry is not None else self.seq)
@@ -1044,6 +1104,10 @@ def _catches_race(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
         if name is not None and name.rpartition(".")[2] in RACE_ERRORS:
             return True
     return False
+
+
+def _is_one(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, cst.Integer) and value.evaluated_value == 1
 
 
 def _join_arguments(call: cst.Call) -> bool:

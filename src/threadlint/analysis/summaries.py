@@ -11,6 +11,7 @@ data: the project link joins the summaries of all modules
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import libcst as cst
@@ -204,7 +205,28 @@ def _class_facts(model: ModuleScope, node: cst.ClassDef) -> F.ClassFacts:
         assigned=frozenset(info.attrs),
         lists=frozenset(lists),
         guarded=tuple(guarded),
+        documented_safe=says_thread_safe(node.get_docstring() or ""),
     )
+
+
+_SAFE_CLAIM = re.compile(r"\bthread[- ]?safe\b", re.IGNORECASE)
+# Words that turn the claim around in the same sentence ("not thread-safe",
+# "is unsafe, unlike...", "no thread-safety guarantee").
+_NEGATION = re.compile(r"\b(?:not|no|never|nor|non|un|neither|n't)\b|n't\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n")
+
+
+def says_thread_safe(docstring: str) -> bool:
+    """Does a class docstring promise thread safety?  A sentence that calls
+    the class thread-safe with no negation in it ("This pool is thread-safe";
+    not "This class is not thread-safe", nor "thread-safety: none")."""
+    for sentence in _SENTENCE_END.split(docstring):
+        match = _SAFE_CLAIM.search(sentence)
+        if match is None or sentence[match.end() : match.end() + 2].lower().startswith("ty"):
+            continue
+        if not _NEGATION.search(sentence):
+            return True
+    return False
 
 
 def _guarded_globals(model: ModuleScope) -> Iterable[tuple[str, str, int]]:

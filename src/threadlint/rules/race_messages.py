@@ -15,9 +15,18 @@ def short_name(function_id: str, model: Model) -> str:
 
 
 def evidence(model: Model, site: Site) -> str:
-    """Why this code runs on another thread, for messages."""
-    index, _ = site.roots[0]
+    """Why this code runs on another thread, for messages: a thread the code
+    starts when there is one, else the concurrent API it belongs to."""
+    indexes = [index for index, _ in site.roots]
+    index = next((i for i in indexes if not model.roots[i].api), indexes[0])
     root = model.roots[index]
+    name = short_name(site.function, model)
+    if root.api:
+        entry = "public method" if model.functions[root.function].cls else "public function"
+        if root.function == site.function:
+            return f"`{name}` is a {entry}, and {root.description}"
+        caller = short_name(root.function, model)
+        return f"`{name}` is called from `{caller}`, a {entry}, and {root.description}"
     path, line = root.at
     how = root.description.replace(
         "{at}", f"line {line}" if path == site.path else f"{path}:{line}"
@@ -25,9 +34,9 @@ def evidence(model: Model, site: Site) -> str:
     if root.repeats and "per request" not in how and "entry point" not in how:
         how += " (several may run at once)"
     if root.function == site.function:
-        return f"`{short_name(root.function, model)}` {how}"
+        return f"`{name}` {how}"
     caller = short_name(root.function, model)
-    return f"`{short_name(site.function, model)}` is called from `{caller}`, which {how}"
+    return f"`{name}` is called from `{caller}`, which {how}"
 
 
 def describe(location: F.Location) -> str:

@@ -44,10 +44,18 @@ class _RaceRule(ProjectRule):
     def find(self, model: Model) -> Iterator[Diagnostic]:
         raise NotImplementedError
 
-    def diagnostic(self, site: Site, message: str, line: int = 0, col: int = 0) -> Diagnostic:
-        return Diagnostic(
-            site.path, line or site.access.line, col or site.access.col, self.code, message
+    def diagnostic(
+        self, site: Site, message: str, span: tuple[int, int, int, int] | None = None
+    ) -> Diagnostic:
+        """A finding at the access, or at `span` (line, col, end line, end col)."""
+        access = site.access
+        line, col, end_line, end_col = span or (
+            access.line,
+            access.col,
+            access.end_line,
+            access.end_col,
         )
+        return Diagnostic(site.path, line, col, self.code, message, end_line, end_col)
 
 
 def _racing_writes(
@@ -67,7 +75,9 @@ def _may_run_together(model: Model, site: Site, other: Site, location: F.Locatio
     """`other` may run at the same time as `site`; a site races with itself when
     several threads run it at once."""
     if other is site:
-        return len(site.roots) > 1 or any(
+        # Roots on the same single-worker executor count as one thread.
+        threads = {model.roots[i].serial or i for i, _ in site.roots}
+        return len(threads) > 1 or any(
             self_repeats(model, site, i, m, location[0]) for i, m in site.roots
         )
     return may_race(model, site, other, location)
@@ -192,7 +202,7 @@ class UnsynchronizedSharedMutation(_RaceRule):
                         yield self.diagnostic(
                             site,
                             f"`{name}` is {verb} without a lock, but {held} of {total} "
-                            f"accesses hold `{_lock_text(lock)}` "
+                            f"accesses hold `{_lock_text(model, lock)}` "
                             f"(e.g. {_where(model, example, site.path)}); "
                             f"{evidence(model, site)}",
                         )
@@ -211,14 +221,21 @@ class UnsynchronizedSharedMutation(_RaceRule):
                     )
 
 
-def _lock_text(key: str) -> str:
+def _lock_text(model: Model, key: str) -> str:
+    """A lock key as the code spells it: `self._lock`, `_lock` for a global
+    of the module, `Cls._lock` for a class attribute."""
     if key.startswith("~"):
         return key.partition(":")[2]
+    owner, _, name = key.rpartition(".")
+    if owner in model.modules:
+        return name
+    if owner in model.classes:
+        return f"{owner.rpartition('.')[2]}.{name}"
     return key
 
 
 def _majority_lock(sites: list[Site]) -> tuple[str, int, int, Site] | None:
-    """The lock most accesses hold, when unlocked accesses weigh at most a third
+    """The lock most accesses hold, when unlocked accesses weigh less than half
     (writes count twice): (lock, accesses holding it, all accesses, one of them)."""
     weights: dict[str, int] = {}
     counts: dict[str, int] = {}
@@ -236,7 +253,7 @@ def _majority_lock(sites: list[Site]) -> tuple[str, int, int, Site] | None:
             weights[lock] = weights.get(lock, 0) + weight
             counts[lock] = counts.get(lock, 0) + 1
             examples.setdefault(lock, site)
-    if not weights or unlocked * 3 > total:
+    if not weights or unlocked * 2 >= total:
         return None
     lock = max(weights, key=lambda k: (weights[k], k))
     if counts[lock] < 2:
@@ -423,8 +440,7 @@ class CheckThenAct(_RaceRule):
                     f"check-then-act on shared `{describe(location)}`: tested here and {action} at "
                     f"line {check.action_line} with no lock held across both, and "
                     f"{_partner_text(model, site, other)}; {evidence(model, site)}",
-                    line=check.line,
-                    col=check.col,
+                    (check.line, check.col, check.end_line, check.end_col),
                 )
 
 
@@ -488,6 +504,8 @@ class IterationOverMutatedContainer(_RaceRule):
             is_list = location in model.lists
             for site in sites:
                 if site.access.kind != F.ITERATE or not site.roots or site.access.tolerated:
+                    continue
+                if location in model.handed_off:
                     continue
                 if any(k.startswith(F.UNKNOWN_LOCK) for k in site.locks):
                     continue
@@ -556,8 +574,9 @@ def may_race(model: Model, a: Site, b: Site, location: F.Location) -> bool:
         return scope != "global" and function.cls in model.strong_classes
     roots_b = dict(b.roots)
     for index, modes in a.roots:
+        serial = model.roots[index].serial
         for other in roots_b:
-            if other != index:
+            if other != index and not (serial and model.roots[other].serial == serial):
                 return True
         if index in roots_b and self_repeats(model, a, index, modes | roots_b[index], scope):
             return True
