@@ -128,6 +128,9 @@ class FunctionWalker:
         self.handlers = 0  # `except` handlers around the current node
         self.statement: cst.CSTNode | None = None
         self.acquires: list[tuple[str, int]] = []
+        # Local names bound to shared state (`pending = self._pending`): what
+        # is done to the object through them is done to the state.
+        self.aliases: dict[str, F.Location] = {}
         self.foreign_release = 0  # the last release of a lock this function did not take
         # Locations tested by an `if` that leaves the function: what follows
         # runs only when the test went one way.
@@ -475,6 +478,8 @@ class FunctionWalker:
         self._note_owned(targets, value)
         constant = _idempotent_value(value)
         for target in targets:
+            if isinstance(target, cst.Name):
+                self.aliases.pop(target.value, None)
             location = self._location_of_target(target)
             if location is not None and location in read:
                 self.use(target, F.RMW, held)
@@ -484,6 +489,12 @@ class FunctionWalker:
                 if constant:
                     for rec in self.recs[start:]:
                         rec.constant = rec.kind == F.REBIND
+        aliased = (
+            self.location(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
+        )
+        if aliased is not None and len(targets) == 1 and isinstance(targets[0], cst.Name):
+            if targets[0].value in self.locals:
+                self.aliases[targets[0].value] = aliased
 
     def _note_owned(self, targets: list[cst.BaseExpression], value: cst.BaseExpression) -> None:
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):
@@ -553,7 +564,9 @@ class FunctionWalker:
         inner = held
         executors = False
         for item in node.items:
-            key = self.lock_key(item.item) if node.asynchronous is None else None
+            key = None
+            if node.asynchronous is None:
+                key = self.lock_key(item.item) or self._helper_lock(item.item)
             if key is not None:
                 inner = inner | {key}
                 self._acquired(key, item.item)
@@ -628,6 +641,32 @@ class FunctionWalker:
             expr = underlying
         return self._key_of(expr)
 
+    def _helper_lock(self, expr: cst.BaseExpression) -> str | None:
+        """`with self._locked():` where `_locked` is a `@contextmanager` method
+        of this class that yields with a lock held: that lock."""
+        if not (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and isinstance(expr.func.value, cst.Name)
+            and expr.func.value.value == self.self_name
+            and self.class_node is not None
+        ):
+            return None
+        method = self.ctx.classes[self.class_node].methods.get(expr.func.attr.value)
+        if method is None or not any(
+            (dotted_name(d.decorator) or "").rpartition(".")[2] == "contextmanager"
+            for d in method.decorators
+        ):
+            return None
+        keys = set()
+        for node in self.m.locks.walk(method.body):
+            if isinstance(node, cst.Yield):
+                held = [h for h in self.m.locks.held_here(node) if self.lock_key(h.expr)]
+                if not held:
+                    return None
+                keys.add(self._key_of(held[-1].expr))
+        return keys.pop() if len(keys) == 1 else None
+
     def _key_of(self, expr: cst.BaseExpression) -> str:
         dotted = dotted_name(expr) or ""
         head, _, rest = dotted.partition(".")
@@ -639,7 +678,20 @@ class FunctionWalker:
             absolute = absolute_name(self.m, expr)
             if absolute is not None and absolute != dotted:
                 return absolute
+        if head not in self.locals and head in self.outer_locals:
+            # A lock captured by a closure is the enclosing function's: one
+            # lock, however many closures take it.
+            return f"~{self._binder_of(head)}:{dotted}"
         return f"~{self.id}:{dotted}"
+
+    def _binder_of(self, name: str) -> str:
+        """The id of the enclosing function that binds `name`."""
+        for ancestor in self.ctx.ancestors(self.unit):
+            if isinstance(ancestor, cst.FunctionDef) and name in self.ctx.bindings.get(
+                ancestor, {}
+            ):
+                return self.m.function_ids.get(ancestor, self.id)
+        return self.id
 
     def _counting_semaphore(self, expr: cst.BaseExpression) -> bool:
         creation = self.m.locks.creation(expr)
@@ -738,6 +790,11 @@ class FunctionWalker:
             self.call(node, held, iterated=kind == F.ITERATE)
             return
         if isinstance(node, (cst.Name, cst.Attribute)):
+            if isinstance(node, cst.Name) and kind in (F.REBIND, F.RMW):
+                # `pending = ...`, `n += 1`: the local itself changes, not
+                # the object it was bound to.
+                if self.aliases.pop(node.value, None) is not None:
+                    return
             location = self.location(node)
             if location is not None:
                 self.record(node, location, kind, held, resizes)
@@ -805,6 +862,8 @@ class FunctionWalker:
             return None
         if isinstance(node, cst.Name):
             name = node.value
+            if name in self.aliases:
+                return self.aliases[name]
             if (
                 name not in self.m.tracked_globals
                 or name in self.locals
