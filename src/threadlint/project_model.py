@@ -34,6 +34,10 @@ OTHER = "other"
 
 DECLARED = "declared"
 EVIDENCED = "evidenced"
+# A lock taken in this many methods (functions) of a class (module) shows
+# that callers share it; one method may lock for a reason of its own
+# (a rekey, a flush) that says nothing about the rest of the API.
+_EVIDENCE = 2
 
 _THREAD_BASES = frozenset({"threading.Thread", "threading.Timer"})
 # Special methods that are public API: callers reach them by syntax.
@@ -493,7 +497,7 @@ def _api_roots(model: Model, settings: Settings) -> None:
             kind, why = DECLARED, f"{where} is declared in `concurrent-api`"
         else:
             taken = _most_taken(f for c in order for f in methods_of.get(c, []))
-            if taken is None:
+            if taken is None or taken[1] < _EVIDENCE:
                 continue
             lock, count = taken
             lock_text = lock if lock.startswith("self.") else lock.rpartition(".")[2]
@@ -517,7 +521,7 @@ def _api_roots(model: Model, settings: Settings) -> None:
             kind, why = DECLARED, f"{where} is declared in `concurrent-api`"
         else:
             globals_taken = _most_taken(functions, functools.partial(_module_global, module=module))
-            if globals_taken is None:
+            if globals_taken is None or globals_taken[1] < _EVIDENCE:
                 continue
             lock, count = globals_taken
             places = "one of its functions" if count == 1 else f"{count} of its functions"
@@ -702,7 +706,10 @@ def _collect_sites(model: Model) -> None:
                 continue
             roots = reach
             if location[0] == "self":
-                if function.cls not in model.shared_classes:
+                if function.cls not in model.shared_classes or function.name in CONSTRUCTION:
+                    # An object under construction is not shared yet, even
+                    # when a thread constructs it or `reset()` calls
+                    # `self.__init__()` again.
                     continue
                 roots = {i: m for i, m in reach.items() if m - {OWNED}}
                 if reach and not roots:

@@ -437,7 +437,9 @@ class FunctionWalker:
                 # `lst += [...]` extends the list in place: a mutation, not a lost update.
                 self.use(node.target, F.MUTATE, held)
             else:
-                self.use(node.target, F.RMW, held)
+                # `x += 1`, `procs += (p,)` rebind the name: an iteration of
+                # the old value is not disturbed.  `d[k] += 1` may add a key.
+                self.use(node.target, F.RMW, held, resizes=isinstance(node.target, cst.Subscript))
         elif isinstance(node, cst.Del):
             self.use(node.target, F.REBIND, held)
         elif isinstance(node, (cst.Return, cst.Raise, cst.Assert)):
@@ -482,16 +484,14 @@ class FunctionWalker:
                 self.aliases.pop(target.value, None)
             location = self._location_of_target(target)
             if location is not None and location in read:
-                self.use(target, F.RMW, held)
+                self.use(target, F.RMW, held, resizes=isinstance(target, cst.Subscript))
             else:
                 start = len(self.recs)
                 self.use(target, F.REBIND, held)
                 if constant:
                     for rec in self.recs[start:]:
                         rec.constant = rec.kind == F.REBIND
-        aliased = (
-            self.location(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
-        )
+        aliased = self.location(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
         if aliased is not None and len(targets) == 1 and isinstance(targets[0], cst.Name):
             if targets[0].value in self.locals:
                 self.aliases[targets[0].value] = aliased

@@ -209,7 +209,14 @@ def _class_facts(model: ModuleScope, node: cst.ClassDef) -> F.ClassFacts:
     )
 
 
-_SAFE_CLAIM = re.compile(r"\bthread[- ]?safe\b", re.IGNORECASE)
+# "X is thread-safe", "instances are thread safe", or a sentence that opens
+# with the adjective ("A thread-safe pool.", "Thread safe counter."); not a
+# requirement on something else ("the callback must be thread-safe").
+_SAFE_CLAIM = re.compile(
+    r"\b(?:is|are)\s+(?:(?:fully|completely|entirely|always|also|now)\s+)?thread[- ]?safe\b"
+    r"|^\W*(?:(?:a|an|the)\s+)?thread[- ]?safe\b",
+    re.IGNORECASE,
+)
 # Words that turn the claim around in the same sentence ("not thread-safe",
 # "is unsafe, unlike...", "no thread-safety guarantee").
 _NEGATION = re.compile(r"\b(?:not|no|never|nor|non|un|neither|n't)\b|n't\b", re.IGNORECASE)
@@ -220,7 +227,7 @@ def says_thread_safe(docstring: str) -> bool:
     """Does a class docstring promise thread safety?  A sentence that calls
     the class thread-safe with no negation in it ("This pool is thread-safe";
     not "This class is not thread-safe", nor "thread-safety: none")."""
-    for sentence in _SENTENCE_END.split(docstring):
+    for sentence in _SENTENCE_END.split(docstring.strip()):
         match = _SAFE_CLAIM.search(sentence)
         if match is None or sentence[match.end() : match.end() + 2].lower().startswith("ty"):
             continue
