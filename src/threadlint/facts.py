@@ -21,6 +21,12 @@ Vocabulary:
   something imported), `("self", class id, "m")` for `self.m()` / `cls.m()`,
   `("super", class id, "m")` for `super().m()`, `("inst", class dotted, "m")`
   for a method of an object whose class is visible.
+- `("param", function id, "p")` names a callable that the function received
+  as its parameter `p`: a call or spawn through it is resolved by the
+  function's callers (the *spawner summary*: which parameters reach a
+  thread root).
+- A *slot* says where an argument goes: its position among the positional
+  arguments ("0", "1"...) or its keyword.
 - A *phase* places a statement of a function that starts threads: `pre`
   (before any thread it starts), `post` (after it joined them), or `""`.
 """
@@ -83,6 +89,8 @@ class Call:
     phase: str = ""
     owned: bool = False  # the receiver is an object this function created
     repeated: bool = False  # made in a loop or comprehension
+    # Arguments that are callables or received callables: (slot, callee).
+    callables: tuple[tuple[str, Callee], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,10 @@ class Spawn:
     # Handed to a `ThreadPoolExecutor(max_workers=1)`: one task at a time.  The
     # executor's key: tasks with the same one never overlap.
     serial: str = ""
+    # How the target is named: "" (the callable itself), "returned" (the
+    # target is what calling `target` returns: a factory's closure, or a
+    # task object whose class defines `__call__`).
+    via: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,14 @@ class Function:
     checks: tuple[CheckAct, ...] = ()
     # Locks this function takes itself (`with L:`, `L.acquire()`): (lock key, line).
     acquires: tuple[tuple[str, int], ...] = ()
+    # Its parameters that callers bind by position, then by keyword only
+    # (the bound `self`/`cls` of a method left out), and whether it takes
+    # `*args`/`**kwargs`.
+    params: tuple[str, ...] = ()
+    keyword_params: tuple[str, ...] = ()
+    star: bool = False
+    # Callables it returns (`return inner`, `return self.check`): a factory.
+    returns: tuple[Callee, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> set
         return declared
     model = project_model(results, settings)
     names: set[str] = set()
+    wanted: set[str] = set()
     for fid, function in model.functions.items():
         for spawn in function.spawns:
             names.add(spawn.target[1])
@@ -57,7 +58,11 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> set
     for cls in model.classes.values():
         if any(model.is_concurrent(f"{cls.id}.{method}") for method in cls.methods):
             names.update(cls.bases)
-    wanted = set()
+    # A function that starts a thread on a callable it receives is called
+    # from modules that need not import threading: analyse the rest of its
+    # package, where its callers are most likely to be.
+    for package in {fid.partition(".")[0] for fid in model.spawners}:
+        wanted.update(m for m in skipped if m.startswith(package + "."))
     for name in names:
         parts = name.split(".")
         for cut in range(len(parts) - 1, 0, -1):

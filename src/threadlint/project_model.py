@@ -20,7 +20,7 @@ The model is built once per run and shared by the four TL1xx rules.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from threadlint import facts as F
@@ -119,6 +119,9 @@ class Model:
     out_edges: dict[str, list[tuple[str, str, F.Call]]] = field(default_factory=dict)
     module_paths: dict[str, str] = field(default_factory=dict)
     instances: dict[str, int] = field(default_factory=dict)  # class id -> constructor calls
+    # Spawner summaries: function -> its parameters whose callable reaches a
+    # thread root -> the spawn it ends in.
+    spawners: dict[str, dict[str, F.Spawn]] = field(default_factory=dict)
     # Containers handed over by a state change: frozen once the status moves on.
     handed_off: set[F.Location] = field(default_factory=set)
 
@@ -197,6 +200,8 @@ class Model:
         elif how == "inst":
             owner = self.resolve(target)[1]
             single = self.method(owner, name) if owner else None
+        elif how == "param":
+            return []  # a received callable: its callers say what it is
         else:
             # self.m(): the class's own (or inherited) method, and overrides in subclasses.
             found = [m for m in [self.method(target, name)] if m]
@@ -213,6 +218,13 @@ class Model:
     def where(self, function: str, line: int, here: str | None = None) -> str:
         path = self.paths.get(function, "?")
         return f"line {line}" if path == here else f"{path}:{line}"
+
+    def display_name(self, function_id: str) -> str:
+        """`Cls.method` or `function`, as messages name a function."""
+        function = self.functions.get(function_id)
+        if function is not None and function.cls is not None:
+            return f"{function.cls.rpartition('.')[2]}.{function.name}"
+        return function.name if function is not None else function_id
 
     def is_concurrent(self, function: str) -> bool:
         return bool(self.reach.get(function))
@@ -314,8 +326,135 @@ def _callers(model: Model, function: str) -> list[tuple[str, F.Call, str]]:
     return model.edges.get(function, [])
 
 
+def _spawned(model: Model, spawn: F.Spawn, subclasses: dict[str, list[str]]) -> list[str]:
+    """The functions a spawn runs: its target, or for a target built by a
+    call, the closures the factory returns or the `__call__` of the task
+    object it constructs."""
+    if not spawn.via:
+        return model.callees(spawn.target, subclasses)
+    how, name, _ = spawn.target
+    if how == "name":
+        made = model.resolve(name)[1]
+        if made is not None:
+            task = model.method(made, "__call__")
+            return [task] if task else []
+    found = []
+    for factory in model.callees(spawn.target, subclasses):
+        for returned in model.functions[factory].returns:
+            found.extend(model.callees(returned, subclasses))
+    return found
+
+
+def _call_targets(model: Model, call: F.Call, subclasses: dict[str, list[str]]) -> list[str]:
+    """What a call runs: functions and methods, and for a class its `__init__`."""
+    if call.callee[0] == "name":
+        made = model.resolve(call.callee[1])[1]
+        if made is not None:
+            init = model.method(made, "__init__")
+            return [init] if init else []
+    return model.callees(call.callee, subclasses)
+
+
+def _param_at(function: F.Function, slot: str) -> str | None:
+    """The parameter an argument in `slot` binds."""
+    if slot.isdigit():
+        index = int(slot)
+        return function.params[index] if index < len(function.params) else None
+    return slot if slot in function.params or slot in function.keyword_params else None
+
+
+def _thread_class_target(model: Model, call: F.Call, slot: str) -> bool:
+    """`Worker(target=f)` for a Thread subclass that takes the Thread
+    constructor's arguments (it defines no `__init__`, or forwards
+    `*args, **kwargs`)."""
+    if call.callee[0] != "name":
+        return False
+    made = model.resolve(call.callee[1])[1]
+    if made is None or not model.derives(made, _THREAD_BASES):
+        return False
+    init = model.method(made, "__init__")
+    if init is None:
+        return slot in ("target", "1")
+    return model.functions[init].star and slot == "target"
+
+
+_THREAD_SUBCLASS_SPAWN = F.Spawn(("name", "threading.Thread", ""), "threading.Thread", 0, False)
+
+
+def _spawner_summaries(
+    model: Model, subclasses: dict[str, list[str]]
+) -> dict[str, dict[str, F.Spawn]]:
+    """Per function, the parameters whose callable reaches a thread root
+    (`def run_all(fn): Thread(target=fn)`), through any number of wrappers
+    in any module: function -> parameter -> the spawn it ends in."""
+    spawners: dict[str, dict[str, F.Spawn]] = {}
+    for fid, function in model.functions.items():
+        for spawn in function.spawns:
+            how, owner, name = spawn.target
+            if how == "param" and owner == fid and not spawn.via:
+                spawners.setdefault(fid, {})[name] = spawn
+    changed = True
+    rounds = 0
+    while changed and rounds < 20:
+        changed = False
+        rounds += 1
+        for fid, function in model.functions.items():
+            for call in function.calls:
+                received = [
+                    (slot, callee[2])
+                    for slot, callee in call.callables
+                    if callee[0] == "param" and callee[1] == fid
+                ]
+                if not received:
+                    continue
+                targets = _call_targets(model, call, subclasses)
+                for slot, param in received:
+                    if param in spawners.get(fid, {}):
+                        continue
+                    reached: F.Spawn | None = (
+                        _THREAD_SUBCLASS_SPAWN if _thread_class_target(model, call, slot) else None
+                    )
+                    for target in targets:
+                        bound = _param_at(model.functions[target], slot)
+                        if bound is not None and bound in spawners.get(target, {}):
+                            reached = spawners[target][bound]
+                            if call.repeated and not reached.repeats:
+                                # Called in a loop: the threads it starts overlap.
+                                reached = replace(reached, repeats=True)
+                            break
+                    if reached is not None:
+                        spawners.setdefault(fid, {})[param] = reached
+                        changed = True
+    return spawners
+
+
+def _handed_to_spawners(
+    model: Model,
+    fid: str,
+    spawners: dict[str, dict[str, F.Spawn]],
+    subclasses: dict[str, list[str]],
+) -> Iterator[tuple[F.Call, str, F.Callee, F.Spawn]]:
+    """Callables this function hands to a spawner: (call, spawner, callable,
+    the spawn it reaches)."""
+    for call in model.functions[fid].calls:
+        handed = [(slot, callee) for slot, callee in call.callables if callee[0] != "param"]
+        if not handed:
+            continue
+        targets = _call_targets(model, call, subclasses)
+        for slot, callee in handed:
+            if _thread_class_target(model, call, slot):
+                yield call, call.callee[1], callee, _THREAD_SUBCLASS_SPAWN
+                continue
+            for target in targets:
+                bound = _param_at(model.functions[target], slot)
+                if bound is not None and bound in spawners.get(target, {}):
+                    yield call, target, callee, spawners[target][bound]
+                    break
+
+
 def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str]]) -> None:
     by_function: dict[str, Root] = {}
+    spawners = model.spawners = _spawner_summaries(model, subclasses)
 
     def add(function: str, root: Root) -> None:
         existing = by_function.get(function)
@@ -338,12 +477,14 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
 
     for fid, function in list(model.functions.items()):
         for spawn in function.spawns:
-            mode = SELF if spawn.target[0] in ("self", "super") else OTHER
-            for target in model.callees(spawn.target, subclasses):
+            mode = SELF if spawn.target[0] in ("self", "super") and not spawn.via else OTHER
+            for target in _spawned(model, spawn, subclasses):
                 desc = "is started on a thread at {at}"
                 at = (model.paths[fid], spawn.line)
                 self_class = (
-                    model.resolve(spawn.target[1])[1] if spawn.target[0] == "inst" else None
+                    model.resolve(spawn.target[1])[1]
+                    if spawn.target[0] == "inst" and not spawn.via
+                    else None
                 )
                 add(
                     target,
@@ -361,6 +502,12 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
                         serial=spawn.serial,
                     ),
                 )
+        for call, wrapper, callee, spawn in _handed_to_spawners(model, fid, spawners, subclasses):
+            for target in model.callees(callee, subclasses):
+                desc = f"is started on a thread by `{model.display_name(wrapper)}`, called at {{at}}"
+                at = (model.paths[fid], call.line)
+                repeats = spawn.repeats or call.repeated
+                add(target, Root(target, desc, repeats, False, OTHER, fid, at, repeats_self=repeats))
         if function.entry:
             desc = "is declared a thread entry point"
             add(fid, Root(fid, desc, True, False, OTHER))

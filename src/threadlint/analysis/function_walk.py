@@ -83,6 +83,7 @@ class _CallRec:
     seq: int
     owned: bool
     repeated: bool
+    callables: tuple[tuple[str, F.Callee], ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -115,7 +116,7 @@ class FunctionWalker:
         self.unit = unit
         self.recs: list[_Rec] = []
         self.calls: list[_CallRec] = []
-        self.spawns: list[tuple[F.Callee, str, cst.Call, bool, int]] = []
+        self.spawns: list[tuple[F.Callee, str, cst.Call, bool, int, str]] = []
         self.ifs: list[_IfRec] = []
         self.if_stack: list[int] = []
         self.seq = 0
@@ -153,12 +154,53 @@ class FunctionWalker:
             declared = self.ctx.globals_declared.get(unit, set())
             self.locals = set(self.ctx.bindings.get(unit, {})) - declared
             self._find_self(outer)
+        self.params: tuple[str, ...] = ()
+        self.keyword_params: tuple[str, ...] = ()
+        self.star = False
+        self.returns: list[F.Callee] = []
+        if isinstance(unit, cst.FunctionDef):
+            self._parameters(unit)
         self.outer_locals: set[str] = set()
         for ancestor in self.ctx.ancestors(unit):
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
                 self.outer_locals |= set(
                     self.ctx.bindings.get(ancestor, {})
                 ) - self.ctx.globals_declared.get(ancestor, set())
+
+    def _parameters(self, unit: cst.FunctionDef) -> None:
+        params = unit.params
+        positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+        bound = self.self_name or self.cls_name
+        if positional and bound is not None and positional[0] == bound:
+            positional = positional[1:]
+        self.params = tuple(positional)
+        self.keyword_params = tuple(p.name.value for p in params.kwonly_params)
+        self.star = isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None
+
+    def _callable(self, value: cst.BaseExpression) -> F.Callee | None:
+        """The callee an argument or returned value names when it is a
+        callable: a received parameter, a function, a method of `self`."""
+        if isinstance(value, cst.Name):
+            if value.value in self.params or value.value in self.keyword_params:
+                return ("param", self.id, value.value)
+            return self._named(value.value)
+        if isinstance(value, cst.Attribute):
+            return self.callee(value)[0]
+        return None
+
+    def _callable_arguments(self, call: cst.Call) -> tuple[tuple[str, F.Callee], ...]:
+        found = []
+        position = 0
+        for arg in call.args:
+            if arg.star:
+                break  # positions after `*args` are unknown
+            slot = arg.keyword.value if arg.keyword is not None else str(position)
+            if arg.keyword is None:
+                position += 1
+            callee = self._callable(unwrap_target(self.ctx, arg.value))
+            if callee is not None:
+                found.append((slot, callee))
+        return tuple(found)
 
     def _find_self(self, outer: FunctionWalker | None) -> None:
         if outer is not None:
@@ -294,6 +336,7 @@ class FunctionWalker:
                 call_phase(c.seq),
                 c.owned,
                 c.repeated,
+                c.callables,
             )
             for c in self.calls
         )
@@ -305,8 +348,9 @@ class FunctionWalker:
                 repeats,
                 any(join > seq for join in self.joins),
                 self._serial_executor(node) if api_name.startswith("executor.") else "",
+                via,
             )
-            for target, api_name, node, repeats, seq in self.spawns
+            for target, api_name, node, repeats, seq, via in self.spawns
         )
         unit = self.unit
         line = 1
@@ -327,6 +371,10 @@ class FunctionWalker:
                 spawns=spawns,
                 checks=tuple(checks),
                 acquires=tuple(self.acquires),
+                params=self.params,
+                keyword_params=self.keyword_params,
+                star=self.star,
+                returns=tuple(self.returns),
             )
         )
 
@@ -442,6 +490,11 @@ class FunctionWalker:
                 self.use(node.target, F.RMW, held, resizes=isinstance(node.target, cst.Subscript))
         elif isinstance(node, cst.Del):
             self.use(node.target, F.REBIND, held)
+        elif isinstance(node, cst.Return) and node.value is not None:
+            returned = self._callable(node.value)
+            if returned is not None and returned[0] != "param":
+                self.returns.append(returned)
+            self.expr(node.value, held)
         elif isinstance(node, (cst.Return, cst.Raise, cst.Assert)):
             for child in children(node):
                 if isinstance(child, cst.BaseExpression):
@@ -935,7 +988,17 @@ class FunctionWalker:
             self.expr(func, held)
         callee, owned = self.callee(func)
         if callee is not None:
-            self.calls.append(_CallRec(callee, node, held, self.seq, owned, self.repeat_depth > 0))
+            self.calls.append(
+                _CallRec(
+                    callee,
+                    node,
+                    held,
+                    self.seq,
+                    owned,
+                    self.repeat_depth > 0,
+                    self._callable_arguments(node),
+                )
+            )
 
     def callee(self, func: cst.BaseExpression) -> tuple[F.Callee | None, bool]:
         if isinstance(func, cst.Name):
@@ -1039,19 +1102,22 @@ class FunctionWalker:
             line = self.m.pos.of(target)[0]
             unit_id = f"{self.id}.<lambda:{line}>"
             FunctionWalker(self.m, target, unit_id, outer=self).run()
-            self.spawns.append((("name", unit_id, ""), api_name, call, repeats, self.seq))
+            self.spawns.append((("name", unit_id, ""), api_name, call, repeats, self.seq, ""))
             return original
-        callee, _ = (
-            self.callee(target)
-            if isinstance(target, cst.Attribute)
-            else (
-                (self._named(target.value), False)
-                if isinstance(target, cst.Name)
-                else (None, False)
-            )
-        )
+        via = ""
+        callee: F.Callee | None = None
+        if isinstance(target, cst.Call):
+            # `Thread(target=make_checker(state))`, `pool.submit(Task(job))`:
+            # what the call returns runs on the thread.
+            callee, _ = self.callee(target.func)
+            via = "returned"
+        elif isinstance(target, cst.Name) and target.value in self.owned:
+            # A task object handed over whole: its `__call__` runs.
+            callee = ("inst", self.owned[target.value], "__call__")
+        else:
+            callee = self._callable(target)
         if callee is not None:
-            self.spawns.append((callee, api_name, call, repeats, self.seq))
+            self.spawns.append((callee, api_name, call, repeats, self.seq, via))
         return None
 
     def _serial_executor(self, call: cst.Call) -> str:

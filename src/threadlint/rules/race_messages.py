@@ -7,25 +7,18 @@ from threadlint import facts as F
 from threadlint.project_model import Model, Site
 
 
-def short_name(function_id: str, model: Model) -> str:
-    function = model.functions.get(function_id)
-    if function is not None and function.cls is not None:
-        return f"{function.cls.rpartition('.')[2]}.{function.name}"
-    return function.name if function is not None else function_id
-
-
 def evidence(model: Model, site: Site) -> str:
     """Why this code runs on another thread, for messages: a thread the code
     starts when there is one, else the concurrent API it belongs to."""
     indexes = [index for index, _ in site.roots]
     index = next((i for i in indexes if not model.roots[i].api), indexes[0])
     root = model.roots[index]
-    name = short_name(site.function, model)
+    name = model.display_name(site.function)
     if root.api:
         entry = "public method" if model.functions[root.function].cls else "public function"
         if root.function == site.function:
             return f"`{name}` is a {entry}, and {root.description}"
-        caller = short_name(root.function, model)
+        caller = model.display_name(root.function)
         return f"`{name}` is called from `{caller}`, a {entry}, and {root.description}"
     path, line = root.at
     how = root.description.replace(
@@ -35,7 +28,7 @@ def evidence(model: Model, site: Site) -> str:
         how += " (several may run at once)"
     if root.function == site.function:
         return f"`{name}` {how}"
-    caller = short_name(root.function, model)
+    caller = model.display_name(root.function)
     return f"`{name}` is called from `{caller}`, which {how}"
 
 
