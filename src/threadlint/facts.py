@@ -155,6 +155,9 @@ class Function:
     star: bool = False
     # Callables it returns (`return inner`, `return self.check`): a factory.
     returns: tuple[Callee, ...] = ()
+    # It assigns a new thread lock to an attribute of `self` outside
+    # `__init__`: it rebuilds the object (after a fork, on reset).
+    rebuilds: bool = False
 
 
 @dataclass(frozen=True)

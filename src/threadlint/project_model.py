@@ -735,6 +735,14 @@ def _propagate_reach(model: Model) -> None:
                 changed = True
 
 
+def is_setup(function: F.Function) -> bool:
+    """Code that builds its object before it is shared: a constructor, or a
+    method that replaces the object's own locks (a reset after `fork()`,
+    which no other thread can see: replacing a lock that others may hold
+    would itself be the bug)."""
+    return function.name in CONSTRUCTION or function.rebuilds
+
+
 def _find_quiet(model: Model) -> None:
     """Functions that never run while threads do: setup, and code only called
     from setup or before threads start / after they are joined."""
@@ -784,6 +792,8 @@ def _propagate_locks(model: Model) -> None:
                 continue
             held: frozenset[str] | None = None
             for caller, call, mode in callers:
+                if mode == SELF and is_setup(model.functions[caller]):
+                    continue  # the object is not shared yet: no lock is needed there
                 caller_held = inherited.get(caller, frozenset())
                 if caller_held is None:
                     continue  # not known yet: optimistic, refined by later rounds
@@ -853,7 +863,7 @@ def _collect_sites(model: Model) -> None:
                 continue
             roots = reach
             if location[0] == "self":
-                if function.cls not in model.shared_classes or function.name in CONSTRUCTION:
+                if function.cls not in model.shared_classes or is_setup(function):
                     # An object under construction is not shared yet, even
                     # when a thread constructs it or `reset()` calls
                     # `self.__init__()` again.

@@ -158,6 +158,7 @@ class FunctionWalker:
         self.keyword_params: tuple[str, ...] = ()
         self.star = False
         self.returns: list[F.Callee] = []
+        self.rebuilds = False
         if isinstance(unit, cst.FunctionDef):
             self._parameters(unit)
         self.outer_locals: set[str] = set()
@@ -375,6 +376,7 @@ class FunctionWalker:
                 keyword_params=self.keyword_params,
                 star=self.star,
                 returns=tuple(self.returns),
+                rebuilds=self.rebuilds,
             )
         )
 
@@ -533,6 +535,14 @@ class FunctionWalker:
         self._note_owned(targets, value)
         constant = _idempotent_value(value)
         for target in targets:
+            if (
+                isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == self.self_name
+                and isinstance(value, cst.Call)
+                and self.m.locks.created_kind(value) is not None
+            ):
+                self.rebuilds = True
             if isinstance(target, cst.Name):
                 self.aliases.pop(target.value, None)
             location = self._location_of_target(target)
