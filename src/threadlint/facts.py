@@ -158,6 +158,12 @@ class Function:
     # It assigns a new thread lock to an attribute of `self` outside
     # `__init__`: it rebuilds the object (after a fork, on reset).
     rebuilds: bool = False
+    # Callables it stores in a container (`self._callbacks.append(fn)`,
+    # `self._tasks.put(job)`, `handlers[name] = fn`): (container, callee, line).
+    registers: tuple[tuple[Location, Callee, int], ...] = ()
+    # Containers whose items it calls (`for cb in self._callbacks: cb()`,
+    # `job = self._tasks.get(); job()`).
+    invokes: frozenset[Location] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -278,6 +278,13 @@ def build_model(results: Iterable[FileResult], settings: Settings) -> Model:
     _find_roots(model, settings, subclasses)
     _api_roots(model, settings)
     _propagate_reach(model)
+    if _callback_spawns(model):
+        # Callbacks a thread calls are thread roots too: find them all again.
+        model.roots.clear()
+        model.reach.clear()
+        _find_roots(model, settings, subclasses)
+        _api_roots(model, settings)
+        _propagate_reach(model)
     _find_quiet(model)
     _propagate_locks(model)
     _shared_classes(model)
@@ -324,6 +331,43 @@ def _link_calls(model: Model, subclasses: dict[str, list[str]]) -> None:
 
 def _callers(model: Model, function: str) -> list[tuple[str, F.Call, str]]:
     return model.edges.get(function, [])
+
+
+def _callback_spawns(model: Model) -> bool:
+    """Turn the registrations of callables into containers whose items code
+    on a thread calls into spawns (`self._callbacks.append(fn)` with
+    `for cb in self._callbacks: cb()` in a worker).  Whether the invoking
+    code runs on a thread is known only once the other roots are: returns
+    whether any spawn was added."""
+    invoked: dict[F.Location, tuple[str, bool]] = {}
+    for fid, function in model.functions.items():
+        reach = model.reach.get(fid)
+        if not function.invokes or not reach:
+            continue
+        threads = [model.roots[i] for i in reach if not model.roots[i].api]
+        if not threads:
+            continue
+        repeats = any(root.repeats for root in threads)
+        for location in function.invokes:
+            invoked.setdefault(canonical(model, location), (fid, repeats))
+    if not invoked:
+        return False
+    added = False
+    for fid, function in list(model.functions.items()):
+        spawns = [
+            F.Spawn(
+                callee,
+                f"callback:`{model.display_name(invoked[where][0])}`",
+                line,
+                invoked[where][1],
+            )
+            for location, callee, line in function.registers
+            if (where := canonical(model, location)) in invoked
+        ]
+        if spawns:
+            model.functions[fid] = replace(function, spawns=function.spawns + tuple(spawns))
+            added = True
+    return added
 
 
 def _spawned(model: Model, spawn: F.Spawn, subclasses: dict[str, list[str]]) -> list[str]:
@@ -479,7 +523,13 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
         for spawn in function.spawns:
             mode = SELF if spawn.target[0] in ("self", "super") and not spawn.via else OTHER
             for target in _spawned(model, spawn, subclasses):
-                desc = "is started on a thread at {at}"
+                desc = (
+                    "is registered as a callback at {at}, and "
+                    + spawn.api.partition(":")[2]
+                    + " calls the registered callbacks on a thread"
+                    if spawn.api.startswith("callback:")
+                    else "is started on a thread at {at}"
+                )
                 at = (model.paths[fid], spawn.line)
                 self_class = (
                     model.resolve(spawn.target[1])[1]
@@ -504,7 +554,12 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
                 )
         for call, wrapper, callee, spawn in _handed_to_spawners(model, fid, spawners, subclasses):
             for target in model.callees(callee, subclasses):
-                desc = f"is started on a thread by `{model.display_name(wrapper)}`, called at {{at}}"
+                desc = (
+                    f"is registered as a callback by `{model.display_name(wrapper)}` at {{at}}, "
+                    f"and {spawn.api.partition(':')[2]} calls the registered callbacks on a thread"
+                    if spawn.api.startswith("callback:")
+                    else f"is started on a thread by `{model.display_name(wrapper)}`, called at {{at}}"
+                )
                 at = (model.paths[fid], call.line)
                 repeats = spawn.repeats or call.repeated
                 add(target, Root(target, desc, repeats, False, OTHER, fid, at, repeats_self=repeats))

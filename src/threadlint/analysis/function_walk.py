@@ -159,6 +159,9 @@ class FunctionWalker:
         self.star = False
         self.returns: list[F.Callee] = []
         self.rebuilds = False
+        self.registers: list[tuple[F.Location, F.Callee, int]] = []
+        self.invokes: set[F.Location] = set()
+        self.drawn: dict[str, F.Location] = {}  # local name -> container it came out of
         if isinstance(unit, cst.FunctionDef):
             self._parameters(unit)
         self.outer_locals: set[str] = set()
@@ -167,6 +170,51 @@ class FunctionWalker:
                 self.outer_locals |= set(
                     self.ctx.bindings.get(ancestor, {})
                 ) - self.ctx.globals_declared.get(ancestor, set())
+
+    def _container_of(self, expr: cst.BaseExpression) -> F.Location | None:
+        """The state a container expression names (`self._callbacks`,
+        `list(self._callbacks)`, `HANDLERS.values()`), thread-safe ones
+        such as queues included."""
+        while isinstance(expr, cst.Call):
+            if isinstance(expr.func, cst.Name) and expr.func.value in ("list", "tuple", "reversed"):
+                if not expr.args:
+                    return None
+                expr = expr.args[0].value
+            elif isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _DRAWING:
+                expr = expr.func.value
+            else:
+                return None
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            if expr.value.value == self.self_name and self.class_id is not None:
+                return ("self", self.class_id, expr.attr.value)
+            return None
+        if isinstance(expr, cst.Name) and expr.value not in self.locals:
+            if expr.value in self.m.ctx.bindings.get(self.ctx.module, {}):
+                return ("global", self.ctx.module_name, expr.value)
+        return None
+
+    def _callbacks(self, call: cst.Call) -> None:
+        """Registration of a callable in a container, and calls of what
+        comes out of one: the two halves of a callback list or task queue."""
+        func = call.func
+        if isinstance(func, cst.Name) and func.value in self.drawn:
+            self.invokes.add(self.drawn[func.value])
+        elif isinstance(func, cst.Call):
+            container = self._container_of(func)
+            if container is not None:
+                self.invokes.add(container)  # `self._tasks.get()()`
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in _REGISTERING
+            and call.args
+            and not call.args[-1].star
+        ):
+            container = self._container_of(func.value)
+            callee = self._callable(unwrap_target(self.ctx, call.args[-1].value))
+            if container is not None and callee is not None:
+                self.registers.append((container, callee, self.m.pos.of(call)[0]))
 
     def _parameters(self, unit: cst.FunctionDef) -> None:
         params = unit.params
@@ -377,6 +425,8 @@ class FunctionWalker:
                 star=self.star,
                 returns=tuple(self.returns),
                 rebuilds=self.rebuilds,
+                registers=tuple(self.registers),
+                invokes=frozenset(self.invokes),
             )
         )
 
@@ -554,6 +604,20 @@ class FunctionWalker:
                 if constant:
                     for rec in self.recs[start:]:
                         rec.constant = rec.kind == F.REBIND
+        if len(targets) == 1 and isinstance(targets[0], cst.Name):
+            drawn_from = (
+                self._container_of(value) if isinstance(value, (cst.Call, cst.Subscript)) else None
+            )
+            if drawn_from is not None:
+                self.drawn[targets[0].value] = drawn_from
+            else:
+                self.drawn.pop(targets[0].value, None)
+        for target in targets:
+            if isinstance(target, cst.Subscript) and len(targets) == 1:
+                container = self._container_of(target.value)
+                callee = self._callable(unwrap_target(self.ctx, value))
+                if container is not None and callee is not None:
+                    self.registers.append((container, callee, self.m.pos.of(target)[0]))
         aliased = self.location(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
         if aliased is not None and len(targets) == 1 and isinstance(targets[0], cst.Name):
             if targets[0].value in self.locals:
@@ -655,6 +719,9 @@ class FunctionWalker:
         if isinstance(node, cst.For):
             self.use(node.iter, F.ITERATE, held)
             self.use(node.target, F.REBIND, held)
+            container = self._container_of(node.iter)
+            if container is not None and isinstance(node.target, cst.Name):
+                self.drawn[node.target.value] = container
         else:
             self.expr(node.test, held)
         self.repeat_depth += 1
@@ -996,6 +1063,7 @@ class FunctionWalker:
                 self.use(receiver, F.READ, held)
         elif not isinstance(func, cst.Name):
             self.expr(func, held)
+        self._callbacks(node)
         callee, owned = self.callee(func)
         if callee is not None:
             self.calls.append(
@@ -1239,6 +1307,16 @@ def _catches_race(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
         if name is not None and name.rpartition(".")[2] in RACE_ERRORS:
             return True
     return False
+
+
+# Methods that store their (last) argument in a container or queue, and
+# methods that take an item out of one (or view its items).
+_REGISTERING = frozenset(
+    {"append", "add", "appendleft", "insert", "put", "put_nowait", "setdefault"}
+)
+_DRAWING = frozenset(
+    {"get", "get_nowait", "pop", "popleft", "popitem", "values", "copy", "__getitem__"}
+)
 
 
 def _is_one(value: cst.BaseExpression | None) -> bool:
