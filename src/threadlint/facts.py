@@ -91,6 +91,9 @@ class Call:
     repeated: bool = False  # made in a loop or comprehension
     # Arguments that are callables or received callables: (slot, callee).
     callables: tuple[tuple[str, Callee], ...] = ()
+    # The receiver is an object `self` made and keeps (`self._parser =
+    # Parser()` ... `self._parser.feed()`): it belongs to whoever owns `self`.
+    held: bool = False
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from threadlint.config import Settings
 SELF = "self"  # reached through `self.m()` calls from the root's own object
 OWNED = "owned"  # reached through an object the caller created itself
 OTHER = "other"
+HELD = "held"  # reached through an object that the caller's `self` made and keeps
 
 DECLARED = "declared"
 EVIDENCED = "evidenced"
@@ -315,7 +316,15 @@ def _link_calls(model: Model, subclasses: dict[str, list[str]]) -> None:
     for fid, function in model.functions.items():
         for call in function.calls:
             how = call.callee[0]
-            mode = SELF if how in ("self", "super") else OWNED if call.owned else OTHER
+            mode = (
+                SELF
+                if how in ("self", "super")
+                else OWNED
+                if call.owned
+                else HELD
+                if call.held
+                else OTHER
+            )
             if how == "name":
                 made = model.resolve(call.callee[1])[1]
                 if made is not None:
@@ -766,6 +775,10 @@ def _propagate_reach(model: Model) -> None:
                     pending.append((callee, mode, self_class))
                 else:
                     inst = model.resolve(target)[1] if how == "inst" else None
+                    if call_mode == HELD:
+                        # Confinement carries over: what an object owned by
+                        # one thread made and keeps belongs to that thread.
+                        call_mode = OWNED if mode == OWNED else OTHER
                     pending.append((callee, call_mode, inst))
     # A root started by code that runs several times (called in a loop or
     # from several places, or itself on several threads) repeats too.  When

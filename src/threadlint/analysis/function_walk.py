@@ -84,6 +84,7 @@ class _CallRec:
     owned: bool
     repeated: bool
     callables: tuple[tuple[str, F.Callee], ...] = ()
+    held: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -386,6 +387,7 @@ class FunctionWalker:
                 c.owned,
                 c.repeated,
                 c.callables,
+                c.held,
             )
             for c in self.calls
         )
@@ -1075,6 +1077,7 @@ class FunctionWalker:
                     owned,
                     self.repeat_depth > 0,
                     self._callable_arguments(node),
+                    callee[0] == "inst" and self._made_by_self(func),
                 )
             )
 
@@ -1136,6 +1139,19 @@ class FunctionWalker:
         if name in self.m.imports:
             return ("name", self.m.imports[name], "")
         return None
+
+    def _made_by_self(self, func: cst.BaseExpression) -> bool:
+        """`self.x.m()` where every binding of `self.x` is a constructor call."""
+        if not (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Attribute)
+            and isinstance(func.value.value, cst.Name)
+            and func.value.value.value == self.self_name
+            and self.class_node is not None
+        ):
+            return False
+        bindings = self.ctx.classes[self.class_node].attrs.get(func.value.attr.value, [])
+        return bool(bindings) and all(isinstance(b.value, cst.Call) for b in bindings)
 
     def _class_of_local(self, name: cst.Name) -> str | None:
         bindings = (
