@@ -98,9 +98,13 @@ class UnsynchronizedSharedMutation(_RaceRule):
     ## What it does
     Flags a write to shared state (assignment, `del`, item assignment, a
     mutating method such as `append`) made without a lock, in code that runs
-    on a thread, when
+    on a thread or in a concurrent API (a class that takes its lock in
+    several methods, a module that takes a module lock in several
+    functions, or one declared thread-safe: see
+    [concepts](../concepts.md)), when
 
     - most other accesses of that state hold a lock (inconsistent locking:
+      the unlocked accesses weigh less than half, writes counting twice;
       the message names the lock and how many accesses hold it), or
     - the state is declared `# guarded-by: <lock>`, or
     - it is a module global rebound by a thread that runs several times at
@@ -147,7 +151,7 @@ class UnsynchronizedSharedMutation(_RaceRule):
     or declare the state `# guarded-by: self._lock` and check the callers.
 
     ## Known limits
-    Only code that a thread root reaches is checked (see
+    Only code that a thread root or a concurrent API reaches is checked (see
     [concepts](../concepts.md)). A write holding a *different* lock than the
     others is not reported. Objects passed between threads through
     parameters are not followed: only `self` attributes of shared classes,
@@ -157,11 +161,13 @@ class UnsynchronizedSharedMutation(_RaceRule):
     `# noqa: TL101` there.
 
     ## Why preview
-    Measured on 96 installed packages and six CPython standard libraries
-    (3.8 to 3.13), TL101 reported 2 findings: 1 false positive (the fork
-    child above) and 1 debatable. That is too little evidence to meet
-    threadlint's bar (9 in 10 findings a maintainer agrees with), so the
-    rule runs only with `--preview` until real code shows it does.
+    Before concurrent APIs, TL101 reported 2 findings on 96 installed
+    packages and six CPython standard libraries (1 false positive, the fork
+    child above, and 1 debatable): too little evidence to meet threadlint's
+    bar (9 in 10 findings a maintainer agrees with). With concurrent APIs
+    it reports many more on threading-heavy libraries; the rule stays in
+    preview until an independent, strict judgement of a sample of those
+    shows the bar is met.
     """
 
     code = "TL101"
@@ -270,7 +276,8 @@ class NonAtomicReadModifyWrite(_RaceRule):
     """
     ## What it does
     Flags a read-modify-write of shared state with no lock held, in code
-    that runs on a thread while something else writes the same state:
+    that runs on a thread (or in an entry of a concurrent API) while
+    something else writes the same state:
     `x += 1`, `self.n -= 1`, `x = x + n`, `d[k] += 1`,
     `d[k] = d.get(k, 0) + 1`, `lst[i] = lst[i] * 2`.
 
@@ -310,8 +317,12 @@ class NonAtomicReadModifyWrite(_RaceRule):
     ## Known limits
     Reported only when another write of the same state may run at the same
     time: the same code on several threads (started in a loop, by a pool,
-    by several callers), or another thread or the starting thread writing
-    it. `lst += [x]` on a list is an in-place `extend` and is not reported.
+    by several callers, or an entry of a concurrent API), or another thread
+    or the starting thread writing it. In a class or module that is
+    concurrent only because it takes a lock, only state that some access
+    locks is checked. `lst += [x]` on a list is an in-place `extend` and is
+    not reported; tasks of a `ThreadPoolExecutor(max_workers=1)` do not
+    overlap.
     """
 
     code = "TL102"
@@ -340,8 +351,9 @@ class CheckThenAct(_RaceRule):
     """
     ## What it does
     Flags an `if` that tests shared state and then acts on what it found,
-    with no lock held across both, in code that runs on a thread while the
-    state can change: `if k not in d: d[k] = v`, `if k in d: del d[k]` or
+    with no lock held across both, in code that runs on a thread (or in an
+    entry of a concurrent API: a lazy `instance()` classmethod or property
+    of a class declared thread-safe) while the state can change: `if k not in d: d[k] = v`, `if k in d: del d[k]` or
     `v = d[k]`, lazy initialisation `if self._conn is None: self._conn = ...`,
     `if self.queue: self.queue.pop()`.
 
@@ -450,8 +462,8 @@ class IterationOverMutatedContainer(_RaceRule):
     ## What it does
     Flags iteration (`for`, a comprehension, `list(d)`, `sorted(d)`,
     `d.items()`...) over a shared dict, set or list in code that runs on a
-    thread, when another thread can add or remove items at the same time
-    and no lock is held by both.
+    thread (or in an entry of a concurrent API), when another thread can
+    add or remove items at the same time and no lock is held by both.
 
     ## Why is this bad?
     A dict or set that changes size during iteration raises
@@ -491,7 +503,11 @@ class IterationOverMutatedContainer(_RaceRule):
     (it allocates a tuple per item, which can run the garbage collector and
     switch threads in the middle). An
     iteration inside a `try` that catches `RuntimeError` is taken as a race
-    the author expects.
+    the author expects. A container handed off by a state change (every
+    change holds lock `L` behind a status test, and the status itself
+    changes under `L`) is frozen once handed over, and iterating it
+    without `L` is not reported; nor is rebinding it to a new value
+    (`self.procs = self.procs + (p,)`), which leaves the old one intact.
     """
 
     code = "TL104"
