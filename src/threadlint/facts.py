@@ -94,6 +94,8 @@ class Call:
     # The receiver is an object `self` made and keeps (`self._parser =
     # Parser()` ... `self._parser.feed()`): it belongs to whoever owns `self`.
     held: bool = False
+    # Status tests the call depends on (see `Access.gates`).
+    gates: frozenset[Location] = frozenset()
 
 
 @dataclass(frozen=True)

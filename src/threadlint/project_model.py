@@ -120,6 +120,8 @@ class Model:
     out_edges: dict[str, list[tuple[str, str, F.Call]]] = field(default_factory=dict)
     module_paths: dict[str, str] = field(default_factory=dict)
     instances: dict[str, int] = field(default_factory=dict)  # class id -> constructor calls
+    # Status tests every call of a function depends on (through `self.m()`).
+    inherited_gates: dict[str, frozenset[F.Location]] = field(default_factory=dict)
     # Spawner summaries: function -> its parameters whose callable reaches a
     # thread root -> the spawn it ends in.
     spawners: dict[str, dict[str, F.Spawn]] = field(default_factory=dict)
@@ -871,6 +873,31 @@ def _propagate_locks(model: Model) -> None:
                 inherited[fid] = held
                 changed = True
     model.inherited = {fid: held or frozenset() for fid, held in inherited.items()}
+    _propagate_gates(model)
+
+
+def _propagate_gates(model: Model) -> None:
+    """The status tests a helper runs behind at every call: `submit` tests
+    `self._shutdown` under the lock, then calls `self._adjust()`."""
+    gates: dict[str, frozenset[F.Location]] = {}
+    roots = {root.function for root in model.roots}
+    for _ in range(10):
+        changed = False
+        for fid in model.functions:
+            if fid in roots:
+                continue  # an entry: called from anywhere, behind no test
+            callers = _callers(model, fid)
+            if not callers or any(mode != SELF for _, _, mode in callers):
+                continue
+            seen = frozenset.intersection(
+                *(call.gates | gates.get(caller, frozenset()) for caller, call, _ in callers)
+            )
+            if seen != gates.get(fid, frozenset()):
+                gates[fid] = seen
+                changed = True
+        if not changed:
+            break
+    model.inherited_gates = {fid: found for fid, found in gates.items() if found}
 
 
 def _shared_classes(model: Model) -> None:
@@ -1002,7 +1029,14 @@ def _find_hand_offs(model: Model) -> None:
         if not locks:
             continue
         gates = frozenset.intersection(
-            *(frozenset(canonical(model, g) for g in site.access.gates) for site in writes)
+            *(
+                frozenset(
+                    canonical(model, g)
+                    for g in site.access.gates
+                    | model.inherited_gates.get(site.function, frozenset())
+                )
+                for site in writes
+            )
         )
         for gate in gates - {location}:
             if any(

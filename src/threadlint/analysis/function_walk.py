@@ -85,6 +85,7 @@ class _CallRec:
     repeated: bool
     callables: tuple[tuple[str, F.Callee], ...] = ()
     held: bool = False
+    gates: frozenset[F.Location] = frozenset()
 
 
 # ---------------------------------------------------------------------------
@@ -388,6 +389,7 @@ class FunctionWalker:
                 c.repeated,
                 c.callables,
                 c.held,
+                c.gates,
             )
             for c in self.calls
         )
@@ -961,7 +963,7 @@ class FunctionWalker:
                 self.statement,
                 self.tolerant > 0,
                 handlers=self.handlers,
-                gates=self.gates.union(*(self.ifs[i].tested for i in self.if_stack)),
+                gates=self._current_gates(),
             )
         )
 
@@ -1078,6 +1080,7 @@ class FunctionWalker:
                     self.repeat_depth > 0,
                     self._callable_arguments(node),
                     callee[0] == "inst" and self._made_by_self(func),
+                    self._current_gates(),
                 )
             )
 
@@ -1139,6 +1142,9 @@ class FunctionWalker:
         if name in self.m.imports:
             return ("name", self.m.imports[name], "")
         return None
+
+    def _current_gates(self) -> frozenset[F.Location]:
+        return self.gates.union(*(self.ifs[i].tested for i in self.if_stack))
 
     def _made_by_self(self, func: cst.BaseExpression) -> bool:
         """`self.x.m()` where every binding of `self.x` is a constructor call."""
