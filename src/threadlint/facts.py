@@ -25,6 +25,9 @@ Vocabulary:
   as its parameter `p`: a call or spawn through it is resolved by the
   function's callers (the *spawner summary*: which parameters reach a
   thread root).
+- `("arg", "pkg.mod.f(job)", "m")` is `job.m()` on the parameter `job` of
+  `pkg.mod.f` whose type is not written: the link takes it from the call
+  sites, when those that show one agree.
 - A *slot* says where an argument goes: its position among the positional
   arguments ("0", "1"...) or its keyword.
 - A *phase* places a statement of a function that starts threads: `pre`
@@ -96,6 +99,9 @@ class Call:
     held: bool = False
     # Status tests the call depends on (see `Access.gates`).
     gates: frozenset[Location] = frozenset()
+    # Arguments whose class is visible here: (slot, absolute dotted name of
+    # what made them), for the types of the callee's parameters.
+    arg_classes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

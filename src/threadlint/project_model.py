@@ -120,6 +120,8 @@ class Model:
     out_edges: dict[str, list[tuple[str, str, F.Call]]] = field(default_factory=dict)
     module_paths: dict[str, str] = field(default_factory=dict)
     instances: dict[str, int] = field(default_factory=dict)  # class id -> constructor calls
+    # "pkg.mod.f(job)" -> the class every call site that shows one passes.
+    param_types: dict[str, str] = field(default_factory=dict)
     # Status tests every call of a function depends on (through `self.m()`).
     inherited_gates: dict[str, frozenset[F.Location]] = field(default_factory=dict)
     # Spawner summaries: function -> its parameters whose callable reaches a
@@ -205,6 +207,9 @@ class Model:
             single = self.method(owner, name) if owner else None
         elif how == "param":
             return []  # a received callable: its callers say what it is
+        elif how == "arg":
+            owner = self.param_types.get(target)
+            single = self.method(owner, name) if owner else None
         else:
             # self.m(): the class's own (or inherited) method, and overrides in subclasses.
             found = [m for m in [self.method(target, name)] if m]
@@ -277,6 +282,7 @@ def build_model(results: Iterable[FileResult], settings: Settings) -> Model:
             _, resolved = model.resolve(base)
             if resolved is not None:
                 subclasses.setdefault(resolved, []).append(cid)
+    _parameter_types(model, subclasses)
     _link_calls(model, subclasses)
     _find_roots(model, settings, subclasses)
     _api_roots(model, settings)
@@ -312,6 +318,27 @@ def _spawn_contexts(model: Model) -> None:
             context.add(current)
             pending.extend(callee for callee, _, _ in model.out_edges.get(current, []))
         model.spawn_context[index] = context
+
+
+def _parameter_types(model: Model, subclasses: dict[str, list[str]]) -> None:
+    """The class of a parameter without annotation, from the call sites:
+    when every call that shows the class of its argument passes the same
+    project class, `job.run()` in the callee is that class's `run`."""
+    seen: dict[str, set[str]] = {}
+    for function in model.functions.values():
+        for call in function.calls:
+            if not call.arg_classes:
+                continue
+            targets = _call_targets(model, call, subclasses)
+            for slot, made in call.arg_classes:
+                cls = model.resolve(made)[1]
+                for target in targets:
+                    param = _param_at(model.functions[target], slot)
+                    if param is not None:
+                        seen.setdefault(f"{target}({param})", set()).add(cls or "")
+    model.param_types = {
+        key: next(iter(found)) for key, found in seen.items() if len(found) == 1 and "" not in found
+    }
 
 
 def _link_calls(model: Model, subclasses: dict[str, list[str]]) -> None:
@@ -573,7 +600,9 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
                 )
                 at = (model.paths[fid], call.line)
                 repeats = spawn.repeats or call.repeated
-                add(target, Root(target, desc, repeats, False, OTHER, fid, at, repeats_self=repeats))
+                add(
+                    target, Root(target, desc, repeats, False, OTHER, fid, at, repeats_self=repeats)
+                )
         if function.entry:
             desc = "is declared a thread entry point"
             add(fid, Root(fid, desc, True, False, OTHER))
@@ -619,9 +648,7 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
 
 def _public(name: str) -> bool:
     """A name callers use: not `_private`, not setup, not `<module>` or a lambda."""
-    return name in _PUBLIC_SPECIAL or (
-        not name.startswith(("_", "<")) and name not in CONSTRUCTION
-    )
+    return name in _PUBLIC_SPECIAL or (not name.startswith(("_", "<")) and name not in CONSTRUCTION)
 
 
 def _declared(name: str, prefixes: Sequence[str]) -> str | None:
@@ -752,9 +779,7 @@ def _propagate_reach(model: Model) -> None:
         # A method root runs on its own object: what it reaches through `self`
         # is that object's state; through anything else, possibly shared state.
         start_mode = SELF if model.functions[root.function].cls is not None else OTHER
-        pending: list[tuple[str, str, str | None]] = [
-            (root.function, start_mode, root.self_class)
-        ]
+        pending: list[tuple[str, str, str | None]] = [(root.function, start_mode, root.self_class)]
         visited: set[tuple[str, str, str | None]] = set()
         while pending:
             state = pending.pop()

@@ -86,6 +86,7 @@ class _CallRec:
     callables: tuple[tuple[str, F.Callee], ...] = ()
     held: bool = False
     gates: frozenset[F.Location] = frozenset()
+    arg_classes: tuple[tuple[str, str], ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -390,6 +391,7 @@ class FunctionWalker:
                 c.callables,
                 c.held,
                 c.gates,
+                c.arg_classes,
             )
             for c in self.calls
         )
@@ -1081,6 +1083,7 @@ class FunctionWalker:
                     self._callable_arguments(node),
                     callee[0] == "inst" and self._made_by_self(func),
                     self._current_gates(),
+                    self._argument_classes(node),
                 )
             )
 
@@ -1099,7 +1102,11 @@ class FunctionWalker:
                 return ("inst", self.owned[receiver.value], method), True
             if receiver.value in self.locals or receiver.value in self.outer_locals:
                 made = self._class_of_local(receiver)
-                return (("inst", made, method), False) if made else (None, False)
+                if made:
+                    return ("inst", made, method), False
+                if self._plain_parameter(receiver.value):
+                    return ("arg", f"{self.id}({receiver.value})", method), False
+                return None, False
             module_bindings = self.ctx.bindings.get(self.ctx.module, {})
             if receiver.value in module_bindings and receiver.value not in self.m.imports:
                 made = self._class_of_bindings(module_bindings[receiver.value])
@@ -1142,6 +1149,40 @@ class FunctionWalker:
         if name in self.m.imports:
             return ("name", self.m.imports[name], "")
         return None
+
+    def _plain_parameter(self, name: str) -> bool:
+        """A parameter of this function without annotation, never rebound."""
+        if name not in self.params and name not in self.keyword_params:
+            return False
+        if isinstance(self.unit, cst.Module):
+            return False
+        bindings = self.ctx.bindings.get(self.unit, {}).get(name, [])
+        return all(b.value is None and b.annotation is None for b in bindings)
+
+    def _argument_classes(self, call: cst.Call) -> tuple[tuple[str, str], ...]:
+        found = []
+        position = 0
+        for arg in call.args:
+            if arg.star:
+                break
+            slot = arg.keyword.value if arg.keyword is not None else str(position)
+            if arg.keyword is None:
+                position += 1
+            value = arg.value
+            made: str | None = None
+            if isinstance(value, cst.Name) and value.value in self.owned:
+                made = self.owned[value.value]
+            elif isinstance(value, cst.Call) and self.ctx.kind_of_type(value.func) is None:
+                made = absolute_name(self.m, value.func)
+            elif (
+                isinstance(value, cst.Attribute)
+                and isinstance(value.value, cst.Name)
+                and value.value.value == self.self_name
+            ):
+                made = self._class_of_attr(value.attr.value)
+            if made:
+                found.append((slot, made))
+        return tuple(found)
 
     def _current_gates(self) -> frozenset[F.Location]:
         return self.gates.union(*(self.ifs[i].tested for i in self.if_stack))
