@@ -223,3 +223,24 @@ def observe():
     assert _lint(tmp_path, source, concurrent_api=("app",)) == [(7, "TL102")]
     assert _lint(tmp_path, source, concurrent_api=("other",)) == []
     assert _lint(tmp_path, source, concurrent_api=("*",)) == [(7, "TL102")]
+
+
+def test_docstrings_that_declare_thread_safety() -> None:
+    from threadlint.analysis.summaries import says_thread_safe
+
+    for claim in (
+        "A thread-safe pool of connections.",
+        "Thread safe counter.",
+        "Counts events.\n\nInstances are thread-safe and may be shared.",
+        "The producer is thread safe and sharing one is faster.",
+        "This cache is fully threadsafe.",
+    ):
+        assert says_thread_safe(claim), claim
+    for other in (
+        "This class is not thread-safe.",
+        "Note: it isn't thread safe; use one per thread.",
+        "The callback must be thread-safe if used from several threads.",
+        "Thread-safety is left to the caller.",
+        "A pool of connections.",
+    ):
+        assert not says_thread_safe(other), other
