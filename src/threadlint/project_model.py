@@ -41,6 +41,7 @@ EVIDENCED = "evidenced"
 _EVIDENCE = 2
 
 _THREAD_BASES = frozenset({"threading.Thread", "threading.Timer"})
+_TEST_CASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
 # Special methods that are public API: callers reach them by syntax.
 _PUBLIC_SPECIAL = frozenset(
     {
@@ -679,6 +680,14 @@ def _most_taken(
     return key, len(users[key])
 
 
+def _synchroniser(model: Model, order: list[str]) -> bool:
+    """A class that is itself a lock (`acquire` and `release` methods): its
+    state is protected by ownership across calls (acquire in one method,
+    release in another), which a lockset per method cannot show."""
+    methods = {name for cid in order for name in model.classes[cid].methods}
+    return {"acquire", "release"} <= methods
+
+
 def _evidenced_entry(model: Model, function: str) -> bool:
     """Can a public function of a class or module that takes a lock be taken
     for an entry that several threads call?  Not when it starts threads
@@ -727,6 +736,8 @@ def _api_roots(model: Model, settings: Settings) -> None:
     for cid, cls in model.classes.items():
         order = model.mro(cid)
         short = cls.name
+        if model.derives(cid, _TEST_CASES):
+            continue  # a test runner calls test methods one at a time
         prefix = _declared(cid, prefixes) if not cls.name.startswith("_") else None
         if any(model.classes[c].thread_safe for c in order):
             kind, why = DECLARED, f"`{short}` is declared `# threadlint: thread-safe`"
@@ -737,7 +748,7 @@ def _api_roots(model: Model, settings: Settings) -> None:
             kind, why = DECLARED, f"{where} is declared in `concurrent-api`"
         else:
             taken = _most_taken(f for c in order for f in methods_of.get(c, []))
-            if taken is None or taken[1] < _EVIDENCE:
+            if taken is None or taken[1] < _EVIDENCE or _synchroniser(model, order):
                 continue
             lock, count = taken
             lock_text = lock if lock.startswith("self.") else lock.rpartition(".")[2]
