@@ -169,6 +169,9 @@ class Function:
     # It assigns a new thread lock to an attribute of `self` outside
     # `__init__`: it rebuilds the object (after a fork, on reset).
     rebuilds: bool = False
+    # It releases a lock it did not take: a lock taken in another call
+    # (`acquire()` in one method, `release()` in another).
+    releases_unheld: bool = False
     # Callables it stores in a container (`self._callbacks.append(fn)`,
     # `self._tasks.put(job)`, `handlers[name] = fn`): (container, callee, line).
     registers: tuple[tuple[Location, Callee, int], ...] = ()

@@ -681,11 +681,15 @@ def _most_taken(
 
 
 def _synchroniser(model: Model, order: list[str]) -> bool:
-    """A class that is itself a lock (`acquire` and `release` methods): its
-    state is protected by ownership across calls (acquire in one method,
-    release in another), which a lockset per method cannot show."""
-    methods = {name for cid in order for name in model.classes[cid].methods}
-    return {"acquire", "release"} <= methods
+    """A class that is itself a lock: its `release` releases an inner lock
+    that `acquire` took in another call.  Its state is protected by that
+    ownership across calls, which a lockset per method cannot show."""
+    release = model.method(order[0], "release") if order else None
+    return (
+        release is not None
+        and model.method(order[0], "acquire") is not None
+        and model.functions[release].releases_unheld
+    )
 
 
 def _evidenced_entry(model: Model, function: str) -> bool:

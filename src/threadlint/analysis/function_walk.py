@@ -431,6 +431,7 @@ class FunctionWalker:
                 star=self.star,
                 returns=tuple(self.returns),
                 rebuilds=self.rebuilds,
+                releases_unheld=self.foreign_release > 0,
                 registers=tuple(self.registers),
                 invokes=frozenset(self.invokes),
             )
