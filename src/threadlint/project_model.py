@@ -721,7 +721,9 @@ def _api_roots(model: Model, settings: Settings) -> None:
     existing = {root.function for root in model.roots}
 
     def add(function: str, description: str, kind: str, self_class: str | None) -> None:
-        if function in existing or (kind == EVIDENCED and not _evidenced_entry(model, function)):
+        if function in existing or model.functions[function].is_async:
+            return  # a coroutine runs on its event loop's thread
+        if kind == EVIDENCED and not _evidenced_entry(model, function):
             return
         existing.add(function)
         model.roots.append(
