@@ -584,6 +584,8 @@ def may_race(model: Model, a: Site, b: Site, location: F.Location) -> bool:
     if not b.roots:
         if any(b.function in model.spawn_context.get(i, ()) for i, _ in a.roots):
             return True
+        if not model.edges.get(b.function):
+            return False  # nothing calls it: no evidence that it ever runs
         if location in model.locked_locations:
             return True
         function = model.functions[b.function]
