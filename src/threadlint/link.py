@@ -59,10 +59,18 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> set
         if any(model.is_concurrent(f"{cls.id}.{method}") for method in cls.methods):
             names.update(cls.bases)
     # A function that starts a thread on a callable it receives is called
-    # from modules that need not import threading: analyse the rest of its
-    # package, where its callers are most likely to be.
-    for package in {fid.partition(".")[0] for fid in model.spawners}:
-        wanted.update(m for m in skipped if m.startswith(package + "."))
+    # from modules that need not import threading: analyse the other
+    # modules of its own package, where its callers are most likely to be
+    # (not the whole top-level package: a test suite's helpers would pull
+    # in the whole suite).
+    packages = {
+        module
+        for fid in model.spawners
+        for module in [model.module_of(fid)]
+        if module is not None and "." in module
+    }
+    for package in {module.rpartition(".")[0] for module in packages}:
+        wanted.update(m for m in skipped if m.rpartition(".")[0] == package)
     for name in names:
         parts = name.split(".")
         for cut in range(len(parts) - 1, 0, -1):

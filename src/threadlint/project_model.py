@@ -228,6 +228,15 @@ class Model:
         path = self.paths.get(function, "?")
         return f"line {line}" if path == here else f"{path}:{line}"
 
+    def module_of(self, function_id: str) -> str | None:
+        """The module that defines a function."""
+        parts = function_id.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            if module in self.modules:
+                return module
+        return None
+
     def display_name(self, function_id: str) -> str:
         """`Cls.method` or `function`, as messages name a function."""
         function = self.functions.get(function_id)

@@ -438,10 +438,13 @@ class FunctionWalker:
         )
 
     def _end(self, node: cst.CSTNode) -> tuple[int, int]:
-        """Where `node` ends: (line, column), the column 1-based and exclusive."""
+        """Where `node` ends: (line, column), the column 1-based and exclusive;
+        (0, 0) when the C parser's positions do not cover its kind (libcst's
+        position provider would cost more than the whole analysis)."""
         found = self.m.pos.range_of(node)
-        end = found.end if found is not None else self.ctx.position(node).end
-        return end.line, end.column + 1
+        if found is None:
+            return 0, 0
+        return found.end.line, found.end.column + 1
 
     def _acquired(self, key: str, node: cst.CSTNode) -> None:
         self.acquires.append((key, self.m.pos.of(node)[0]))
@@ -517,14 +520,14 @@ class FunctionWalker:
             change = self._lock_statement(node.value)
             if change is not None:
                 if change[1]:
-                    self._acquired(change[0], node)
+                    self._acquired(change[0], node.value)
                 return self._apply(held, change)
             self.expr(node.value, held)
         elif isinstance(node, cst.Assign):
             change = self._lock_statement(node.value)
             self.assign([t.target for t in node.targets], node.value, held)
             if change is not None and change[1]:
-                self._acquired(change[0], node)
+                self._acquired(change[0], node.value)
                 return self._apply(held, change)
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
@@ -624,7 +627,7 @@ class FunctionWalker:
                 container = self._container_of(target.value)
                 callee = self._callable(unwrap_target(self.ctx, value))
                 if container is not None and callee is not None:
-                    self.registers.append((container, callee, self.m.pos.of(target)[0]))
+                    self.registers.append((container, callee, self.m.pos.of(target.value)[0]))
         aliased = self.location(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
         if aliased is not None and len(targets) == 1 and isinstance(targets[0], cst.Name):
             if targets[0].value in self.locals:
