@@ -114,6 +114,11 @@ class Model:
     spawn_context: dict[int, set[str]] = field(default_factory=dict)
     # Locations some access of which holds a lock: meant to be shared.
     locked_locations: set[F.Location] = field(default_factory=set)
+    # Of those, the ones whose lock is taken for them: in the accessing
+    # function, or a lock of the same object or a named global inherited
+    # from the callers (not some other object's lock a caller happens to
+    # hold).  What a concurrent API's lock is evidence for.
+    guarded_locations: set[F.Location] = field(default_factory=set)
     edges: dict[str, list[tuple[str, F.Call, str]]] = field(
         default_factory=dict
     )  # callee -> callers
@@ -1024,6 +1029,8 @@ def _collect_sites(model: Model) -> None:
             model.sites.setdefault(location, []).append(site)
             if real_locks(locks) and access.kind != F.TEST:
                 model.locked_locations.add(location)
+                if _guards(access.locks, model.inherited.get(fid, frozenset())):
+                    model.guarded_locations.add(location)
     _drop_unguarded_evidence(model)
     _find_hand_offs(model)
     for facts in model.modules.values():
@@ -1050,6 +1057,12 @@ def real_locks(locks: frozenset[str]) -> frozenset[str]:
     return frozenset(k for k in locks if not k.startswith(F.UNKNOWN_LOCK))
 
 
+def _guards(own: frozenset[str], inherited: frozenset[str]) -> bool:
+    return bool(real_locks(own)) or any(
+        not key.startswith(("~", F.UNKNOWN_LOCK)) for key in inherited
+    )
+
+
 def _drop_unguarded_evidence(model: Model) -> None:
     """A class or module that takes a lock promises only what the lock
     protects: its public entries count as concurrent for state some access
@@ -1058,7 +1071,7 @@ def _drop_unguarded_evidence(model: Model) -> None:
     if not evidenced:
         return
     for location, sites in model.sites.items():
-        if location in model.locked_locations:
+        if location in model.guarded_locations:
             continue
         for position, site in enumerate(sites):
             kept = tuple((i, m) for i, m in site.roots if i not in evidenced)
