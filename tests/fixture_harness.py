@@ -5,7 +5,8 @@ separated by commas).  A fixture directory named after a rule code is
 linted with that rule alone; any other directory (such as `clean/`) with
 every rule, preview ones included.  Each `.py` file directly in a fixture
 directory is its own one-file project; each subdirectory is one project of
-several modules (for findings that cross files).
+several modules (for findings that cross files); a `threadlint.toml` in
+such a folder configures it (`concurrent-api`, `thread-entry-points`...).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from threadlint.config import Settings
+from threadlint.config import Settings, load_config
 from threadlint.runner import run
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,6 +39,9 @@ def fixture_projects() -> list[Path]:
 def settings_for(project: Path) -> Settings:
     group = project.parent.name if project.is_file() else project.parent.name
     base = Settings(root=str(project if project.is_dir() else project.parent), preview=True)
+    config = project / "threadlint.toml"
+    if project.is_dir() and config.is_file():
+        base = replace(load_config(config), preview=True)
     if re.fullmatch(r"TL\d{3}", group):
         return replace(base, select=(group,))
     return replace(base, select=("ALL",))

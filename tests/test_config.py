@@ -112,6 +112,7 @@ extend-exclude = ["gen"]
 thread-entry-points = ["app.handlers.handle"]
 thread-safe-types = ["app.SafeBox"]
 lock-types = ["app.locks.make_lock"]
+concurrent-api = ["app.pool", "*"]
 free-threaded = false
 respect-gitignore = true
 [tool.threadlint.per-file-ignores]
@@ -130,6 +131,7 @@ respect-gitignore = true
         ('ignore = ["TL999"]', ["'ignore'", "unknown rule code or prefix 'TL999'"]),
         ('extend-select = ["E501"]', ["'extend-select'", "'E501'"]),
         ("exclude = [1, 2]", ["'exclude' must be a list of strings"]),
+        ('concurrent-api = "*"', ["'concurrent-api' must be a list of strings"]),
         ('free-threaded = "yes"', ["'free-threaded' must be true or false"]),
         ('per-file-ignores = {"tests/*" = "TL203"}', ["'per-file-ignores' must be a table"]),
         ('per-file-ignores = {"tests/*" = ["TL9"]}', ["'per-file-ignores'", "'TL9'"]),

@@ -152,3 +152,100 @@ def f(x, *, y=None):
         return
     assert positions._ast is not None
     assert all(len(positions._ast.get(k, [])) == n for k, n in positions._counts.items())
+
+
+CLOSURES = """
+import threading
+
+
+def run_all(tasks):
+    lock = threading.Lock()
+
+    def record(result):
+        with lock:
+            pass
+
+    def work(task):
+        lock.acquire()
+        try:
+            record(task())
+        finally:
+            lock.release()
+
+    for task in tasks:
+        threading.Thread(target=work, args=(task,)).start()
+"""
+
+
+def test_a_lock_captured_by_closures_is_one_lock(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(CLOSURES)
+    result = run([str(path)], Settings(root=str(tmp_path), select=("TL1",)), jobs=1)
+    functions = {f.name: f for f in result.files[0].facts["model"].functions}
+    (record_key, _), = functions["record"].acquires
+    (work_key, _), = functions["work"].acquires
+    assert record_key == work_key == "~m.run_all:lock"
+
+
+def test_race_findings_have_end_positions(tmp_path: Path) -> None:
+    source = """
+import threading
+
+class Pool:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle = {}
+
+    def put(self, key, conn):
+        with self._lock:
+            self._idle[key] = conn
+
+    def get(self, key):
+        with self._lock:
+            return self._idle.get(key)
+
+    def drop(self, key):
+        self._idle.pop(key)
+"""
+    path = tmp_path / "app.py"
+    path.write_text(source, encoding="utf-8")
+    base = Settings(root=str(tmp_path), select=("TL1",), preview=True)
+    (finding,) = run([str(path)], base, jobs=1).diagnostics
+    assert (finding.line, finding.col, finding.end_line, finding.end_col) == (18, 9, 18, 19)
+    assert "`Pool` takes `self._lock` in 2 of its methods" in finding.message
+
+
+def test_concurrent_api_declares_a_package(tmp_path: Path) -> None:
+    source = """
+hits = 0
+
+
+def observe():
+    global hits
+    hits += 1
+"""
+    assert _lint(tmp_path, source) == []
+    assert _lint(tmp_path, source, concurrent_api=("app",)) == [(7, "TL102")]
+    assert _lint(tmp_path, source, concurrent_api=("other",)) == []
+    assert _lint(tmp_path, source, concurrent_api=("*",)) == [(7, "TL102")]
+
+
+def test_docstrings_that_declare_thread_safety() -> None:
+    from threadlint.analysis.summaries import says_thread_safe
+
+    for claim in (
+        "A thread-safe pool of connections.",
+        "Thread safe counter.",
+        "Counts events.\n\nInstances are thread-safe and may be shared.",
+        "The producer is thread safe and sharing one is faster.",
+        "This cache is fully threadsafe.",
+    ):
+        assert says_thread_safe(claim), claim
+    for other in (
+        "This class is not thread-safe.",
+        "Note: it isn't thread safe; use one per thread.",
+        "The callback must be thread-safe if used from several threads.",
+        "Thread-safety is left to the caller.",
+        "A pool of connections.",
+    ):
+        assert not says_thread_safe(other), other

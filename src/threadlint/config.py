@@ -76,6 +76,8 @@ class Settings:
     thread_entry_points: tuple[str, ...] = ()
     thread_safe_types: tuple[str, ...] = ()
     lock_types: tuple[str, ...] = ()
+    # Qualified-name prefixes whose public API runs on several threads at once ("*": all).
+    concurrent_api: tuple[str, ...] = ()
     # TL401's tables (threadlint.analysis.cpu_profile), extended by qualified
     # names or prefixes.
     io_functions: tuple[str, ...] = ()
@@ -117,6 +119,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "thread-entry-points": ("thread_entry_points", _LIST_OF_STRINGS),
     "thread-safe-types": ("thread_safe_types", _LIST_OF_STRINGS),
     "lock-types": ("lock_types", _LIST_OF_STRINGS),
+    "concurrent-api": ("concurrent_api", _LIST_OF_STRINGS),
     "io-functions": ("io_functions", _LIST_OF_STRINGS),
     "gil-releasing-functions": ("gil_releasing_functions", _LIST_OF_STRINGS),
     "cpu-heavy-functions": ("cpu_heavy_functions", _LIST_OF_STRINGS),

@@ -1,7 +1,7 @@
 """The concurrency model's per-module summary: plain, picklable, small.
 
 The collector in `threadlint.analysis.model` builds one `ModuleFacts` per
-analysed file; the project link (`threadlint.model_link`) joins them.  No
+analysed file; the project link (`threadlint.link`) joins them.  No
 libcst node is kept: every fact is strings, numbers and tuples of them.
 
 Vocabulary:
@@ -21,6 +21,15 @@ Vocabulary:
   something imported), `("self", class id, "m")` for `self.m()` / `cls.m()`,
   `("super", class id, "m")` for `super().m()`, `("inst", class dotted, "m")`
   for a method of an object whose class is visible.
+- `("param", function id, "p")` names a callable that the function received
+  as its parameter `p`: a call or spawn through it is resolved by the
+  function's callers (the *spawner summary*: which parameters reach a
+  thread root).
+- `("arg", "pkg.mod.f(job)", "m")` is `job.m()` on the parameter `job` of
+  `pkg.mod.f` whose type is not written: the link takes it from the call
+  sites, when those that show one agree.
+- A *slot* says where an argument goes: its position among the positional
+  arguments ("0", "1"...) or its keyword.
 - A *phase* places a statement of a function that starts threads: `pre`
   (before any thread it starts), `post` (after it joined them), or `""`.
 """
@@ -66,6 +75,13 @@ class Access:
     # Inside an `if` that tests the same location: the action of a
     # check-then-act, which TL103 judges.
     checked: bool = False
+    end_line: int = 0  # where the accessed expression ends (1-based, column exclusive)
+    end_col: int = 0
+    # Other locations whose test the access depends on: it is inside an
+    # `if` testing them, or after an `if` testing them that leaves the
+    # function (`if self._closed: return`).  A status that gates every
+    # mutation of a container is how code hands a frozen container over.
+    gates: frozenset[Location] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,16 @@ class Call:
     phase: str = ""
     owned: bool = False  # the receiver is an object this function created
     repeated: bool = False  # made in a loop or comprehension
+    # Arguments that are callables or received callables: (slot, callee).
+    callables: tuple[tuple[str, Callee], ...] = ()
+    # The receiver is an object `self` made and keeps (`self._parser =
+    # Parser()` ... `self._parser.feed()`): it belongs to whoever owns `self`.
+    held: bool = False
+    # Status tests the call depends on (see `Access.gates`).
+    gates: frozenset[Location] = frozenset()
+    # Arguments whose class is visible here: (slot, absolute dotted name of
+    # what made them), for the types of the callee's parameters.
+    arg_classes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +116,13 @@ class Spawn:
     # of `with ThreadPoolExecutor()`): calls of the spawner do not overlap
     # through it, however many there are.
     joined: bool = False
+    # Handed to a `ThreadPoolExecutor(max_workers=1)`: one task at a time.  The
+    # executor's key: tasks with the same one never overlap.
+    serial: str = ""
+    # How the target is named: "" (the callable itself), "returned" (the
+    # target is what calling `target` returns: a factory's closure, or a
+    # task object whose class defines `__call__`).
+    via: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +140,8 @@ class CheckAct:
     # The line of an enclosing `if` that tests the same location (0: none):
     # a nested test is part of the same check-then-act.
     outer_line: int = 0
+    end_line: int = 0  # the end of the `if` test
+    end_col: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,6 +156,28 @@ class Function:
     calls: tuple[Call, ...] = ()
     spawns: tuple[Spawn, ...] = ()
     checks: tuple[CheckAct, ...] = ()
+    # Locks this function takes itself (`with L:`, `L.acquire()`): (lock key, line).
+    acquires: tuple[tuple[str, int], ...] = ()
+    # Its parameters that callers bind by position, then by keyword only
+    # (the bound `self`/`cls` of a method left out), and whether it takes
+    # `*args`/`**kwargs`.
+    params: tuple[str, ...] = ()
+    keyword_params: tuple[str, ...] = ()
+    star: bool = False
+    # Callables it returns (`return inner`, `return self.check`): a factory.
+    returns: tuple[Callee, ...] = ()
+    # It assigns a new thread lock to an attribute of `self` outside
+    # `__init__`: it rebuilds the object (after a fork, on reset).
+    rebuilds: bool = False
+    # It releases a lock it did not take: a lock taken in another call
+    # (`acquire()` in one method, `release()` in another).
+    releases_unheld: bool = False
+    # Callables it stores in a container (`self._callbacks.append(fn)`,
+    # `self._tasks.put(job)`, `handlers[name] = fn`): (container, callee, line).
+    registers: tuple[tuple[Location, Callee, int], ...] = ()
+    # Containers whose items it calls (`for cb in self._callbacks: cb()`,
+    # `job = self._tasks.get(); job()`).
+    invokes: frozenset[Location] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -136,6 +193,8 @@ class ClassFacts:
     assigned: frozenset[str]  # attributes assigned in its methods or body
     lists: frozenset[str] = frozenset()  # attributes that are lists (for `+=`)
     guarded: tuple[tuple[str, str, int], ...] = ()  # (attr, lock key, line)
+    # Its docstring says that it is thread-safe ("This class is thread-safe.").
+    documented_safe: bool = False
 
 
 @dataclass(frozen=True)

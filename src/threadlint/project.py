@@ -200,7 +200,7 @@ class Project:
         project lives (no thread code reaches into a module that has no
         concurrency of its own unless something calls it), so a re-check after
         one change usually builds the project model once, not once a round."""
-        from threadlint.model_link import modules_to_analyse
+        from threadlint.link import modules_to_analyse
 
         members = sorted(self.members.values(), key=lambda m: m.display)
         self._analyse([m for m in members if m.plain is None], force=False)

@@ -96,7 +96,7 @@ def analyze_reached(
 ) -> list[FileResult]:
     """Analyse the modules without a concurrency signal that code on threads calls
     into (a worker function in a plain helper module), so the project link sees them."""
-    from threadlint.model_link import modules_to_analyse
+    from threadlint.link import modules_to_analyse
 
     for _ in range(3):
         wanted = modules_to_analyse(results, settings)

@@ -196,6 +196,9 @@ class LockAnalysis:
             factory_kind = self._context_factory(expr)
             if factory_kind is not None:
                 return _LOCK, factory_kind
+            made = self._made_by(expr)
+            if made is not None:
+                return self._made_verdict(made, depth)
             # A visible call that makes something we do not know: a
             # distributed lock, a file lock, a pool... not a thread lock.
             return _NOT_LOCK, None
@@ -224,6 +227,48 @@ class LockAnalysis:
             elif not (isinstance(binding.value, cst.Name) and binding.value.value == "None"):
                 verdicts.append(self._verdict(binding.value, depth + 1))
         return _combine(verdicts)
+
+    def _made_by(self, call: cst.Call) -> cst.FunctionDef | cst.ClassDef | None:
+        """The project code a call runs to make its value, when it is in this
+        module: a method of the caller's class (`self._create_lock()`) or a
+        class defined here (`_RWLock()`)."""
+        func = call.func
+        if isinstance(func, cst.Attribute) and _is_self(func.value):
+            cls = self.ctx.enclosing_class(call)
+            if cls is not None:
+                return self.ctx.classes[cls].methods.get(func.attr.value)
+            return None
+        if isinstance(func, cst.Name):
+            local = self.ctx.classes_by_name.get(self.ctx.qualname(func) or "")
+            return local
+        return None
+
+    def _made_verdict(self, made: cst.FunctionDef | cst.ClassDef, depth: int) -> tuple[str, str | None]:
+        """A factory method is a lock when everything it returns is one; a
+        class of the project is one when it is a lock wrapper: it has
+        `acquire`/`release` or `__enter__`/`__exit__` and holds a thread
+        lock of its own."""
+        if isinstance(made, cst.FunctionDef):
+            returned = [
+                node.value
+                for node in self.walk(made.body)
+                if isinstance(node, cst.Return) and node.value is not None
+            ]
+            if not returned:
+                return _NOT_LOCK, None
+            return _combine([self._verdict(value, depth + 1) for value in returned])
+        info = self.ctx.classes[made]
+        protocol = {"acquire", "release"} <= set(info.methods) or {
+            "__enter__",
+            "__exit__",
+        } <= set(info.methods)
+        if not protocol:
+            return _NOT_LOCK, None
+        for bindings in info.attrs.values():
+            for binding in bindings:
+                if isinstance(binding.value, cst.Call) and self.created_kind(binding.value):
+                    return _LOCK, api.LOCK
+        return _NOT_LOCK, None
 
     def _context_factory(self, call: cst.Call) -> str | None:
         """`ctx.Condition()`, `manager.Lock()`: the factory methods of a

@@ -1,6 +1,6 @@
 """TL1xx: races on shared state (project rules over the concurrency model).
 
-Each rule reads the `Model` of `threadlint.model_link` (built once per run)
+Each rule reads the `Model` of `threadlint.project_model` (built once per run)
 and reports only code that a thread root reaches, with the evidence: the
 root that makes it concurrent and the access on the other side.
 """
@@ -9,23 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-import threadlint.analysis.model  # noqa: F401  (registers the "model" fact collector)
+import threadlint.analysis.summaries  # noqa: F401  (registers the "model" fact collector)
 from threadlint import facts as F
 from threadlint.analysis.per_file import FileResult
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
-from threadlint.model_link import (
-    Model,
-    Site,
-    canonical,
-    describe,
-    evidence,
-    may_race,
-    project_model,
-    real_locks,
-    self_repeats,
-)
+from threadlint.project_model import SELF, Model, Site, canonical, project_model, real_locks
 from threadlint.rules.base import ProjectRule, register
+from threadlint.rules.race_messages import describe, evidence
 
 _VERBS = {
     F.REBIND: "assigned",
@@ -53,10 +44,18 @@ class _RaceRule(ProjectRule):
     def find(self, model: Model) -> Iterator[Diagnostic]:
         raise NotImplementedError
 
-    def diagnostic(self, site: Site, message: str, line: int = 0, col: int = 0) -> Diagnostic:
-        return Diagnostic(
-            site.path, line or site.access.line, col or site.access.col, self.code, message
+    def diagnostic(
+        self, site: Site, message: str, span: tuple[int, int, int, int] | None = None
+    ) -> Diagnostic:
+        """A finding at the access, or at `span` (line, col, end line, end col)."""
+        access = site.access
+        line, col, end_line, end_col = span or (
+            access.line,
+            access.col,
+            access.end_line,
+            access.end_col,
         )
+        return Diagnostic(site.path, line, col, self.code, message, end_line, end_col)
 
 
 def _racing_writes(
@@ -76,7 +75,9 @@ def _may_run_together(model: Model, site: Site, other: Site, location: F.Locatio
     """`other` may run at the same time as `site`; a site races with itself when
     several threads run it at once."""
     if other is site:
-        return len(site.roots) > 1 or any(
+        # Roots on the same single-worker executor count as one thread.
+        threads = {model.roots[i].serial or i for i, _ in site.roots}
+        return len(threads) > 1 or any(
             self_repeats(model, site, i, m, location[0]) for i, m in site.roots
         )
     return may_race(model, site, other, location)
@@ -97,9 +98,13 @@ class UnsynchronizedSharedMutation(_RaceRule):
     ## What it does
     Flags a write to shared state (assignment, `del`, item assignment, a
     mutating method such as `append`) made without a lock, in code that runs
-    on a thread, when
+    on a thread or in a concurrent API (a class that takes its lock in
+    several methods, a module that takes a module lock in several
+    functions, or one declared thread-safe: see
+    [concepts](../concepts.md)), when
 
     - most other accesses of that state hold a lock (inconsistent locking:
+      the unlocked accesses weigh less than half, writes counting twice;
       the message names the lock and how many accesses hold it), or
     - the state is declared `# guarded-by: <lock>`, or
     - it is a module global rebound by a thread that runs several times at
@@ -146,7 +151,7 @@ class UnsynchronizedSharedMutation(_RaceRule):
     or declare the state `# guarded-by: self._lock` and check the callers.
 
     ## Known limits
-    Only code that a thread root reaches is checked (see
+    Only code that a thread root or a concurrent API reaches is checked (see
     [concepts](../concepts.md)). A write holding a *different* lock than the
     others is not reported. Objects passed between threads through
     parameters are not followed: only `self` attributes of shared classes,
@@ -156,11 +161,13 @@ class UnsynchronizedSharedMutation(_RaceRule):
     `# noqa: TL101` there.
 
     ## Why preview
-    Measured on 96 installed packages and six CPython standard libraries
-    (3.8 to 3.13), TL101 reported 2 findings: 1 false positive (the fork
-    child above) and 1 debatable. That is too little evidence to meet
-    threadlint's bar (9 in 10 findings a maintainer agrees with), so the
-    rule runs only with `--preview` until real code shows it does.
+    Before concurrent APIs, TL101 reported 2 findings on 96 installed
+    packages and six CPython standard libraries (1 false positive, the fork
+    child above, and 1 debatable): too little evidence to meet threadlint's
+    bar (9 in 10 findings a maintainer agrees with). With concurrent APIs
+    it reports many more on threading-heavy libraries; the rule stays in
+    preview until an independent, strict judgement of a sample of those
+    shows the bar is met.
     """
 
     code = "TL101"
@@ -201,7 +208,7 @@ class UnsynchronizedSharedMutation(_RaceRule):
                         yield self.diagnostic(
                             site,
                             f"`{name}` is {verb} without a lock, but {held} of {total} "
-                            f"accesses hold `{_lock_text(lock)}` "
+                            f"accesses hold `{_lock_text(model, lock)}` "
                             f"(e.g. {_where(model, example, site.path)}); "
                             f"{evidence(model, site)}",
                         )
@@ -220,14 +227,21 @@ class UnsynchronizedSharedMutation(_RaceRule):
                     )
 
 
-def _lock_text(key: str) -> str:
+def _lock_text(model: Model, key: str) -> str:
+    """A lock key as the code spells it: `self._lock`, `_lock` for a global
+    of the module, `Cls._lock` for a class attribute."""
     if key.startswith("~"):
         return key.partition(":")[2]
+    owner, _, name = key.rpartition(".")
+    if owner in model.modules:
+        return name
+    if owner in model.classes:
+        return f"{owner.rpartition('.')[2]}.{name}"
     return key
 
 
 def _majority_lock(sites: list[Site]) -> tuple[str, int, int, Site] | None:
-    """The lock most accesses hold, when unlocked accesses weigh at most a third
+    """The lock most accesses hold, when unlocked accesses weigh less than half
     (writes count twice): (lock, accesses holding it, all accesses, one of them)."""
     weights: dict[str, int] = {}
     counts: dict[str, int] = {}
@@ -245,7 +259,7 @@ def _majority_lock(sites: list[Site]) -> tuple[str, int, int, Site] | None:
             weights[lock] = weights.get(lock, 0) + weight
             counts[lock] = counts.get(lock, 0) + 1
             examples.setdefault(lock, site)
-    if not weights or unlocked * 3 > total:
+    if not weights or unlocked * 2 >= total:
         return None
     lock = max(weights, key=lambda k: (weights[k], k))
     if counts[lock] < 2:
@@ -262,7 +276,8 @@ class NonAtomicReadModifyWrite(_RaceRule):
     """
     ## What it does
     Flags a read-modify-write of shared state with no lock held, in code
-    that runs on a thread while something else writes the same state:
+    that runs on a thread (or in an entry of a concurrent API) while
+    something else writes the same state:
     `x += 1`, `self.n -= 1`, `x = x + n`, `d[k] += 1`,
     `d[k] = d.get(k, 0) + 1`, `lst[i] = lst[i] * 2`.
 
@@ -302,8 +317,12 @@ class NonAtomicReadModifyWrite(_RaceRule):
     ## Known limits
     Reported only when another write of the same state may run at the same
     time: the same code on several threads (started in a loop, by a pool,
-    by several callers), or another thread or the starting thread writing
-    it. `lst += [x]` on a list is an in-place `extend` and is not reported.
+    by several callers, or an entry of a concurrent API), or another thread
+    or the starting thread writing it. In a class or module that is
+    concurrent only because it takes a lock, only state that some access
+    locks is checked. `lst += [x]` on a list is an in-place `extend` and is
+    not reported; tasks of a `ThreadPoolExecutor(max_workers=1)` do not
+    overlap.
     """
 
     code = "TL102"
@@ -332,8 +351,9 @@ class CheckThenAct(_RaceRule):
     """
     ## What it does
     Flags an `if` that tests shared state and then acts on what it found,
-    with no lock held across both, in code that runs on a thread while the
-    state can change: `if k not in d: d[k] = v`, `if k in d: del d[k]` or
+    with no lock held across both, in code that runs on a thread (or in an
+    entry of a concurrent API: a lazy `instance()` classmethod or property
+    of a class declared thread-safe) while the state can change: `if k not in d: d[k] = v`, `if k in d: del d[k]` or
     `v = d[k]`, lazy initialisation `if self._conn is None: self._conn = ...`,
     `if self.queue: self.queue.pop()`.
 
@@ -432,8 +452,7 @@ class CheckThenAct(_RaceRule):
                     f"check-then-act on shared `{describe(location)}`: tested here and {action} at "
                     f"line {check.action_line} with no lock held across both, and "
                     f"{_partner_text(model, site, other)}; {evidence(model, site)}",
-                    line=check.line,
-                    col=check.col,
+                    (check.line, check.col, check.end_line, check.end_col),
                 )
 
 
@@ -443,8 +462,8 @@ class IterationOverMutatedContainer(_RaceRule):
     ## What it does
     Flags iteration (`for`, a comprehension, `list(d)`, `sorted(d)`,
     `d.items()`...) over a shared dict, set or list in code that runs on a
-    thread, when another thread can add or remove items at the same time
-    and no lock is held by both.
+    thread (or in an entry of a concurrent API), when another thread can
+    add or remove items at the same time and no lock is held by both.
 
     ## Why is this bad?
     A dict or set that changes size during iteration raises
@@ -484,7 +503,11 @@ class IterationOverMutatedContainer(_RaceRule):
     (it allocates a tuple per item, which can run the garbage collector and
     switch threads in the middle). An
     iteration inside a `try` that catches `RuntimeError` is taken as a race
-    the author expects.
+    the author expects. A container handed off by a state change (every
+    change holds lock `L` behind a status test, and the status itself
+    changes under `L`) is frozen once handed over, and iterating it
+    without `L` is not reported; nor is rebinding it to a new value
+    (`self.procs = self.procs + (p,)`), which leaves the old one intact.
     """
 
     code = "TL104"
@@ -497,6 +520,8 @@ class IterationOverMutatedContainer(_RaceRule):
             is_list = location in model.lists
             for site in sites:
                 if site.access.kind != F.ITERATE or not site.roots or site.access.tolerated:
+                    continue
+                if location in model.handed_off:
                     continue
                 if any(k.startswith(F.UNKNOWN_LOCK) for k in site.locks):
                     continue
@@ -527,3 +552,50 @@ class IterationOverMutatedContainer(_RaceRule):
                         f"{evidence(model, site)}",
                     )
                     break
+
+
+# ---------------------------------------------------------------------------
+# When two accesses may run at the same time
+
+
+def self_repeats(
+    model: Model, site: Site, root_index: int, modes: frozenset[str], scope: str
+) -> bool:
+    """Does this root run the site's code several times at once on the same state?"""
+    root = model.roots[root_index]
+    if scope == "self" and modes <= {SELF}:
+        # The root's own object: shared by its runs only when they run on the
+        # same object (not a fresh Thread or handler per run).
+        return root.repeats_self and not root.per_instance
+    return root.repeats or root.many_instances
+
+
+def may_race(model: Model, a: Site, b: Site, location: F.Location) -> bool:
+    """Can the code of `a` (concurrent) run at the same time as that of `b`?
+
+    Code on no thread runs concurrently with `a` when it is in the code that
+    started `a`'s thread (after the start, before the join), or when the
+    state is meant to be shared: it belongs to a class that owns a lock, is
+    declared thread-safe or is a Thread, or a lock is taken to access it.
+    """
+    scope = location[0]
+    if not a.roots:
+        return False
+    if not b.roots:
+        if any(b.function in model.spawn_context.get(i, ()) for i, _ in a.roots):
+            return True
+        if not model.edges.get(b.function):
+            return False  # nothing calls it: no evidence that it ever runs
+        if location in model.locked_locations:
+            return True
+        function = model.functions[b.function]
+        return scope != "global" and function.cls in model.strong_classes
+    roots_b = dict(b.roots)
+    for index, modes in a.roots:
+        serial = model.roots[index].serial
+        for other in roots_b:
+            if other != index and not (serial and model.roots[other].serial == serial):
+                return True
+        if index in roots_b and self_repeats(model, a, index, modes | roots_b[index], scope):
+            return True
+    return False

@@ -1,8 +1,7 @@
-"""The per-module half of the concurrency model: facts for the race rules.
+"""The summary of one function: one ordered walk over its statements.
 
-For every function (and the module body) this walks the statements in
-order, keeping the set of thread locks held (`with L:` bodies, code between
-`L.acquire()` and `L.release()` in the same block), and records
+The walk keeps the set of thread locks held (`with L:` bodies, code between
+`L.acquire()` and `L.release()` in the same block) and records
 
 - every access to possibly shared state (`self.x`, `Cls.x`, tracked module
   globals) with its kind and the locks held there;
@@ -11,14 +10,12 @@ order, keeping the set of thread locks held (`with L:` bodies, code between
   threads, so that statements before the first start and after the joins
   are known not to run concurrently with them;
 - every `if` that tests shared state and then acts on it (TL103).
-
-Facts are plain data (`threadlint.facts`); the project link joins them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Union
 
 import libcst as cst
@@ -26,114 +23,27 @@ import libcst as cst
 from threadlint import facts as F
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import Binding, ModuleContext, dotted_name, import_bindings
-from threadlint.analysis.locks import LockAnalysis, lock_analysis
-from threadlint.analysis.per_file import register_collector
-from threadlint.analysis.positions import Positions
+from threadlint.analysis.context import Binding, dotted_name
+from threadlint.analysis.module_scope import ModuleScope, absolute_name, annotated, container_kind
 from threadlint.analysis.spawn import find_spawn, unwrap_target
+from threadlint.analysis.state_api import (
+    ATOMIC_COPIES,
+    EAGER_ITERATION,
+    JOINING_FUNCTIONS,
+    LAZY_ITERATION,
+    MUTATORS,
+    POOLED_APIS,
+    RACE_ERRORS,
+    SIZE_KEEPING,
+    THREADING_SERVERS,
+    VIEWS,
+)
 from threadlint.analysis.walk import children
-from threadlint.config import Settings
 
 Unit = Union[cst.FunctionDef, cst.Lambda, cst.Module]
 
-# Methods of the built-in containers that change them.
-MUTATORS = frozenset(
-    {
-        "append",
-        "extend",
-        "insert",
-        "pop",
-        "remove",
-        "clear",
-        "add",
-        "discard",
-        "update",
-        "setdefault",
-        "popitem",
-        "sort",
-        "reverse",
-        "appendleft",
-        "popleft",
-        "extendleft",
-        "rotate",
-        "difference_update",
-        "intersection_update",
-        "symmetric_difference_update",
-    }
-)
-# Of those, the ones that keep the size (a concurrent iteration survives them).
-_SIZE_KEEPING = frozenset({"sort", "reverse", "rotate"})
-# Views that iterate their receiver when they are iterated.
-_VIEWS = frozenset({"items", "keys", "values"})
-# Built-ins that iterate their first argument right away.  Copying a
-# built-in container itself (`list(d)`, `sorted(s)`) is one C call, atomic in
-# CPython: only their views (`list(d.items())`) count as an iteration.
-_EAGER_ITERATION = frozenset(
-    {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict"}
-)
-_ATOMIC_COPIES = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
-# Built-ins whose result iterates the argument when it is itself iterated.
-_LAZY_ITERATION = frozenset({"enumerate", "zip", "reversed", "iter", "map", "filter"})
-# Setup methods: the object is not yet shared while they run.
-CONSTRUCTION = frozenset(
-    {
-        "__init__",
-        "__new__",
-        "__post_init__",
-        "__setstate__",
-        "__init_subclass__",
-        "__set_name__",
-        "setUp",
-        "setUpClass",
-        "__del__",
-    }
-)
-_CONTAINER_FACTORIES = frozenset(
-    {
-        "list",
-        "dict",
-        "set",
-        "collections.defaultdict",
-        "collections.OrderedDict",
-        "collections.Counter",
-        "collections.deque",
-        "weakref.WeakValueDictionary",
-        "weakref.WeakKeyDictionary",
-        "weakref.WeakSet",
-    }
-)
-_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
-# Threading servers: their request handlers run one thread per request.
-THREADING_SERVERS = frozenset(
-    {
-        "socketserver.ThreadingTCPServer",
-        "socketserver.ThreadingUDPServer",
-        "socketserver.ThreadingUnixStreamServer",
-        "socketserver.ThreadingUnixDatagramServer",
-        "http.server.ThreadingHTTPServer",
-    }
-)
-# APIs whose tasks run on pool threads: a target handed to them may run many times at once.
-_POOLED_APIS = ("executor.", "pool.", "loop.run_in_executor", "asyncio.to_thread")
-_JOINING_FUNCTIONS = frozenset({"concurrent.futures.wait"})
-_LOOPS = (cst.For, cst.While)
-# Exceptions a lost race raises; a handler catching one shows the race is expected.
-_RACE_ERRORS = frozenset(
-    {
-        "KeyError",
-        "IndexError",
-        "LookupError",
-        "RuntimeError",
-        "ValueError",
-        "Exception",
-        "BaseException",
-        "StopIteration",
-        "AttributeError",
-    }
-)
 _LITERALS = (cst.Integer, cst.Float, cst.SimpleString)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-_ANNOTATION = "threadlint:"
 
 
 @dataclass
@@ -152,6 +62,7 @@ class _Rec:
     constant: bool = False
     safe_form: bool = False  # `d.pop(k, None)`, `s.discard(x)`: needs no earlier test
     handlers: int = 0  # `except` handlers around it
+    gates: frozenset[F.Location] = frozenset()
 
 
 @dataclass
@@ -172,327 +83,10 @@ class _CallRec:
     seq: int
     owned: bool
     repeated: bool
-
-
-@dataclass
-class _Module:
-    """What every walker of one module shares."""
-
-    ctx: ModuleContext
-    settings: Settings
-    locks: LockAnalysis
-    imports: dict[str, str]
-    class_ids: dict[cst.ClassDef, str]
-    class_facts: dict[cst.ClassDef, _ClassData]
-    module_defs: dict[str, str]  # module-level def/class name -> absolute id
-    nested_defs: dict[cst.CSTNode, dict[str, cst.FunctionDef]]
-    tracked_globals: set[str]
-    safe_globals: set[str]
-    pos: Positions = field(init=False)
-    function_ids: dict[cst.FunctionDef, str] = field(default_factory=dict)
-    functions: list[F.Function] = field(default_factory=list)
-    servers: list[F.Server] = field(default_factory=list)
-
-
-@dataclass
-class _ClassData:
-    methods: set[str]
-    safe_attrs: set[str]
-
-
-# ---------------------------------------------------------------------------
-# The collector
-
-
-@register_collector("model")
-def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
-    module = ctx.module_name
-    is_package = ctx.path.replace("\\", "/").endswith("/__init__.py") or ctx.path == "__init__.py"
-    function_nodes: list[cst.FunctionDef] = []
-    import_nodes: list[cst.Import | cst.ImportFrom] = []
-    for node in ctx.parents:
-        if isinstance(node, cst.FunctionDef):
-            function_nodes.append(node)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
-            import_nodes.append(node)
-    imports, module_imports = _import_table(import_nodes, ctx, module, is_package)
-    class_ids = {node: _qualified_id(ctx, node, module) for node in ctx.classes}
-    function_ids = {node: _qualified_id(ctx, node, module) for node in function_nodes}
-    nested: dict[cst.CSTNode, dict[str, cst.FunctionDef]] = {}
-    for node in function_nodes:
-        scope = ctx.enclosing_scope(node)
-        nested.setdefault(scope, {})[node.name.value] = node
-    module_defs = {name: f"{module}.{name}" for name in nested.get(ctx.module, {})}
-    for node in ctx.classes:
-        if ctx.enclosing_scope(node) is ctx.module:
-            module_defs[node.name.value] = f"{module}.{node.name.value}"
-
-    model = _Module(
-        ctx=ctx,
-        settings=settings,
-        locks=lock_analysis(ctx, settings),
-        imports=imports,
-        class_ids=class_ids,
-        class_facts={},
-        module_defs=module_defs,
-        nested_defs=nested,
-        tracked_globals=set(),
-        safe_globals=set(),
-        function_ids=function_ids,
-    )
-    model.pos = ctx.fast_positions()
-    module_bindings = ctx.bindings.get(ctx.module, {})
-    declared_global: set[str] = set()
-    for names in ctx.globals_declared.values():
-        declared_global |= names
-    list_globals: set[str] = set()
-    for name, bindings in module_bindings.items():
-        if _safe(model, bindings):
-            model.safe_globals.add(name)
-            continue
-        container = _container(model, bindings)
-        if container == "list":
-            list_globals.add(name)
-        if container is not None or name in declared_global:
-            model.tracked_globals.add(name)
-
-    classes = [_class_facts(model, node) for node in ctx.classes]
-    for node in function_nodes:
-        _Walker(model, node).run()
-    _Walker(model, ctx.module).run()
-    return F.ModuleFacts(
-        module=module,
-        functions=tuple(model.functions),
-        classes=tuple(classes),
-        imports=tuple(sorted(module_imports.items())),
-        safe_globals=frozenset(model.safe_globals),
-        list_globals=frozenset(list_globals),
-        guarded_globals=tuple(_guarded_globals(model)),
-        servers=tuple(model.servers),
-    )
-
-
-def _qualified_id(
-    ctx: ModuleContext, node: cst.FunctionDef | cst.ClassDef, module: str
-) -> str:
-    parts = [node.name.value]
-    parts.extend(
-        ancestor.name.value
-        for ancestor in ctx.ancestors(node)
-        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef))
-    )
-    return ".".join([module, *reversed(parts)])
-
-
-def _import_table(
-    nodes: Sequence[cst.Import | cst.ImportFrom],
-    ctx: ModuleContext,
-    module: str,
-    is_package: bool,
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Local name -> absolute dotted name, for all imports and for module-level ones."""
-    package = module if is_package else module.rpartition(".")[0]
-    everywhere: dict[str, str] = {}
-    module_level: dict[str, str] = {}
-    for node in nodes:
-        table = import_bindings(node, package)
-        everywhere.update(table)
-        if ctx.is_module_level(node):
-            module_level.update(table)
-    return everywhere, module_level
-
-
-def _safe(model: _Module, bindings: Sequence[Binding]) -> bool:
-    """Any binding makes a thread-safe object (a lock, queue, event, thread, local...)."""
-    for binding in bindings:
-        value = binding.value if binding.value is not None else binding.annotation
-        if value is None:
-            continue
-        kind = (
-            model.ctx.kind_of(value) if binding.value is not None else model.ctx.kind_of_type(value)
-        )
-        if kind is not None and kind != api.DEQUE:
-            return True
-        if (
-            isinstance(value, cst.Call)
-            and model.settings.thread_safe_types
-            and _absolute(model, value.func) in model.settings.thread_safe_types
-        ):
-            return True
-    return False
-
-
-def _container(model: _Module, bindings: Sequence[Binding]) -> str | None:
-    """ "list", "container" (dict, set, deque...) or None when no binding shows one."""
-    found: str | None = None
-    for binding in bindings:
-        value = binding.value
-        if isinstance(value, (cst.List, cst.ListComp)):
-            return "list"
-        if isinstance(value, _CONTAINER_LITERALS):
-            found = "container"
-        elif isinstance(value, cst.Call):
-            qualified = model.ctx.qualname(value.func)
-            if qualified == "list":
-                return "list"
-            if qualified in _CONTAINER_FACTORIES:
-                found = "container"
-    return found
-
-
-def _absolute(model: _Module, expr: cst.BaseExpression) -> str | None:
-    """The absolute dotted name an expression refers to (imports, module definitions)."""
-    dotted = dotted_name(expr)
-    if dotted is None:
-        return None
-    head, _, rest = dotted.partition(".")
-    if head in model.imports:
-        base = model.imports[head]
-    elif head in model.module_defs:
-        base = model.module_defs[head]
-    elif head in model.ctx.bindings.get(model.ctx.module, {}):
-        base = f"{model.ctx.module_name}.{head}"
-    else:
-        return dotted
-    return f"{base}.{rest}" if rest else base
-
-
-def _comment_lines(node: cst.FunctionDef | cst.ClassDef) -> Iterable[str]:
-    body = node.body
-    if isinstance(body, cst.IndentedBlock) and body.header.comment is not None:
-        yield body.header.comment.value
-    elif (
-        isinstance(body, cst.SimpleStatementSuite) and body.trailing_whitespace.comment is not None
-    ):
-        yield body.trailing_whitespace.comment.value
-    for line in node.leading_lines[-1:]:
-        if line.comment is not None:
-            yield line.comment.value
-    for decorator in node.decorators[:1]:
-        for line in decorator.leading_lines[-1:]:
-            if line.comment is not None:
-                yield line.comment.value
-
-
-def _annotated(node: cst.FunctionDef | cst.ClassDef, word: str) -> bool:
-    for comment in _comment_lines(node):
-        text = comment.lstrip("#").strip()
-        if text.startswith(_ANNOTATION) and word in text[len(_ANNOTATION) :].split():
-            return True
-    return False
-
-
-def _guard_comment(statement: cst.SimpleStatementLine) -> str | None:
-    if statement.trailing_whitespace.comment:
-        text = statement.trailing_whitespace.comment.value.lstrip("#").strip()
-        if text.startswith("guarded-by:"):
-            return (
-                text[len("guarded-by:") :].strip().split()[0]
-                if text[len("guarded-by:") :].strip()
-                else None
-            )
-    return None
-
-
-def _lock_key_text(model: _Module, text: str, class_id: str | None) -> str:
-    """The lock key for the text of a `# guarded-by:` comment."""
-    head, _, rest = text.partition(".")
-    if head in ("self",) and rest:
-        return text
-    if head == "cls" and rest and class_id:
-        return f"{class_id}.{rest}"
-    expr = cst.parse_expression(text) if text.replace(".", "").replace("_", "").isalnum() else None
-    absolute = _absolute(model, expr) if expr is not None else None
-    return absolute or text
-
-
-def _class_facts(model: _Module, node: cst.ClassDef) -> F.ClassFacts:
-    ctx = model.ctx
-    info = ctx.classes[node]
-    class_id = model.class_ids[node]
-    bases = []
-    for arg in node.bases:
-        if arg.keyword is None:
-            absolute = _absolute(model, arg.value)
-            if absolute is not None:
-                bases.append(absolute)
-    lock_attrs, safe_attrs, lists = set(), set(), set()
-    for attr, bindings in info.attrs.items():
-        values = [b.value for b in bindings if b.value is not None]
-        if any(model.locks.is_thread_lock(v) for v in values if isinstance(v, cst.Call)):
-            lock_attrs.add(attr)
-        if _safe(model, bindings):
-            safe_attrs.add(attr)
-        elif _container(model, bindings) == "list":
-            lists.add(attr)
-    model.class_facts[node] = _ClassData(methods=set(info.methods), safe_attrs=safe_attrs)
-    guarded = []
-    for method in info.methods.values():
-        for statement in _statements(method):
-            lock = _guard_comment(statement)
-            if lock is None:
-                continue
-            for small in statement.body:
-                for target in _assigned_targets(small):
-                    if (
-                        isinstance(target, cst.Attribute)
-                        and isinstance(target.value, cst.Name)
-                        and target.value.value == "self"
-                    ):
-                        line = model.pos.of(target)[0]
-                        guarded.append(
-                            (target.attr.value, _lock_key_text(model, lock, class_id), line)
-                        )
-    return F.ClassFacts(
-        id=class_id,
-        name=info.name,
-        line=model.pos.of(node)[0] if _annotated(node, "thread-safe") or guarded else 0,
-        bases=tuple(bases),
-        methods=frozenset(info.methods),
-        thread_safe=_annotated(node, "thread-safe"),
-        lock_attrs=frozenset(lock_attrs),
-        safe_attrs=frozenset(safe_attrs),
-        assigned=frozenset(info.attrs),
-        lists=frozenset(lists),
-        guarded=tuple(guarded),
-    )
-
-
-def _guarded_globals(model: _Module) -> Iterable[tuple[str, str, int]]:
-    for statement in model.ctx.module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        lock = _guard_comment(statement)
-        if lock is None:
-            continue
-        for small in statement.body:
-            for target in _assigned_targets(small):
-                if isinstance(target, cst.Name):
-                    line = model.pos.of(target)[0]
-                    yield target.value, _lock_key_text(model, lock, None), line
-
-
-def _statements(function: cst.FunctionDef) -> Iterable[cst.SimpleStatementLine]:
-    pending: list[cst.CSTNode] = [function.body]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, cst.SimpleStatementLine):
-            yield node
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not function:
-            continue
-        elif isinstance(
-            node,
-            (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler, cst.Finally),
-        ):
-            pending.extend(children(node))
-
-
-def _assigned_targets(small: cst.CSTNode) -> list[cst.BaseExpression]:
-    if isinstance(small, cst.Assign):
-        return [t.target for t in small.targets]
-    if isinstance(small, cst.AnnAssign):
-        return [small.target]
-    return []
+    callables: tuple[tuple[str, F.Callee], ...] = ()
+    held: bool = False
+    gates: frozenset[F.Location] = frozenset()
+    arg_classes: tuple[tuple[str, str], ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -512,20 +106,20 @@ def _merge(states: Sequence[frozenset[str]]) -> frozenset[str]:
     return common | unsure
 
 
-class _Walker:
+class FunctionWalker:
     def __init__(
         self,
-        model: _Module,
+        model: ModuleScope,
         unit: Unit,
         unit_id: str | None = None,
-        outer: _Walker | None = None,
+        outer: FunctionWalker | None = None,
     ) -> None:
         self.m = model
         self.ctx = model.ctx
         self.unit = unit
         self.recs: list[_Rec] = []
         self.calls: list[_CallRec] = []
-        self.spawns: list[tuple[F.Callee, str, cst.CSTNode, bool, int]] = []
+        self.spawns: list[tuple[F.Callee, str, cst.Call, bool, int, str]] = []
         self.ifs: list[_IfRec] = []
         self.if_stack: list[int] = []
         self.seq = 0
@@ -537,6 +131,14 @@ class _Walker:
         self.tolerant = 0  # `try` bodies whose handlers catch what a race raises
         self.handlers = 0  # `except` handlers around the current node
         self.statement: cst.CSTNode | None = None
+        self.acquires: list[tuple[str, int]] = []
+        # Local names bound to shared state (`pending = self._pending`): what
+        # is done to the object through them is done to the state.
+        self.aliases: dict[str, F.Location] = {}
+        self.foreign_release = 0  # the last release of a lock this function did not take
+        # Locations tested by an `if` that leaves the function: what follows
+        # runs only when the test went one way.
+        self.gates: frozenset[F.Location] = frozenset()
         self.owned: dict[str, str] = {}  # local name -> class of the object it was made as
         self.class_node: cst.ClassDef | None = None
         self.self_name: str | None = None
@@ -555,6 +157,16 @@ class _Walker:
             declared = self.ctx.globals_declared.get(unit, set())
             self.locals = set(self.ctx.bindings.get(unit, {})) - declared
             self._find_self(outer)
+        self.params: tuple[str, ...] = ()
+        self.keyword_params: tuple[str, ...] = ()
+        self.star = False
+        self.returns: list[F.Callee] = []
+        self.rebuilds = False
+        self.registers: list[tuple[F.Location, F.Callee, int]] = []
+        self.invokes: set[F.Location] = set()
+        self.drawn: dict[str, F.Location] = {}  # local name -> container it came out of
+        if isinstance(unit, cst.FunctionDef):
+            self._parameters(unit)
         self.outer_locals: set[str] = set()
         for ancestor in self.ctx.ancestors(unit):
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
@@ -562,7 +174,87 @@ class _Walker:
                     self.ctx.bindings.get(ancestor, {})
                 ) - self.ctx.globals_declared.get(ancestor, set())
 
-    def _find_self(self, outer: _Walker | None) -> None:
+    def _container_of(self, expr: cst.BaseExpression) -> F.Location | None:
+        """The state a container expression names (`self._callbacks`,
+        `list(self._callbacks)`, `HANDLERS.values()`), thread-safe ones
+        such as queues included."""
+        while isinstance(expr, cst.Call):
+            if isinstance(expr.func, cst.Name) and expr.func.value in ("list", "tuple", "reversed"):
+                if not expr.args:
+                    return None
+                expr = expr.args[0].value
+            elif isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _DRAWING:
+                expr = expr.func.value
+            else:
+                return None
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            if expr.value.value == self.self_name and self.class_id is not None:
+                return ("self", self.class_id, expr.attr.value)
+            return None
+        if isinstance(expr, cst.Name) and expr.value not in self.locals:
+            if expr.value in self.m.ctx.bindings.get(self.ctx.module, {}):
+                return ("global", self.ctx.module_name, expr.value)
+        return None
+
+    def _callbacks(self, call: cst.Call) -> None:
+        """Registration of a callable in a container, and calls of what
+        comes out of one: the two halves of a callback list or task queue."""
+        func = call.func
+        if isinstance(func, cst.Name) and func.value in self.drawn:
+            self.invokes.add(self.drawn[func.value])
+        elif isinstance(func, cst.Call):
+            container = self._container_of(func)
+            if container is not None:
+                self.invokes.add(container)  # `self._tasks.get()()`
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in _REGISTERING
+            and call.args
+            and not call.args[-1].star
+        ):
+            container = self._container_of(func.value)
+            callee = self._callable(unwrap_target(self.ctx, call.args[-1].value))
+            if container is not None and callee is not None:
+                self.registers.append((container, callee, self.m.pos.of(call)[0]))
+
+    def _parameters(self, unit: cst.FunctionDef) -> None:
+        params = unit.params
+        positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+        bound = self.self_name or self.cls_name
+        if positional and bound is not None and positional[0] == bound:
+            positional = positional[1:]
+        self.params = tuple(positional)
+        self.keyword_params = tuple(p.name.value for p in params.kwonly_params)
+        self.star = isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None
+
+    def _callable(self, value: cst.BaseExpression) -> F.Callee | None:
+        """The callee an argument or returned value names when it is a
+        callable: a received parameter, a function, a method of `self`."""
+        if isinstance(value, cst.Name):
+            if value.value in self.params or value.value in self.keyword_params:
+                return ("param", self.id, value.value)
+            return self._named(value.value)
+        if isinstance(value, cst.Attribute):
+            return self.callee(value)[0]
+        return None
+
+    def _callable_arguments(self, call: cst.Call) -> tuple[tuple[str, F.Callee], ...]:
+        found = []
+        position = 0
+        for arg in call.args:
+            if arg.star:
+                break  # positions after `*args` are unknown
+            slot = arg.keyword.value if arg.keyword is not None else str(position)
+            if arg.keyword is None:
+                position += 1
+            callee = self._callable(unwrap_target(self.ctx, arg.value))
+            if callee is not None:
+                found.append((slot, callee))
+        return tuple(found)
+
+    def _find_self(self, outer: FunctionWalker | None) -> None:
         if outer is not None:
             self.class_node, self.self_name, self.cls_name = (
                 outer.class_node,
@@ -631,6 +323,8 @@ class _Walker:
 
         accesses = []
         for rec in self.recs:
+            if rec.seq <= self.foreign_release:
+                rec.locks = rec.locks | {F.UNKNOWN_LOCK}
             line, col = self.m.pos.of(rec.node)
             text = ""
             if rec.kind == F.RMW and rec.statement is not None:
@@ -648,6 +342,8 @@ class _Walker:
                     rec.tolerated,
                     rec.constant,
                     rec.guard is not None,
+                    *self._end(rec.node),
+                    rec.gates - {rec.location},
                 )
             )
         checks = []
@@ -678,6 +374,7 @@ class _Walker:
                     rec.locks,
                     phase(if_rec.seq),
                     outer_line,
+                    *self._end(if_rec.node.test),
                 )
             )
         # Calls from the module body run the program (`main()`): they are
@@ -691,6 +388,10 @@ class _Walker:
                 call_phase(c.seq),
                 c.owned,
                 c.repeated,
+                c.callables,
+                c.held,
+                c.gates,
+                c.arg_classes,
             )
             for c in self.calls
         )
@@ -701,8 +402,10 @@ class _Walker:
                 self.m.pos.of(node)[0],
                 repeats,
                 any(join > seq for join in self.joins),
+                self._serial_executor(node) if api_name.startswith("executor.") else "",
+                via,
             )
-            for target, api_name, node, repeats, seq in self.spawns
+            for target, api_name, node, repeats, seq, via in self.spawns
         )
         unit = self.unit
         line = 1
@@ -722,11 +425,32 @@ class _Walker:
                 calls=calls,
                 spawns=spawns,
                 checks=tuple(checks),
+                acquires=tuple(self.acquires),
+                params=self.params,
+                keyword_params=self.keyword_params,
+                star=self.star,
+                returns=tuple(self.returns),
+                rebuilds=self.rebuilds,
+                releases_unheld=self.foreign_release > 0,
+                registers=tuple(self.registers),
+                invokes=frozenset(self.invokes),
             )
         )
 
+    def _end(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Where `node` ends: (line, column), the column 1-based and exclusive;
+        (0, 0) when the C parser's positions do not cover its kind (libcst's
+        position provider would cost more than the whole analysis)."""
+        found = self.m.pos.range_of(node)
+        if found is None:
+            return 0, 0
+        return found.end.line, found.end.column + 1
+
+    def _acquired(self, key: str, node: cst.CSTNode) -> None:
+        self.acquires.append((key, self.m.pos.of(node)[0]))
+
     def _is_entry(self, node: cst.FunctionDef) -> bool:
-        if _annotated(node, "thread-entry"):
+        if annotated(node, "thread-entry"):
             return True
         entries = self.m.settings.thread_entry_points
         if not entries:
@@ -747,14 +471,14 @@ class _Walker:
         if written is None:
             return names
         names.append(written)
-        absolute = _absolute(self.m, expr)
+        absolute = absolute_name(self.m, expr)
         if absolute:
             names.append(absolute)
         head, _, rest = written.partition(".")
         if rest:
             for binding in self.ctx.bindings.get(self.ctx.module, {}).get(head, []):
                 if isinstance(binding.value, cst.Call):
-                    made = _absolute(self.m, binding.value.func)
+                    made = absolute_name(self.m, binding.value.func)
                     if made:
                         names.append(f"{made}.{rest}")
         return names
@@ -795,12 +519,15 @@ class _Walker:
         if isinstance(node, cst.Expr):
             change = self._lock_statement(node.value)
             if change is not None:
+                if change[1]:
+                    self._acquired(change[0], node.value)
                 return self._apply(held, change)
             self.expr(node.value, held)
         elif isinstance(node, cst.Assign):
             change = self._lock_statement(node.value)
             self.assign([t.target for t in node.targets], node.value, held)
             if change is not None and change[1]:
+                self._acquired(change[0], node.value)
                 return self._apply(held, change)
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
@@ -820,9 +547,16 @@ class _Walker:
                 # `lst += [...]` extends the list in place: a mutation, not a lost update.
                 self.use(node.target, F.MUTATE, held)
             else:
-                self.use(node.target, F.RMW, held)
+                # `x += 1`, `procs += (p,)` rebind the name: an iteration of
+                # the old value is not disturbed.  `d[k] += 1` may add a key.
+                self.use(node.target, F.RMW, held, resizes=isinstance(node.target, cst.Subscript))
         elif isinstance(node, cst.Del):
             self.use(node.target, F.REBIND, held)
+        elif isinstance(node, cst.Return) and node.value is not None:
+            returned = self._callable(node.value)
+            if returned is not None and returned[0] != "param":
+                self.returns.append(returned)
+            self.expr(node.value, held)
         elif isinstance(node, (cst.Return, cst.Raise, cst.Assert)):
             for child in children(node):
                 if isinstance(child, cst.BaseExpression):
@@ -836,13 +570,15 @@ class _Walker:
         for node, class_id in self.m.class_ids.items():
             if class_id == owner:
                 attrs = self.ctx.classes[node].attrs.get(name, [])
-                return _container(self.m, attrs) == "list"
+                return container_kind(self.m, attrs) == "list"
         return False
 
     def _list_globals(self) -> set[str]:
         bindings = self.ctx.bindings.get(self.ctx.module, {})
         return {
-            n for n in self.m.tracked_globals if _container(self.m, bindings.get(n, [])) == "list"
+            n
+            for n in self.m.tracked_globals
+            if container_kind(self.m, bindings.get(n, [])) == "list"
         }
 
     def _location_of_target(self, target: cst.BaseExpression) -> F.Location | None:
@@ -859,22 +595,50 @@ class _Walker:
         self._note_owned(targets, value)
         constant = _idempotent_value(value)
         for target in targets:
+            if (
+                isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == self.self_name
+                and isinstance(value, cst.Call)
+                and self.m.locks.created_kind(value) is not None
+            ):
+                self.rebuilds = True
+            if isinstance(target, cst.Name):
+                self.aliases.pop(target.value, None)
             location = self._location_of_target(target)
             if location is not None and location in read:
-                self.use(target, F.RMW, held)
+                self.use(target, F.RMW, held, resizes=isinstance(target, cst.Subscript))
             else:
                 start = len(self.recs)
                 self.use(target, F.REBIND, held)
                 if constant:
                     for rec in self.recs[start:]:
                         rec.constant = rec.kind == F.REBIND
+        if len(targets) == 1 and isinstance(targets[0], cst.Name):
+            drawn_from = (
+                self._container_of(value) if isinstance(value, (cst.Call, cst.Subscript)) else None
+            )
+            if drawn_from is not None:
+                self.drawn[targets[0].value] = drawn_from
+            else:
+                self.drawn.pop(targets[0].value, None)
+        for target in targets:
+            if isinstance(target, cst.Subscript) and len(targets) == 1:
+                container = self._container_of(target.value)
+                callee = self._callable(unwrap_target(self.ctx, value))
+                if container is not None and callee is not None:
+                    self.registers.append((container, callee, self.m.pos.of(target.value)[0]))
+        aliased = self.location(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
+        if aliased is not None and len(targets) == 1 and isinstance(targets[0], cst.Name):
+            if targets[0].value in self.locals:
+                self.aliases[targets[0].value] = aliased
 
     def _note_owned(self, targets: list[cst.BaseExpression], value: cst.BaseExpression) -> None:
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):
             return
         name = targets[0].value
         if isinstance(value, cst.Call) and name in self.locals:
-            made = _absolute(self.m, value.func)
+            made = absolute_name(self.m, value.func)
             if made is not None and self.ctx.kind_of_type(value.func) is None:
                 self.owned[name] = made
                 return
@@ -894,6 +658,7 @@ class _Walker:
             key = self.lock_key(receiver)
             if key is not None:
                 body_held = held | {key}
+                self._acquired(key, receiver)
         pushed = False
         if tested:
             self.ifs.append(
@@ -911,9 +676,12 @@ class _Walker:
                 key = self.lock_key(negated)
                 if key is not None:
                     branches = [held | {key}]
+                    self._acquired(key, negated)
                     if pushed:
                         self.if_stack.pop()
                     return branches[0]
+            if tested and _escapes(node.body):
+                self.gates = self.gates | tested
             branches.append(held)
         elif isinstance(node.orelse, cst.If):
             branches.append(self.stmt(node.orelse, held))
@@ -933,9 +701,12 @@ class _Walker:
         inner = held
         executors = False
         for item in node.items:
-            key = self.lock_key(item.item) if node.asynchronous is None else None
+            key = None
+            if node.asynchronous is None:
+                key = self.lock_key(item.item) or self._helper_lock(item.item)
             if key is not None:
                 inner = inner | {key}
+                self._acquired(key, item.item)
                 continue
             self.expr(item.item, held)
             if item.asname is not None:
@@ -958,6 +729,9 @@ class _Walker:
         if isinstance(node, cst.For):
             self.use(node.iter, F.ITERATE, held)
             self.use(node.target, F.REBIND, held)
+            container = self._container_of(node.iter)
+            if container is not None and isinstance(node.target, cst.Name):
+                self.drawn[node.target.value] = container
         else:
             self.expr(node.test, held)
         self.repeat_depth += 1
@@ -1007,6 +781,32 @@ class _Walker:
             expr = underlying
         return self._key_of(expr)
 
+    def _helper_lock(self, expr: cst.BaseExpression) -> str | None:
+        """`with self._locked():` where `_locked` is a `@contextmanager` method
+        of this class that yields with a lock held: that lock."""
+        if not (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and isinstance(expr.func.value, cst.Name)
+            and expr.func.value.value == self.self_name
+            and self.class_node is not None
+        ):
+            return None
+        method = self.ctx.classes[self.class_node].methods.get(expr.func.attr.value)
+        if method is None or not any(
+            (dotted_name(d.decorator) or "").rpartition(".")[2] == "contextmanager"
+            for d in method.decorators
+        ):
+            return None
+        keys = set()
+        for node in self.m.locks.walk(method.body):
+            if isinstance(node, cst.Yield):
+                held = [h for h in self.m.locks.held_here(node) if self.lock_key(h.expr)]
+                if not held:
+                    return None
+                keys.add(self._key_of(held[-1].expr))
+        return keys.pop() if len(keys) == 1 else None
+
     def _key_of(self, expr: cst.BaseExpression) -> str:
         dotted = dotted_name(expr) or ""
         head, _, rest = dotted.partition(".")
@@ -1015,10 +815,23 @@ class _Walker:
         if head == self.cls_name and rest and self.class_id:
             return f"{self.class_id}.{rest}"
         if head not in self.locals and head not in self.outer_locals:
-            absolute = _absolute(self.m, expr)
+            absolute = absolute_name(self.m, expr)
             if absolute is not None and absolute != dotted:
                 return absolute
+        if head not in self.locals and head in self.outer_locals:
+            # A lock captured by a closure is the enclosing function's: one
+            # lock, however many closures take it.
+            return f"~{self._binder_of(head)}:{dotted}"
         return f"~{self.id}:{dotted}"
+
+    def _binder_of(self, name: str) -> str:
+        """The id of the enclosing function that binds `name`."""
+        for ancestor in self.ctx.ancestors(self.unit):
+            if isinstance(ancestor, cst.FunctionDef) and name in self.ctx.bindings.get(
+                ancestor, {}
+            ):
+                return self.m.function_ids.get(ancestor, self.id)
+        return self.id
 
     def _counting_semaphore(self, expr: cst.BaseExpression) -> bool:
         creation = self.m.locks.creation(expr)
@@ -1039,11 +852,15 @@ class _Walker:
             return None
         return key, method == "acquire"
 
-    @staticmethod
-    def _apply(held: frozenset[str], change: tuple[str, bool]) -> frozenset[str]:
+    def _apply(self, held: frozenset[str], change: tuple[str, bool]) -> frozenset[str]:
         key, acquired = change
         if acquired:
             return held | {key}
+        if key not in held and F.UNKNOWN_LOCK + key not in held:
+            # Released without being taken here: the caller (or an earlier
+            # call, `acquire_x()` ... `release_x()`) took it, so the code
+            # before this point may run with it held.
+            self.foreign_release = max(self.foreign_release, self.seq)
         return held - {key, F.UNKNOWN_LOCK + key}
 
     # -- expressions -------------------------------------------------------------
@@ -1113,6 +930,11 @@ class _Walker:
             self.call(node, held, iterated=kind == F.ITERATE)
             return
         if isinstance(node, (cst.Name, cst.Attribute)):
+            if isinstance(node, cst.Name) and kind in (F.REBIND, F.RMW):
+                # `pending = ...`, `n += 1`: the local itself changes, not
+                # the object it was bound to.
+                if self.aliases.pop(node.value, None) is not None:
+                    return
             location = self.location(node)
             if location is not None:
                 self.record(node, location, kind, held, resizes)
@@ -1147,6 +969,7 @@ class _Walker:
                 self.statement,
                 self.tolerant > 0,
                 handlers=self.handlers,
+                gates=self._current_gates(),
             )
         )
 
@@ -1179,6 +1002,8 @@ class _Walker:
             return None
         if isinstance(node, cst.Name):
             name = node.value
+            if name in self.aliases:
+                return self.aliases[name]
             if (
                 name not in self.m.tracked_globals
                 or name in self.locals
@@ -1208,16 +1033,16 @@ class _Walker:
             if (
                 index == 0
                 and arg.keyword is None
-                and name in _EAGER_ITERATION
+                and name in EAGER_ITERATION
                 and name not in self.locals
             ):
-                if name in _ATOMIC_COPIES and _copied_whole(value):
+                if name in ATOMIC_COPIES and _copied_whole(value):
                     self.expr(value, held)
                 else:
                     self.use(value, F.ITERATE, held)
             elif (
                 iterated
-                and name in _LAZY_ITERATION
+                and name in LAZY_ITERATION
                 and arg.keyword is None
                 and not (name in ("map", "filter") and index == 0)
             ) or (
@@ -1236,11 +1061,11 @@ class _Walker:
                 self.location(receiver) if isinstance(receiver, (cst.Name, cst.Attribute)) else None
             )
             if location is not None and method in MUTATORS:
-                self.record(receiver, location, F.MUTATE, held, method not in _SIZE_KEEPING)
+                self.record(receiver, location, F.MUTATE, held, method not in SIZE_KEEPING)
                 self.recs[-1].safe_form = method in ("discard", "setdefault") or (
                     method == "pop" and len(node.args) > 1
                 )
-            elif location is not None and iterated and method in _VIEWS:
+            elif location is not None and iterated and method in VIEWS:
                 self.record(receiver, location, F.ITERATE, held)
             elif isinstance(receiver, cst.Subscript) and method in MUTATORS:
                 self.use(receiver, F.READ, held)
@@ -1248,9 +1073,23 @@ class _Walker:
                 self.use(receiver, F.READ, held)
         elif not isinstance(func, cst.Name):
             self.expr(func, held)
+        self._callbacks(node)
         callee, owned = self.callee(func)
         if callee is not None:
-            self.calls.append(_CallRec(callee, node, held, self.seq, owned, self.repeat_depth > 0))
+            self.calls.append(
+                _CallRec(
+                    callee,
+                    node,
+                    held,
+                    self.seq,
+                    owned,
+                    self.repeat_depth > 0,
+                    self._callable_arguments(node),
+                    callee[0] == "inst" and self._made_by_self(func),
+                    self._current_gates(),
+                    self._argument_classes(node),
+                )
+            )
 
     def callee(self, func: cst.BaseExpression) -> tuple[F.Callee | None, bool]:
         if isinstance(func, cst.Name):
@@ -1267,7 +1106,11 @@ class _Walker:
                 return ("inst", self.owned[receiver.value], method), True
             if receiver.value in self.locals or receiver.value in self.outer_locals:
                 made = self._class_of_local(receiver)
-                return (("inst", made, method), False) if made else (None, False)
+                if made:
+                    return ("inst", made, method), False
+                if self._plain_parameter(receiver.value):
+                    return ("arg", f"{self.id}({receiver.value})", method), False
+                return None, False
             module_bindings = self.ctx.bindings.get(self.ctx.module, {})
             if receiver.value in module_bindings and receiver.value not in self.m.imports:
                 made = self._class_of_bindings(module_bindings[receiver.value])
@@ -1286,7 +1129,7 @@ class _Walker:
         ):
             made = self._class_of_attr(receiver.attr.value)
             return (("inst", made, method), False) if made else (None, False)
-        absolute = _absolute(self.m, func)
+        absolute = absolute_name(self.m, func)
         written = dotted_name(func) or ""
         if absolute is None or (
             absolute == written and written.partition(".")[0] not in self.m.imports
@@ -1311,6 +1154,56 @@ class _Walker:
             return ("name", self.m.imports[name], "")
         return None
 
+    def _plain_parameter(self, name: str) -> bool:
+        """A parameter of this function without annotation, never rebound."""
+        if name not in self.params and name not in self.keyword_params:
+            return False
+        if isinstance(self.unit, cst.Module):
+            return False
+        bindings = self.ctx.bindings.get(self.unit, {}).get(name, [])
+        return all(b.value is None and b.annotation is None for b in bindings)
+
+    def _argument_classes(self, call: cst.Call) -> tuple[tuple[str, str], ...]:
+        found = []
+        position = 0
+        for arg in call.args:
+            if arg.star:
+                break
+            slot = arg.keyword.value if arg.keyword is not None else str(position)
+            if arg.keyword is None:
+                position += 1
+            value = arg.value
+            made: str | None = None
+            if isinstance(value, cst.Name) and value.value in self.owned:
+                made = self.owned[value.value]
+            elif isinstance(value, cst.Call) and self.ctx.kind_of_type(value.func) is None:
+                made = absolute_name(self.m, value.func)
+            elif (
+                isinstance(value, cst.Attribute)
+                and isinstance(value.value, cst.Name)
+                and value.value.value == self.self_name
+            ):
+                made = self._class_of_attr(value.attr.value)
+            if made:
+                found.append((slot, made))
+        return tuple(found)
+
+    def _current_gates(self) -> frozenset[F.Location]:
+        return self.gates.union(*(self.ifs[i].tested for i in self.if_stack))
+
+    def _made_by_self(self, func: cst.BaseExpression) -> bool:
+        """`self.x.m()` where every binding of `self.x` is a constructor call."""
+        if not (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Attribute)
+            and isinstance(func.value.value, cst.Name)
+            and func.value.value.value == self.self_name
+            and self.class_node is not None
+        ):
+            return False
+        bindings = self.ctx.classes[self.class_node].attrs.get(func.value.attr.value, [])
+        return bool(bindings) and all(isinstance(b.value, cst.Call) for b in bindings)
+
     def _class_of_local(self, name: cst.Name) -> str | None:
         bindings = (
             self.ctx.bindings.get(self.unit, {}).get(name.value, [])
@@ -1331,9 +1224,9 @@ class _Walker:
             if isinstance(value, cst.Name) and value.value == "None":
                 continue
             if isinstance(value, cst.Call) and self.ctx.kind_of_type(value.func) is None:
-                made.add(_absolute(self.m, value.func))
+                made.add(absolute_name(self.m, value.func))
             elif binding.annotation is not None and value is None:
-                made.add(_absolute(self.m, binding.annotation))
+                made.add(absolute_name(self.m, binding.annotation))
             else:
                 return None
         return made.pop() if len(made) == 1 else None
@@ -1344,27 +1237,55 @@ class _Walker:
         """Record a thread root; returns the argument expression not to walk as code."""
         original = target
         target = unwrap_target(self.ctx, target)
-        repeats = repeats or self.repeat_depth > 0 or api_name.startswith(_POOLED_APIS)
+        serial = self._serial_executor(call) if api_name.startswith("executor.") else ""
+        repeats = not serial and (
+            repeats or self.repeat_depth > 0 or api_name.startswith(POOLED_APIS)
+        )
         if not api_name.startswith("threading."):
             self._start_event()
         if isinstance(target, cst.Lambda):
             line = self.m.pos.of(target)[0]
             unit_id = f"{self.id}.<lambda:{line}>"
-            _Walker(self.m, target, unit_id, outer=self).run()
-            self.spawns.append((("name", unit_id, ""), api_name, call, repeats, self.seq))
+            FunctionWalker(self.m, target, unit_id, outer=self).run()
+            self.spawns.append((("name", unit_id, ""), api_name, call, repeats, self.seq, ""))
             return original
-        callee, _ = (
-            self.callee(target)
-            if isinstance(target, cst.Attribute)
-            else (
-                (self._named(target.value), False)
-                if isinstance(target, cst.Name)
-                else (None, False)
-            )
-        )
+        via = ""
+        callee: F.Callee | None = None
+        if isinstance(target, cst.Call):
+            # `Thread(target=make_checker(state))`, `pool.submit(Task(job))`:
+            # what the call returns runs on the thread.
+            callee, _ = self.callee(target.func)
+            via = "returned"
+        elif isinstance(target, cst.Name) and target.value in self.owned:
+            # A task object handed over whole: its `__call__` runs.
+            callee = ("inst", self.owned[target.value], "__call__")
+        else:
+            callee = self._callable(target)
         if callee is not None:
-            self.spawns.append((callee, api_name, call, repeats, self.seq))
+            self.spawns.append((callee, api_name, call, repeats, self.seq, via))
         return None
+
+    def _serial_executor(self, call: cst.Call) -> str:
+        """The key of the executor `call` submits to when every binding of it
+        makes a `ThreadPoolExecutor(max_workers=1)`, else ""."""
+        if not isinstance(call.func, cst.Attribute):
+            return ""
+        receiver = call.func.value
+        if isinstance(receiver, cst.Name):
+            bindings = self.ctx.bindings_of(receiver.value, receiver)
+        elif isinstance(receiver, cst.Attribute):
+            bindings = self.ctx.self_attr_bindings(receiver) or []
+        else:
+            return ""
+        made = [b.value for b in bindings if b.value is not None]
+        if not made or not all(
+            isinstance(value, cst.Call)
+            and self.ctx.kind_of(value) == api.THREAD_EXECUTOR
+            and _is_one(argument(value, 0, "max_workers"))
+            for value in made
+        ):
+            return ""
+        return f"{self.class_id or self.id}:{dotted_name(receiver)}"
 
     def _start_event(self) -> None:
         self.starts.append(self.loop_entry if self.loop_entry is not None else self.seq)
@@ -1394,7 +1315,7 @@ class _Walker:
                 and kind in (None, *api.EXECUTOR_KINDS)
             ):
                 self._join_event()
-        elif self.ctx.qualname(func) in _JOINING_FUNCTIONS:
+        elif self.ctx.qualname(func) in JOINING_FUNCTIONS:
             self._join_event()
 
     def _server(self, node: cst.Call) -> None:
@@ -1403,8 +1324,8 @@ class _Walker:
         handler = argument(node, 1, "RequestHandlerClass")
         if handler is None or dotted_name(handler) is None:
             return
-        server = _absolute(self.m, node.func)
-        handler_name = _absolute(self.m, handler)
+        server = absolute_name(self.m, node.func)
+        handler_name = absolute_name(self.m, handler)
         if server is None or handler_name is None or "." not in handler_name:
             return
         if server in THREADING_SERVERS or "." in server:
@@ -1450,9 +1371,23 @@ def _catches_race(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
         types = [handler.type]
     for value in types:
         name = dotted_name(value)
-        if name is not None and name.rpartition(".")[2] in _RACE_ERRORS:
+        if name is not None and name.rpartition(".")[2] in RACE_ERRORS:
             return True
     return False
+
+
+# Methods that store their (last) argument in a container or queue, and
+# methods that take an item out of one (or view its items).
+_REGISTERING = frozenset(
+    {"append", "add", "appendleft", "insert", "put", "put_nowait", "setdefault"}
+)
+_DRAWING = frozenset(
+    {"get", "get_nowait", "pop", "popleft", "popitem", "values", "copy", "__getitem__"}
+)
+
+
+def _is_one(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, cst.Integer) and value.evaluated_value == 1
 
 
 def _join_arguments(call: cst.Call) -> bool:
