@@ -38,7 +38,7 @@ from typing import Any
 from threadlint import __version__
 from threadlint.config import ConfigError, Settings
 from threadlint.diagnostics import Diagnostic, Fix
-from threadlint.project import Project, find_project_root, project_cache
+from threadlint.project import Project, find_project_root, open_project
 from threadlint.runner import RunResult, run_source
 from threadlint.source_text import encode_source
 
@@ -172,13 +172,14 @@ class Session:
             except ConfigError as exc:
                 self._projects[project_id] = _OpenProject(None, str(exc))
             else:
-                project = Project(
-                    root, settings, jobs=self.options.jobs,
-                    cache=project_cache(root, settings, no_cache=False, cache_dir=None),
-                    absolute_paths=True,
-                )
-                project.scan()
-                self._projects[project_id] = _OpenProject(project)
+                try:
+                    project = open_project(
+                        root, settings, [Path(path)], jobs=self.options.jobs, absolute_paths=True
+                    )
+                except ConfigError as exc:  # a nested configuration is broken
+                    self._projects[project_id] = _OpenProject(None, str(exc))
+                else:
+                    self._projects[project_id] = _OpenProject(project)
         self._by_path[path] = project_id
         return project_id
 
@@ -220,7 +221,11 @@ class Session:
         if state.project is None:
             message = f"not analysed: threadlint configuration error: {state.error}"
             return {path: [Diagnostic(path, 1, 1, "TL001", message)] for path in state.documents}
-        run = state.project.check(state.documents.values())
+        try:
+            run = state.project.check(state.documents.values())
+        except ConfigError as exc:  # the configuration of a file opened since
+            message = f"not analysed: threadlint configuration error: {exc}"
+            return {path: [Diagnostic(path, 1, 1, "TL001", message)] for path in state.documents}
         out: dict[str, list[Diagnostic]] = {path: [] for path in state.documents}
         for diagnostic in run.diagnostics:
             if diagnostic.path in out:
