@@ -8,6 +8,7 @@ must get the findings its own configuration asks for, whatever the route.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -275,3 +276,65 @@ def test_flake8_uses_each_files_nearest_configuration(tmp_path: Path) -> None:
     # From another working directory, the same.
     elsewhere = flake8(tmp_path, "proj/nested/b.py", "proj/a.py")
     assert elsewhere.count("TL203") == 1 and "proj/nested/b.py" in elsewhere
+
+
+SERVER_TREE = {
+    "pyproject.toml": '[tool.threadlint]\nignore = ["TL203"]\n'
+                      'thread-entry-points = ["handlers.on_event"]\n',
+    "a.py": BAD,
+    "nested/threadlint.toml": 'select = ["TL1", "TL203"]\nthread-entry-points = []\n',
+    "nested/b.py": BAD,
+    "nested/handlers.py": ENTRY,
+}
+
+
+def test_the_language_server_uses_each_files_nearest_configuration(tmp_path: Path) -> None:
+    pytest.importorskip("pygls")
+    from test_server import Editor, talk
+
+    root = write_tree(tmp_path / "proj", SERVER_TREE)
+
+    async def scenario(editor: Editor) -> None:
+        for name in ("a.py", "nested/b.py", "nested/handlers.py"):
+            editor.open(name)
+        await editor.until_codes("nested/b.py", [("TL203", 9)])
+        # The project root's entry points, not nested/'s empty list.
+        await editor.until_codes("nested/handlers.py", [("TL102", 6)])
+        await editor.until_codes("a.py", [])
+
+    talk(root, scenario)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pre_commit_uses_each_files_nearest_configuration(tmp_path: Path) -> None:
+    pytest.importorskip("pre_commit")
+    from test_integrations_precommit import _env, _git, _snapshot_of_this_checkout
+
+    env = _env(tmp_path)
+    rev = _snapshot_of_this_checkout(tmp_path / "threadlint", env)
+    root = write_tree(tmp_path / "proj", {
+        **SERVER_TREE,
+        "nested/build/gen.py": BAD,  # excluded by default: --force-exclude in the hook
+        ".pre-commit-config.yaml": "repos:\n"
+        f"  - repo: {(tmp_path / 'threadlint').as_uri()}\n"
+        f"    rev: {rev}\n"
+        "    hooks:\n"
+        "      - id: threadlint\n",
+    })
+    _git(["init", "-q"], root, env)
+    _git(["add", "-A"], root, env)
+    _git(["commit", "-q", "-m", "project"], root, env)
+
+    def pre_commit(*files: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--color", "never", "--files", *files],
+            cwd=root, env=env, capture_output=True, text=True, timeout=900, check=False,
+        )
+
+    failing = pre_commit("a.py", "nested/b.py", "nested/handlers.py", "nested/build/gen.py")
+    output = failing.stdout + failing.stderr
+    assert failing.returncode == 1, output
+    found = re.findall(r"^(\S+?):\d+:\d+: (TL\d{3}) ", output, re.MULTILINE)
+    assert sorted(found) == [("nested/b.py", "TL203"), ("nested/handlers.py", "TL102")], output
+    passing = pre_commit("a.py", "nested/build/gen.py")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
