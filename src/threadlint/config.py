@@ -1,5 +1,8 @@
 """Settings: `[tool.threadlint]` in pyproject.toml (or threadlint.toml), validated.
 
+This module reads one configuration file; which file governs which linted
+file is `threadlint.config_lookup`'s business.
+
 Configuration errors are user errors: they are raised as `ConfigError` with
 one line naming the file, the key and the expected form, and the CLI turns
 them into exit status 2.  Nothing is ever silently ignored: a pyproject.toml

@@ -49,7 +49,7 @@ INSTALL_HINT = (
 
 # Saving one of these may change the settings or the files of a project.
 CONFIGURATION_FILES = frozenset(
-    ["pyproject.toml", "threadlint.toml", "setup.cfg", ".gitignore"]
+    ["pyproject.toml", "threadlint.toml", ".threadlint.toml", "setup.cfg", ".gitignore"]
 )
 
 # Re-lint this long after the last keystroke, not on every one.
