@@ -227,6 +227,18 @@ def test_a_broken_nested_configuration_is_an_error_naming_it(tmp_path: Path) -> 
     assert run.stdout == ""
 
 
+def test_a_configuration_that_governs_no_linted_file_is_not_read(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "work/pyproject.toml": "[tool.threadlint]\nbogus = 1\n",
+        "work/a.py": BAD,
+        "other/threadlint.toml": 'select = ["TL203"]\n',
+        "other/a.py": BAD,
+    })
+    work = tmp_path / "work"
+    assert run_cli(["-j1", "--no-cache", "../other"], work).codes() == [("../other/a.py", "TL203")]
+    assert run_cli(["-j1", "--no-cache"], work).exit_code == 2
+
+
 def test_each_directory_is_resolved_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     files = {f"pkg{i}/m{j}.py": "x = 1\n" for i in range(3) for j in range(20)}
     write_tree(tmp_path, {"pyproject.toml": "[tool.threadlint]\n", **files})
@@ -276,6 +288,14 @@ def test_flake8_uses_each_files_nearest_configuration(tmp_path: Path) -> None:
     # From another working directory, the same.
     elsewhere = flake8(tmp_path, "proj/nested/b.py", "proj/a.py")
     assert elsewhere.count("TL203") == 1 and "proj/nested/b.py" in elsewhere
+    # The analysis settings of the project root: its thread entry points.
+    write_tree(root, {"app/__init__.py": "", "app/handlers.py": ENTRY})
+    (root / "pyproject.toml").write_text(
+        TREE["pyproject.toml"] + 'thread-entry-points = ["app.handlers.on_event"]\n',
+        encoding="utf-8",
+    )
+    (root / "nested" / "threadlint.toml").write_text('select = ["TL1"]\n', encoding="utf-8")
+    assert flake8(root / "nested", "../app/handlers.py").startswith("../app/handlers.py:6:5: TL102 ")
 
 
 SERVER_TREE = {

@@ -50,13 +50,12 @@ def build_settings(
     free_threaded: bool,
     target_version: str | None = None,
     respect_gitignore: bool | None = None,
-    config_start: Path | None = None,
 ) -> Settings:
-    """The settings at `config_start` (default: the working directory), the
-    command line over them, carrying the run's `ConfigLookup`: every file
-    linked with them is then filtered by its own nearest configuration (or
-    by `config` for all, or by none when `isolated`), the command line over
-    each."""
+    """The run's settings: the command line over the defaults, carrying the
+    run's `ConfigLookup`, through which each file found gets its own nearest
+    configuration (or `config` for all, or none when `isolated`) with the
+    command line over it.  Configuration files are read as the files they
+    govern are met, so one that governs no file linted is never read."""
     overrides = Overrides(
         select=tuple(validate_codes(_split(select), "--select")),
         ignore=tuple(validate_codes(_split(ignore), "--ignore")),
@@ -72,7 +71,7 @@ def build_settings(
     lookup = ConfigLookup(
         overrides, config=Path(config) if config else None, isolated=isolated
     )
-    return lookup.settings_at(config_start or Path.cwd(), record=False)
+    return lookup.base_settings()
 
 
 def _list_rules(out: TextIO) -> None:
@@ -333,7 +332,6 @@ def cli(
             extend_exclude=extend_exclude, preview=preview, free_threaded=free_threaded,
             target_version=target_version,
             respect_gitignore=respect_gitignore,
-            config_start=_stdin_directory(paths, stdin_filename) if not config else None,
         )
         known = Baseline.load(baseline) if baseline else None
     except ConfigError as exc:
@@ -486,17 +484,6 @@ def cli(
     if diagnostics and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
-
-
-def _stdin_directory(paths: tuple[str, ...], stdin_filename: str | None) -> Path | None:
-    """Where to look for configuration when linting stdin named `stdin_filename`.
-
-    Editors run the linter from anywhere; the file's own project decides.
-    """
-    if not stdin_filename or paths not in ((), ("-",)):
-        return None
-    directory = Path(stdin_filename).absolute().parent
-    return directory if directory.is_dir() else None
 
 
 def _report_errors(result: RunResult, verbose: bool) -> None:

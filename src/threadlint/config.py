@@ -175,15 +175,6 @@ def config_in(directory: Path) -> Path | None:
     return None
 
 
-def find_config_file(start: Path) -> Path | None:
-    """The nearest configuration file, from `start` upwards."""
-    for directory in (start, *start.parents):
-        found = config_in(directory)
-        if found is not None:
-            return found
-    return None
-
-
 def _present(path: Path) -> bool:
     """There is something by that name that is not a directory: a file, or one
     that cannot be read (a dangling link, a FIFO), which is then an error."""

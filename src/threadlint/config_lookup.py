@@ -135,6 +135,11 @@ class ConfigLookup:
             return [self._fixed.config_file] if self._fixed.config_file else []
         return list(self._used)
 
+    def base_settings(self) -> Settings:
+        """The settings of a run before any file is met: `--config`'s, or the
+        defaults, the command line over them."""
+        return self._fixed or self._layered(Settings(root=str(self._cwd)))
+
     def _layered(self, settings: Settings) -> Settings:
         return replace(self.overrides.apply(settings), lookup=self)
 

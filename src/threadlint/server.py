@@ -105,8 +105,9 @@ class ServerOptions:
             problems.append(f"setting {key!r} has an invalid value {item!r}; ignored")
         return replace(cls(), **changes), problems
 
-    def settings(self, start: Path) -> Settings:
-        """The configuration found from `start` (or `config`), these options over it."""
+    def settings(self) -> Settings:
+        """Settings through which each file gets its nearest configuration (or
+        `config`), these options over it."""
         from threadlint.cli import build_settings
 
         # The same settings as the command line's, so the two share the cache.
@@ -114,7 +115,6 @@ class ServerOptions:
             config=self.config, isolated=False, select=self.select, ignore=self.ignore,
             extend_select=self.extend_select, extend_ignore=self.extend_ignore,
             exclude=(), extend_exclude=(), preview=self.preview, free_threaded=False,
-            config_start=start,
         )
 
 
@@ -166,9 +166,8 @@ class Session:
         root = find_project_root(Path(path))
         project_id = str(root) if root is not None else path
         if project_id not in self._projects:
-            start = root if root is not None else Path(path).parent
             try:
-                settings = self.options.settings(start)
+                settings = self.options.settings()
             except ConfigError as exc:
                 self._projects[project_id] = _OpenProject(None, str(exc))
             else:
@@ -246,7 +245,9 @@ def _internal_error(path: str, error: str) -> Diagnostic:
 
 def lint_untitled(name: str, text: bytes, options: ServerOptions) -> RunResult:
     """A buffer with no file (an `untitled:` document): linted on its own."""
-    settings = options.settings(Path.cwd())
+    settings = options.settings()
+    if settings.lookup is not None:  # the configuration of the working directory
+        settings = settings.lookup.settings_at(Path.cwd())
     return run_source(text, name, settings)
 
 
