@@ -79,6 +79,14 @@ def test_the_command_line_overrides_every_files_configuration(tmp_path: Path) ->
     assert ignored == [("old.py", "TL001")]
     excluded = run_cli(["-j1", "--no-cache", "--extend-exclude", "old.py"], root).codes()
     assert excluded == [("nested/b.py", "TL203")]
+    # A path on the command line is relative to the working directory, also
+    # for a file that a nested configuration governs.
+    for cwd, pattern in [(root, "nested/b.py"), (root / "sub", "../nested/*")]:
+        run = run_cli(["-j1", "--no-cache", "--extend-exclude", pattern, str(root)], cwd)
+        assert [code for _, code in run.codes()] == ["TL001"], (cwd, pattern, run.stdout)
+    forced = run_cli(["-j1", "--no-cache", "--force-exclude", "--extend-exclude", "nested/b.py",
+                      "nested/b.py", "a.py"], root)
+    assert forced.codes() == []
 
 
 def test_config_and_isolated_apply_to_every_file(tmp_path: Path) -> None:

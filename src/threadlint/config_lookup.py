@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from glob import escape as escape_glob
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +103,15 @@ class ConfigLookup:
         isolated: bool = False,
         cwd: Path | None = None,
     ) -> None:
-        self.overrides = overrides or Overrides()
         self._cwd = (cwd or Path.cwd()).absolute()
+        overrides = overrides or Overrides()
+        # The command line's paths are relative to the working directory,
+        # whichever configuration a file has (as in ruff).
+        self.overrides = replace(
+            overrides,
+            exclude=_anchored(overrides.exclude, self._cwd),
+            extend_exclude=_anchored(overrides.extend_exclude, self._cwd),
+        )
         self._isolated = isolated
         self._fixed: Settings | None = None
         if isolated:
@@ -217,6 +225,19 @@ class ConfigLookup:
         if not distinct or list(distinct.values()) == [base]:
             return base
         return union_of_selections(base, list(distinct.values()))
+
+
+def _anchored(globs: tuple[str, ...], directory: Path) -> tuple[str, ...]:
+    """Globs naming a path (with a `/`) made absolute from `directory`; a bare
+    name still matches a file or directory of that name anywhere."""
+    # The directory's own name is literal, whatever characters it has.
+    base = escape_glob(directory.resolve().as_posix().rstrip("/"))
+    out = []
+    for glob in globs:
+        if "/" in glob.rstrip("/") and not glob.startswith("/"):
+            glob = Path(os.path.normpath(f"{base}/{glob}")).as_posix()
+        out.append(glob)
+    return tuple(out)
 
 
 def union_of_selections(base: Settings, selections: Sequence[Settings]) -> Settings:

@@ -254,7 +254,12 @@ def _matches_any(path: Path, root: Path, globs: Iterable[str]) -> bool:
         rel = path.as_posix()
     for glob in globs:
         glob = glob.rstrip("/")
-        if "/" in glob:
+        if glob.startswith("/"):  # anchored already (the command line's, at its directory)
+            if fnmatch.fnmatch(path.as_posix(), glob) or fnmatch.fnmatch(
+                path.as_posix(), glob + "/*"
+            ):
+                return True
+        elif "/" in glob:
             if fnmatch.fnmatch(rel, glob.lstrip("./")) or fnmatch.fnmatch(
                 rel, glob.lstrip("./") + "/*"
             ):
