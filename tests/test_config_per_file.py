@@ -366,3 +366,17 @@ def test_pre_commit_uses_each_files_nearest_configuration(tmp_path: Path) -> Non
     assert sorted(found) == [("nested/b.py", "TL203"), ("nested/handlers.py", "TL102")], output
     passing = pre_commit("a.py", "nested/build/gen.py")
     assert passing.returncode == 0, passing.stdout + passing.stderr
+
+
+def test_files_with_no_project_take_their_own_analysis_settings(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "a/threadlint.toml": 'thread-entry-points = ["job.on_event"]\n',
+        "a/job.py": ENTRY,
+        "a/task.py": ENTRY,  # not an entry point in a/
+        "b/threadlint.toml": 'thread-entry-points = ["task.on_event"]\n',
+        "b/task.py": ENTRY,
+    })
+    expected = [("a/job.py", 6), ("b/task.py", 6)]
+    for args in (["a/job.py", "a/task.py", "b/task.py"], ["a", "b"]):
+        run = run_cli(["-j1", "--no-cache", *args], tmp_path)
+        assert [(p, line) for p, line, _, _ in run.findings()] == expected, args

@@ -346,13 +346,15 @@ def lint_paths(
         if lookup is None:
             return run(paths, settings, jobs=jobs, cache=cache_for(settings, no_cache, cache_dir))
         return _run_by_analysis(paths, settings, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir)
-    groups: dict[Path | None, list[Path]] = {}
+    # By project root; files with no project by their configuration, as a
+    # directory run links them.
+    groups: dict[tuple[Path | None, Path | None], list[Path]] = {}
     for path in collect_files(paths, settings):
         root = lookup.project_root(path) if lookup is not None else find_project_root(path)
-        groups.setdefault(root, []).append(path)
+        alone = lookup.config_file(lookup.analysis_directory(path)) if lookup and not root else None
+        groups.setdefault((root, alone), []).append(path)
     merged = RunResult(scope=frozenset())
-    for root, files in sorted(groups.items(), key=lambda item: str(item[0] or "")):
-        # (Files with no project are linked together, as before.)
+    for (root, _), files in sorted(groups.items(), key=lambda item: str(item[0])):
         project = open_project(
             root, settings, files, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir
         )
