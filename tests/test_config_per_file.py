@@ -380,3 +380,26 @@ def test_files_with_no_project_take_their_own_analysis_settings(tmp_path: Path) 
     for args in (["a/job.py", "a/task.py", "b/task.py"], ["a", "b"]):
         run = run_cli(["-j1", "--no-cache", *args], tmp_path)
         assert [(p, line) for p, line, _, _ in run.findings()] == expected, args
+
+
+def test_the_server_runs_the_rules_of_a_file_opened_later(tmp_path: Path) -> None:
+    """A file outside the files found when the project was opened (here in an
+    excluded directory) under a configuration of its own: its rules run."""
+    pytest.importorskip("pygls")
+    from test_server import Editor, talk
+
+    root = write_tree(tmp_path / "proj", {
+        "pyproject.toml": '[tool.threadlint]\nselect = ["TL001"]\n',
+        "a.py": BAD,
+        "build/threadlint.toml": 'select = ["TL203"]\n',
+        "build/gen.py": BAD,
+    })
+
+    async def scenario(editor: Editor) -> None:
+        editor.open("a.py")
+        await editor.until_codes("a.py", [])
+        editor.open("build/gen.py")
+        await editor.until_codes("build/gen.py", [("TL203", 9)])
+        await editor.until_codes("a.py", [])
+
+    talk(root, scenario)

@@ -240,6 +240,17 @@ def _anchored(globs: tuple[str, ...], directory: Path) -> tuple[str, ...]:
     return tuple(out)
 
 
+def selects_all_of(settings: Settings, other: Settings) -> bool:
+    """Whether `settings` runs every rule `other` selects."""
+    from threadlint.rules.base import all_rules
+
+    return all(
+        settings.is_selected(rule.code, preview=rule.preview, opt_in=rule.opt_in)
+        for rule in all_rules()
+        if other.is_selected(rule.code, preview=rule.preview, opt_in=rule.opt_in)
+    )
+
+
 def union_of_selections(base: Settings, selections: Sequence[Settings]) -> Settings:
     """`base` selecting each rule that one of `selections` selects."""
     from threadlint.rules.base import all_rules

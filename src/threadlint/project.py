@@ -32,6 +32,7 @@ from pathlib import Path
 from threadlint.analysis.per_file import FileResult, analyze_source
 from threadlint.cache import DEFAULT_DIR_NAME, ResultCache, cache_for
 from threadlint.config import Settings
+from threadlint.config_lookup import selects_all_of, union_of_selections
 from threadlint.discovery import display_path, is_force_excluded, module_name_for, real_path
 from threadlint.runner import RunResult, analyze_files, collect_files, finish, restrict, run
 from threadlint.source_text import UnreadableFile, read_regular_file
@@ -144,7 +145,26 @@ class Project:
             member.display = shown
             member.forget()
             self._linked = None
+        self._cover(key)
         return key
+
+    def _cover(self, key: str) -> None:
+        """Make the analysis run every rule the file's own configuration selects:
+        a file named after the project was opened (an editor's new file) may
+        be governed by a configuration that none of the others had."""
+        lookup = self.settings.lookup
+        if lookup is None:
+            return
+        own = self.settings.for_file(self.members[key].display)
+        if own is self.settings or selects_all_of(self.settings, own):
+            return
+        self.settings = union_of_selections(self.settings, [self.settings, own])
+        if self.cache is not None:
+            self.cache = ResultCache(self.cache.directory, self.settings)
+        for member in self.members.values():
+            member.forget()
+        self._forced.clear()
+        self._linked = None
 
     def _show(self, path: Path) -> str:
         return str(real_path(path)) if self._absolute else display_path(path, self._base)
