@@ -403,3 +403,13 @@ def test_the_server_runs_the_rules_of_a_file_opened_later(tmp_path: Path) -> Non
         await editor.until_codes("a.py", [])
 
     talk(root, scenario)
+
+
+def test_an_exclude_path_may_start_with_a_dotted_name(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "threadlint.toml": 'extend-exclude = [".tools/gen", "./scripts/old.py"]\n',
+        ".tools/gen/a.py": BAD,
+        "tools/gen/a.py": BAD,  # `.tools/gen` is not `tools/gen`
+        "scripts/old.py": BAD,
+    })
+    assert run_cli(["-j1", "--no-cache"], tmp_path).codes() == [("tools/gen/a.py", "TL203")]

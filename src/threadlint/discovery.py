@@ -260,9 +260,9 @@ def _matches_any(path: Path, root: Path, globs: Iterable[str]) -> bool:
             ):
                 return True
         elif "/" in glob:
-            if fnmatch.fnmatch(rel, glob.lstrip("./")) or fnmatch.fnmatch(
-                rel, glob.lstrip("./") + "/*"
-            ):
+            # `./x/y` is `x/y`; a leading dot of a name (`.github/x`) stays.
+            relative = glob[2:] if glob.startswith("./") else glob
+            if fnmatch.fnmatch(rel, relative) or fnmatch.fnmatch(rel, relative + "/*"):
                 return True
         elif fnmatch.fnmatch(name, glob):
             return True
