@@ -9,7 +9,6 @@ import sys
 import time
 import traceback
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Callable, TextIO
 
@@ -18,14 +17,8 @@ import click
 from threadlint import __version__
 from threadlint.baseline import Baseline
 from threadlint.baseline import write_baseline as save_baseline
-from threadlint.config import (
-    ConfigError,
-    Settings,
-    find_config_file,
-    load_config,
-    parse_target_version,
-    validate_codes,
-)
+from threadlint.config import ConfigError, Settings, validate_codes
+from threadlint.config_lookup import ConfigLookup, Overrides
 from threadlint.diagnostics import Diagnostic
 from threadlint.fix import applicable, fix_run, unified_diff, write_fixes
 from threadlint.printable import printable
@@ -33,7 +26,6 @@ from threadlint.project import lint_buffer, lint_paths
 from threadlint.report import FORMATS, render_report
 from threadlint.rules.base import all_rules, get_rule
 from threadlint.runner import RunResult
-from threadlint.selection import layer_over
 from threadlint.source_text import SourceCache, SourceText
 from threadlint.verbose import run_report
 
@@ -58,49 +50,28 @@ def build_settings(
     free_threaded: bool,
     target_version: str | None = None,
     respect_gitignore: bool | None = None,
-    config_start: Path | None = None,
 ) -> Settings:
-    """Config file first, then the command line over it.
-
-    The configuration file is searched for from `config_start` (default:
-    the working directory) upwards.
-    """
-    if isolated:
-        settings = Settings(root=str(Path.cwd()))
-    elif config:
-        path = Path(config)
-        if not os.path.lexists(path):
-            raise ConfigError(f"--config: no such file: {printable(config)}")
-        settings = load_config(path)
-    else:
-        found = find_config_file(config_start or Path.cwd())
-        settings = load_config(found) if found else Settings(root=str(Path.cwd()))
-    settings = layer_over(
-        settings,
-        select=validate_codes(_split(select), "--select"),
-        ignore=validate_codes(_split(ignore), "--ignore"),
-        extend_select=validate_codes(_split(extend_select), "--extend-select"),
-        extend_ignore=validate_codes(_split(extend_ignore), "--extend-ignore"),
+    """The run's settings: the command line over the defaults, carrying the
+    run's `ConfigLookup`, through which each file found gets its own nearest
+    configuration (or `config` for all, or none when `isolated`) with the
+    command line over it.  Configuration files are read as the files they
+    govern are met, so one that governs no file linted is never read."""
+    overrides = Overrides(
+        select=tuple(validate_codes(_split(select), "--select")),
+        ignore=tuple(validate_codes(_split(ignore), "--ignore")),
+        extend_select=tuple(validate_codes(_split(extend_select), "--extend-select")),
+        extend_ignore=tuple(validate_codes(_split(extend_ignore), "--extend-ignore")),
+        exclude=tuple(_split(exclude)),
+        extend_exclude=tuple(_split(extend_exclude)),
+        preview=preview,
+        free_threaded=free_threaded,
+        target_version=target_version,
+        respect_gitignore=respect_gitignore,
     )
-    changes: dict[str, Any] = {}
-    if exclude:
-        changes["exclude"] = tuple(_split(exclude))
-    if extend_exclude:
-        changes["extend_exclude"] = (*settings.extend_exclude, *_split(extend_exclude))
-    if preview:
-        changes["preview"] = True
-    if free_threaded:
-        changes["free_threaded"] = True
-    if target_version is not None:
-        if parse_target_version(target_version) is None:
-            raise ConfigError(
-                f"--target-version: expected a Python version such as py39 or 3.12, "
-                f"got {target_version!r}"
-            )
-        changes["target_version"] = target_version
-    if respect_gitignore is not None:
-        changes["respect_gitignore"] = respect_gitignore
-    return replace(settings, **changes)
+    lookup = ConfigLookup(
+        overrides, config=Path(config) if config else None, isolated=isolated
+    )
+    return lookup.base_settings()
 
 
 def _list_rules(out: TextIO) -> None:
@@ -361,7 +332,6 @@ def cli(
             extend_exclude=extend_exclude, preview=preview, free_threaded=free_threaded,
             target_version=target_version,
             respect_gitignore=respect_gitignore,
-            config_start=_stdin_directory(paths, stdin_filename) if not config else None,
         )
         known = Baseline.load(baseline) if baseline else None
     except ConfigError as exc:
@@ -375,26 +345,31 @@ def cli(
     # As ruff: --stdin-filename without paths means stdin (editors rely on it).
     targets = list(paths) or (["-"] if stdin_filename else ["."])
     stdin_name: str | None = None
-    if "-" in targets:
-        if targets != ["-"]:
-            _error("'-' (stdin) cannot be mixed with other paths")
-            sys.exit(EXIT_ERROR)
-        source = sys.stdin.buffer.read()
-        stdin_name = stdin_filename or "-"
-        sources.put(stdin_name, SourceText.from_bytes(source))
-        result = lint_buffer(
-            source, stdin_name, settings, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir,
-            force_exclude=force_exclude, whole_projects=whole_project,
-        )
-    else:
-        missing = [p for p in targets if not os.path.lexists(p)]
-        if missing:
-            _error(f"no such file or directory: {printable(missing[0])}")
-            sys.exit(EXIT_ERROR)
-        result = lint_paths(
-            targets, settings, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir,
-            force_exclude=force_exclude, whole_projects=whole_project,
-        )
+    if "-" in targets and targets != ["-"]:
+        _error("'-' (stdin) cannot be mixed with other paths")
+        sys.exit(EXIT_ERROR)
+    missing = [p for p in targets if p != "-" and not os.path.lexists(p)]
+    if missing:
+        _error(f"no such file or directory: {printable(missing[0])}")
+        sys.exit(EXIT_ERROR)
+    try:
+        # Nested configurations are read as the files they govern are met.
+        if targets == ["-"]:
+            source = sys.stdin.buffer.read()
+            stdin_name = stdin_filename or "-"
+            sources.put(stdin_name, SourceText.from_bytes(source))
+            result = lint_buffer(
+                source, stdin_name, settings, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir,
+                force_exclude=force_exclude, whole_projects=whole_project,
+            )
+        else:
+            result = lint_paths(
+                targets, settings, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir,
+                force_exclude=force_exclude, whole_projects=whole_project,
+            )
+    except ConfigError as exc:
+        _error(str(exc))
+        sys.exit(EXIT_ERROR)
 
     _report_errors(result, verbose)
     if write_baseline:
@@ -413,7 +388,9 @@ def cli(
     wanted = known.new_findings if known else None
     fixed: int | None = None
     if fix or diff:
-        outcome = fix_run(result, settings, sources, unsafe=unsafe_fixes, wanted=wanted)
+        outcome = fix_run(
+            result, result.settings or settings, sources, unsafe=unsafe_fixes, wanted=wanted
+        )
         for warning in outcome.warnings:
             click.echo(f"threadlint: warning: {printable(warning)}", err=True)
         if not outcome.converged:
@@ -492,7 +469,7 @@ def cli(
                 out.close()
 
     if verbose:
-        config_files = [settings.config_file] if settings.config_file else []
+        config_files = settings.lookup.used if settings.lookup is not None else []
         for line in run_report(result, config_files=config_files, isolated=isolated,
                                seconds=time.perf_counter() - started):
             click.echo(f"threadlint: {line}", err=True)
@@ -507,17 +484,6 @@ def cli(
     if diagnostics and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
-
-
-def _stdin_directory(paths: tuple[str, ...], stdin_filename: str | None) -> Path | None:
-    """Where to look for configuration when linting stdin named `stdin_filename`.
-
-    Editors run the linter from anywhere; the file's own project decides.
-    """
-    if not stdin_filename or paths not in ((), ("-",)):
-        return None
-    directory = Path(stdin_filename).absolute().parent
-    return directory if directory.is_dir() else None
 
 
 def _report_errors(result: RunResult, verbose: bool) -> None:

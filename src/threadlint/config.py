@@ -1,5 +1,8 @@
 """Settings: `[tool.threadlint]` in pyproject.toml (or threadlint.toml), validated.
 
+This module reads one configuration file; which file governs which linted
+file is `threadlint.config_lookup`'s business.
+
 Configuration errors are user errors: they are raised as `ConfigError` with
 one line naming the file, the key and the expected form, and the CLI turns
 them into exit status 2.  Nothing is ever silently ignored: a pyproject.toml
@@ -12,15 +15,19 @@ parsed (the parser recurses, and no configuration nests like that).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from threadlint.printable import printable
 from threadlint.source_text import read_regular_file
+
+if TYPE_CHECKING:
+    from threadlint.config_lookup import ConfigLookup
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,6 +102,29 @@ class Settings:
     # Where relative paths in the configuration are anchored.
     root: str = field(default=".", compare=False)
     config_file: str | None = field(default=None, compare=False)
+    # The run's configurations (threadlint.config_lookup): when set, a file's
+    # file-level settings (selection, per-file ignores, excludes) are those
+    # of its own nearest configuration, not these.
+    lookup: ConfigLookup | None = field(default=None, compare=False, repr=False)
+
+    def for_file(self, path: str) -> Settings:
+        """The settings deciding what is reported in the file at `path`."""
+        return self if self.lookup is None else self.lookup.file_settings(path)
+
+    def discovery_at(self, directory: Path) -> tuple[tuple[str, ...], Path, bool]:
+        """(excludes, the directory they are relative to, respect-gitignore)
+        for the entries of `directory`."""
+        settings = self if self.lookup is None else self.lookup.settings_at(directory)
+        return settings.excludes, settings.anchor, settings.respect_gitignore
+
+    @property
+    def excludes(self) -> tuple[str, ...]:
+        return (*self.exclude, *self.extend_exclude)
+
+    @property
+    def anchor(self) -> Path:
+        """`root` resolved: where relative paths of the configuration start."""
+        return _resolved(self.root)
 
     def is_selected(self, code: str, *, preview: bool = False, opt_in: bool = False) -> bool:
         from threadlint.selection import is_selected
@@ -136,14 +166,21 @@ _KEYS: dict[str, tuple[str, str]] = {
 _CODE_KEYS = {"select", "ignore", "extend-select", "extend-ignore"}
 
 
-def find_config_file(start: Path) -> Path | None:
-    """The nearest threadlint.toml, or pyproject.toml with [tool.threadlint], upwards."""
-    for directory in (start, *start.parents):
-        candidate = directory / "threadlint.toml"
-        if _present(candidate):
-            return candidate
-        candidate = directory / "pyproject.toml"
-        if _present(candidate) and _has_tool_table(candidate):
+@functools.lru_cache(maxsize=1024)
+def _resolved(root: str) -> Path:
+    return Path(root).resolve()
+
+
+# The configuration files of one directory, the first present winning (ruff's
+# order: `.ruff.toml`, `ruff.toml`, `pyproject.toml` with `[tool.ruff]`).
+CONFIG_NAMES = (".threadlint.toml", "threadlint.toml", "pyproject.toml")
+
+
+def config_in(directory: Path) -> Path | None:
+    """The configuration file of `directory` itself, if it has one."""
+    for name in CONFIG_NAMES:
+        candidate = directory / name
+        if _present(candidate) and (name != "pyproject.toml" or _has_tool_table(candidate)):
             return candidate
     return None
 
@@ -243,7 +280,10 @@ def load_config(path: Path) -> Settings:
     except (tomllib.TOMLDecodeError, _TooDeep) as exc:
         raise ConfigError(f"{name}: invalid TOML: {exc}") from None
     requires_python = None
-    if path.name == "pyproject.toml":
+    # A pyproject.toml, or a file in its form (`--config other.toml` holding
+    # `[tool.threadlint]`): the table, and [project] requires-python.  Any
+    # other file holds the keys at top level.
+    if path.name == "pyproject.toml" or isinstance(data.get("tool"), dict):
         tool = data.get("tool")
         table = tool.get("threadlint", {}) if isinstance(tool, dict) else {}
         where = "[tool.threadlint]"
@@ -254,7 +294,7 @@ def load_config(path: Path) -> Settings:
         requires_python = requires if isinstance(requires, str) else None
     else:
         table = data
-        where = "threadlint.toml"
+        where = printable(path.name)
     if not isinstance(table, dict):
         raise ConfigError(f"{name}: {where} must be a table")
     settings = Settings(
@@ -332,7 +372,3 @@ def parse_target_version(value: str) -> tuple[int, int] | None:
     if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
         return (int(parts[0]), int(parts[1]))
     return None
-
-
-def settings_fields() -> list[str]:
-    return [f.name for f in fields(Settings)]

@@ -254,10 +254,15 @@ def _matches_any(path: Path, root: Path, globs: Iterable[str]) -> bool:
         rel = path.as_posix()
     for glob in globs:
         glob = glob.rstrip("/")
-        if "/" in glob:
-            if fnmatch.fnmatch(rel, glob.lstrip("./")) or fnmatch.fnmatch(
-                rel, glob.lstrip("./") + "/*"
+        if glob.startswith("/"):  # anchored already (the command line's, at its directory)
+            if fnmatch.fnmatch(path.as_posix(), glob) or fnmatch.fnmatch(
+                path.as_posix(), glob + "/*"
             ):
+                return True
+        elif "/" in glob:
+            # `./x/y` is `x/y`; a leading dot of a name (`.github/x`) stays.
+            relative = glob[2:] if glob.startswith("./") else glob
+            if fnmatch.fnmatch(rel, relative) or fnmatch.fnmatch(rel, relative + "/*"):
                 return True
         elif fnmatch.fnmatch(name, glob):
             return True
@@ -280,30 +285,45 @@ def real_path(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(path))
 
 
+# Where discovery asks, for each directory it enters, which excludes apply to
+# its entries, the directory they are relative to, and whether .gitignore
+# files count (each directory's own configuration decides).
+DiscoveryRules = Callable[[Path], tuple[Sequence[str], Path, bool]]
+
+
 def discover(
     paths: Sequence[str],
     excludes: Sequence[str],
     root: Path,
     respect_gitignore: bool,
+    rules_at: DiscoveryRules | None = None,
 ) -> Iterator[Path]:
     """Yield the Python files to lint under `paths`, sorted within each directory.
 
-    A path named here that is not a directory is yielded whatever it is (a
-    FIFO, a dangling link...): reading it reports why it cannot be linted.
+    The excludes are `excludes` relative to `root`, or what `rules_at` says
+    for each directory.  A path named here that is not a directory is
+    yielded whatever it is (a FIFO, a dangling link...): reading it reports
+    why it cannot be linted.
     """
+    if rules_at is None:
+        fixed = (excludes, root, respect_gitignore)
+
+        def rules_at(directory: Path) -> tuple[Sequence[str], Path, bool]:
+            return fixed
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from _walk(path, excludes, root, respect_gitignore)
+            yield from _walk(path, rules_at)
         else:
             yield path
 
 
-def _walk(top: Path, excludes: Sequence[str], root: Path, respect_gitignore: bool) -> Iterator[Path]:
+def _walk(top: Path, rules_at: DiscoveryRules) -> Iterator[Path]:
     gitignore = GitIgnore()
     ancestors: list[Path] = []
-    if respect_gitignore:
-        resolved = real_path(top)
+    resolved = real_path(top)
+    if rules_at(resolved)[2]:
         git_root = _git_root(resolved)
         if git_root is not None:
             ancestors = [d for d in (resolved, *resolved.parents) if _is_within(d, git_root)]
@@ -314,6 +334,7 @@ def _walk(top: Path, excludes: Sequence[str], root: Path, respect_gitignore: boo
     while stack:
         directory, parents = stack.pop()
         resolved_dir = real_path(directory)
+        excludes, root, respect_gitignore = rules_at(resolved_dir)
         chain = parents if parents and parents[-1] == resolved_dir else [*parents, resolved_dir]
         if respect_gitignore and chain:
             gitignore.load_dir(resolved_dir)

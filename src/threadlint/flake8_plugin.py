@@ -8,10 +8,11 @@ once per flake8 process and through the results cache, and reports the
 findings in that file.  A file with no project above it is linted alone.
 
 flake8 does its own selection, `# noqa` handling and output formatting;
-threadlint's configuration (`[tool.threadlint]` or `threadlint.toml`, found
-from the working directory) still applies on top: its rule selection,
-per-file ignores, `preview`, `thread-entry-points` and the other analysis
-settings, and `# threadlint: ignore[...]` / `skip-file` comments.
+threadlint's configuration still applies on top, found per file as on the
+command line (`threadlint.config_lookup`): the rule selection, per-file
+ignores and `preview` of the file's nearest configuration, the analysis
+settings (`thread-entry-points`...) of its project root's, and
+`# threadlint: ignore[...]` / `skip-file` comments.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from pathlib import Path
 
 from threadlint import __version__
 from threadlint.analysis.per_file import FileResult, analyze_source
-from threadlint.config import ConfigError, Settings, find_config_file, load_config
+from threadlint.config import ConfigError
+from threadlint.config_lookup import ConfigLookup
 from threadlint.discovery import module_name_for
-from threadlint.project import Project, find_project_root, project_cache
+from threadlint.project import Project, find_project_root, open_project
 from threadlint.runner import RunResult, finish, restrict
 from threadlint.source_text import encode_source
 from threadlint.suppress import find_suppressions
@@ -38,14 +40,9 @@ _PROJECTS: dict[tuple[Path, str], Project] = {}
 
 
 @lru_cache(maxsize=8)
-def _settings(cwd: str) -> Settings | str:
-    """threadlint's settings for a flake8 run from `cwd`, or the configuration error."""
-    try:
-        found = find_config_file(Path(cwd))
-        settings = load_config(found) if found else Settings(root=cwd)
-    except ConfigError as exc:
-        return str(exc)
-    return settings
+def _lookup(cwd: str) -> ConfigLookup:
+    """The configurations of a flake8 run from `cwd`: each read once per process."""
+    return ConfigLookup(cwd=Path(cwd))
 
 
 def _module_name(filename: str) -> str:
@@ -67,15 +64,16 @@ class ThreadlintChecker:
         self.lines = lines
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        settings = _settings(os.getcwd())
-        if isinstance(settings, str):
-            # A plugin exception is a traceback in flake8 and invisible in
-            # editors; a finding on line 1 is seen wherever flake8 is.
-            yield 1, 0, f"TL001 not analysed: threadlint configuration error: {settings}", type(self)
-            return
+        lookup = _lookup(os.getcwd())
         source = encode_source("".join(self.lines))
         root = None if self.filename in ("-", "stdin") else find_project_root(Path(self.filename))
-        run = self._in_project(root, settings, source) if root else self._alone(settings, source)
+        try:
+            run = self._in_project(root, lookup, source) if root else self._alone(lookup, source)
+        except ConfigError as exc:
+            # A plugin exception is a traceback in flake8 and invisible in
+            # editors; a finding on line 1 is seen wherever flake8 is.
+            yield 1, 0, f"TL001 not analysed: threadlint configuration error: {exc}", type(self)
+            return
         for path, error in run.errors:
             last = error.strip().splitlines()[-1] if error.strip() else "unknown"
             raise RuntimeError(f"threadlint: internal error while linting {path}: {last}")
@@ -88,18 +86,21 @@ class ThreadlintChecker:
             # flake8 columns are 0-based here; it adds one when printing.
             yield d.line, d.col - 1, f"{d.code} {d.message}", type(self)
 
-    def _alone(self, settings: Settings, source: bytes) -> RunResult:
+    def _alone(self, lookup: ConfigLookup, source: bytes) -> RunResult:
+        where = lookup.analysis_directory(self.filename)
+        settings = lookup.analysis_settings(where, [self.filename])
         result = analyze_source(self.filename, _module_name(self.filename), source, settings)
         return finish([_flake8_noqa(result, source)], settings)
 
-    def _in_project(self, root: Path, settings: Settings, source: bytes) -> RunResult:
+    def _in_project(self, root: Path, lookup: ConfigLookup, source: bytes) -> RunResult:
         cwd = os.getcwd()
         project = _PROJECTS.get((root, cwd))
-        if project is None or project.settings != settings:
+        if project is None:
             # flake8 runs its own worker processes: no pool inside each.
-            cache = project_cache(root, settings, no_cache=False, cache_dir=None)
-            project = _PROJECTS[(root, cwd)] = Project(root, settings, jobs=1, cache=cache)
-            project.scan()
+            named = [Path(self.filename)]
+            project = _PROJECTS[(root, cwd)] = open_project(
+                root, lookup.settings_at(root, record=False), named, jobs=1
+            )
         key = project.add_file(Path(self.filename), display=self.filename)
         on_disk = _read(self.filename)
         project.set_buffer(key, None if source == on_disk else source)
@@ -116,7 +117,7 @@ class ThreadlintChecker:
             return restrict(whole, scope)
         # flake8 applies noqa comments itself: link again with this file's left in.
         files = [_flake8_noqa(replace(r), source) if r is mine else r for r in files]
-        return finish(files, settings, scope)
+        return finish(files, project.settings, scope)
 
 
 def _flake8_noqa(result: FileResult, source: bytes) -> FileResult:

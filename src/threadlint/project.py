@@ -32,6 +32,7 @@ from pathlib import Path
 from threadlint.analysis.per_file import FileResult, analyze_source
 from threadlint.cache import DEFAULT_DIR_NAME, ResultCache, cache_for
 from threadlint.config import Settings
+from threadlint.config_lookup import selects_all_of, union_of_selections
 from threadlint.discovery import display_path, is_force_excluded, module_name_for, real_path
 from threadlint.runner import RunResult, analyze_files, collect_files, finish, restrict, run
 from threadlint.source_text import UnreadableFile, read_regular_file
@@ -117,12 +118,13 @@ class Project:
         self._linked: RunResult | None = None
         self._forced: set[str] = set()  # modules analysed in full though they show no signal
 
-    def scan(self) -> None:
-        """(Re)discover the project's files: new ones join, deleted ones leave."""
+    def scan(self, files: Sequence[Path] | None = None) -> None:
+        """(Re)discover the project's files: new ones join, deleted ones leave.
+        (`files`: the project's files, discovered already.)"""
         if self.root is None:
             return
         found = {}
-        for path in collect_files([str(self.root)], self.settings):
+        for path in files if files is not None else collect_files([str(self.root)], self.settings):
             found[str(real_path(path))] = path
         for key in list(self.members):
             if key not in found and key not in self._named and self.members[key].buffer is None:
@@ -145,7 +147,26 @@ class Project:
             member.display = shown
             member.forget()
             self._linked = None
+        self._cover(key)
         return key
+
+    def _cover(self, key: str) -> None:
+        """Make the analysis run every rule the file's own configuration selects:
+        a file named after the project was opened (an editor's new file) may
+        be governed by a configuration that none of the others had."""
+        lookup = self.settings.lookup
+        if lookup is None:
+            return
+        own = self.settings.for_file(self.members[key].display)
+        if own is self.settings or selects_all_of(self.settings, own):
+            return
+        self.settings = union_of_selections(self.settings, [self.settings, own])
+        if self.cache is not None:
+            self.cache = ResultCache(self.cache.directory, self.settings)
+        for member in self.members.values():
+            member.forget()
+        self._forced.clear()
+        self._linked = None
 
     def _show(self, path: Path) -> str:
         return str(real_path(path)) if self._absolute else display_path(path, self._base)
@@ -297,6 +318,33 @@ def project_cache(
     return ResultCache(base / DEFAULT_DIR_NAME, settings)
 
 
+def open_project(
+    root: Path | None,
+    settings: Settings,
+    named: Sequence[Path],
+    *,
+    jobs: int = 0,
+    no_cache: bool = False,
+    cache_dir: str | None = None,
+    absolute_paths: bool = False,
+    in_process: bool = False,
+) -> Project:
+    """The project at `root` (None: the `named` files alone), scanned, with its
+    analysis settings: those of the root's configuration, running every rule
+    that one of its files' configurations selects (`settings.lookup`)."""
+    files = collect_files([str(root)], settings) if root is not None else []
+    lookup = settings.lookup
+    if lookup is not None:
+        where = root if root is not None else lookup.analysis_directory(named[0])
+        settings = lookup.analysis_settings(where, [*files, *named])
+    project = Project(
+        root, settings, jobs=jobs, cache=project_cache(root, settings, no_cache, cache_dir),
+        absolute_paths=absolute_paths, in_process=in_process,
+    )
+    project.scan(files)
+    return project
+
+
 def lint_paths(
     paths: Sequence[str],
     settings: Settings,
@@ -312,29 +360,63 @@ def lint_paths(
     Directories are linted as they are.  When files are named, each file's
     project is analysed with it (unless `whole_projects` is false), and the
     findings are reported in the files named or found under the paths only.
+    Files whose projects have different analysis settings are linked apart.
     """
     if force_exclude:
         paths = [p for p in paths if not _force_excluded(p, settings)]
         if not paths:
             return RunResult(scope=frozenset())
     named_files = [p for p in paths if Path(p).is_file()]
+    lookup = settings.lookup
     if not whole_projects or not named_files:
-        return run(paths, settings, jobs=jobs, cache=cache_for(settings, no_cache, cache_dir))
-    groups: dict[Path | None, list[Path]] = {}
-    roots: dict[Path, Path | None] = {}
+        if lookup is None:
+            return run(paths, settings, jobs=jobs, cache=cache_for(settings, no_cache, cache_dir))
+        return _run_by_analysis(paths, settings, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir)
+    # By project root; files with no project by their configuration, as a
+    # directory run links them.
+    groups: dict[tuple[Path | None, Path | None], list[Path]] = {}
     for path in collect_files(paths, settings):
-        directory = path.absolute().parent
-        if directory not in roots:
-            roots[directory] = find_project_root(path)
-        groups.setdefault(roots[directory], []).append(path)
+        root = lookup.project_root(path) if lookup is not None else find_project_root(path)
+        alone = lookup.config_file(lookup.analysis_directory(path)) if lookup and not root else None
+        groups.setdefault((root, alone), []).append(path)
     merged = RunResult(scope=frozenset())
-    for root, files in sorted(groups.items(), key=lambda item: str(item[0] or "")):
-        project = Project(
-            root, settings, jobs=jobs, cache=project_cache(root, settings, no_cache, cache_dir)
+    for (root, _), files in sorted(groups.items(), key=lambda item: str(item[0])):
+        project = open_project(
+            root, settings, files, jobs=jobs, no_cache=no_cache, cache_dir=cache_dir
         )
-        project.scan()
         keys = [project.add_file(path) for path in files]
         _merge(merged, project.check(keys))
+    merged.diagnostics.sort(key=lambda d: d.sort_key)
+    return merged
+
+
+def _run_by_analysis(
+    paths: Sequence[str], settings: Settings, *, jobs: int, no_cache: bool, cache_dir: str | None
+) -> RunResult:
+    """A directory run: its files linked together, except that files whose
+    project roots have different configurations (a sub-project with its own
+    `[tool.threadlint]`) are linked apart, each group with its analysis
+    settings."""
+    lookup = settings.lookup
+    assert lookup is not None
+    groups: dict[Path | None, tuple[Path, list[Path]]] = {}
+    for path in collect_files(paths, settings):
+        where = lookup.analysis_directory(path)
+        key = lookup.config_file(where)
+        groups.setdefault(key, (where, []))[1].append(path)
+    merged: RunResult | None = None
+    for where, files in groups.values():
+        analysis = lookup.analysis_settings(where, files)
+        part = run(
+            [str(f) for f in files], analysis, jobs=jobs,
+            cache=cache_for(analysis, no_cache, cache_dir),
+        )
+        if merged is None:
+            merged = part
+        else:
+            _merge(merged, part, scoped=False)
+    if merged is None:
+        return run([], settings, jobs=jobs)
     merged.diagnostics.sort(key=lambda d: d.sort_key)
     return merged
 
@@ -358,21 +440,28 @@ def lint_buffer(
         return RunResult(scope=frozenset())
     root = find_project_root(Path(name)) if name != "-" and whole_projects else None
     if root is None:
+        lookup = settings.lookup
+        if lookup is not None:
+            settings = lookup.analysis_settings(lookup.analysis_directory(name), [name])
         return run_source(source, name, settings)
-    project = Project(root, settings, jobs=jobs, cache=project_cache(root, settings, no_cache, cache_dir))
-    project.scan()
+    project = open_project(
+        root, settings, [Path(name)], jobs=jobs, no_cache=no_cache, cache_dir=cache_dir
+    )
     key = project.add_file(Path(name), display=name)
     project.set_buffer(key, source)
     return project.check([key])
 
 
 def _force_excluded(path: str, settings: Settings) -> bool:
-    excludes = [*settings.exclude, *settings.extend_exclude]
-    return is_force_excluded(Path(path), excludes, Path(settings.root).resolve())
+    """--force-exclude: the excludes of the configuration governing `path`."""
+    own = settings.for_file(path)
+    return is_force_excluded(Path(path), own.excludes, own.anchor)
 
 
-def _merge(into: RunResult, part: RunResult) -> None:
+def _merge(into: RunResult, part: RunResult, *, scoped: bool = True) -> None:
     into.diagnostics.extend(part.diagnostics)
     into.files.extend(part.files)
     into.errors.extend(part.errors)
-    into.scope = (into.scope or frozenset()) | (part.scope or frozenset())
+    if scoped:
+        into.scope = (into.scope or frozenset()) | (part.scope or frozenset())
+    into.settings = into.settings or part.settings

@@ -52,6 +52,8 @@ class RunResult:
     # A partial run (threadlint.project) analyses whole projects but reports
     # on these display paths only; None reports every file.
     scope: frozenset[str] | None = None
+    # The settings the files were analysed and linked with (--fix re-links so).
+    settings: Settings | None = None
 
     @property
     def files_checked(self) -> int:
@@ -63,7 +65,9 @@ def collect_files(paths: Sequence[str], settings: Settings) -> list[Path]:
     root = Path(settings.root).resolve()
     seen = set()
     files = []
-    for path in discover(paths, excludes, root, settings.respect_gitignore):
+    # Each directory's own configuration says what is excluded in it.
+    rules_at = settings.discovery_at if settings.lookup is not None else None
+    for path in discover(paths, excludes, root, settings.respect_gitignore, rules_at):
         key = real_path(path)
         if key not in seen:
             seen.add(key)
@@ -346,7 +350,7 @@ def finish(
     # while finding the modules threads reach is reused.)
     if any(a.path > b.path for a, b in zip(results, results[1:])):
         results = sorted(results, key=lambda r: r.path)
-    run_result = RunResult(files=results)
+    run_result = RunResult(files=results, settings=settings)
     diagnostics: list[Diagnostic] = []
     for result in results:
         if result.error is not None:
@@ -374,6 +378,7 @@ def restrict(result: RunResult, scope: frozenset[str]) -> RunResult:
         files=result.files,
         errors=[(p, e) for p, e in result.errors if p in scope or p not in known],
         scope=scope,
+        settings=result.settings,
     )
 
 
@@ -383,6 +388,7 @@ def _rule_flags(code: str) -> tuple[bool, bool]:
 
 
 def _keep(diagnostic: Diagnostic, result: FileResult | None, settings: Settings) -> bool:
+    settings = settings.for_file(diagnostic.path)  # its own configuration's selection
     preview, opt_in = _rule_flags(diagnostic.code)
     if not settings.is_selected(diagnostic.code, preview=preview, opt_in=opt_in):
         return False
@@ -405,12 +411,12 @@ def unused_suppressions(
 ) -> list[Diagnostic]:
     """TL002: a suppression naming TL codes that matched no finding of an enabled rule."""
     preview, opt_in = _rule_flags("TL002")
-    if not settings.is_selected("TL002", preview=preview, opt_in=opt_in):
-        return []
     found = {(d.path, d.line, d.code) for d in everything}
     out = []
+    run_settings = settings
     for result in results:
-        if result.skipped:
+        settings = run_settings.for_file(result.path)
+        if result.skipped or not settings.is_selected("TL002", preview=preview, opt_in=opt_in):
             continue
         for line, suppression in result.suppressions.items():
             if suppression.codes is None:

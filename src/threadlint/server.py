@@ -38,7 +38,7 @@ from typing import Any
 from threadlint import __version__
 from threadlint.config import ConfigError, Settings
 from threadlint.diagnostics import Diagnostic, Fix
-from threadlint.project import Project, find_project_root, project_cache
+from threadlint.project import Project, find_project_root, open_project
 from threadlint.runner import RunResult, run_source
 from threadlint.source_text import encode_source
 
@@ -49,7 +49,7 @@ INSTALL_HINT = (
 
 # Saving one of these may change the settings or the files of a project.
 CONFIGURATION_FILES = frozenset(
-    ["pyproject.toml", "threadlint.toml", "setup.cfg", ".gitignore"]
+    ["pyproject.toml", "threadlint.toml", ".threadlint.toml", "setup.cfg", ".gitignore"]
 )
 
 # Re-lint this long after the last keystroke, not on every one.
@@ -105,8 +105,9 @@ class ServerOptions:
             problems.append(f"setting {key!r} has an invalid value {item!r}; ignored")
         return replace(cls(), **changes), problems
 
-    def settings(self, start: Path) -> Settings:
-        """The configuration found from `start` (or `config`), these options over it."""
+    def settings(self) -> Settings:
+        """Settings through which each file gets its nearest configuration (or
+        `config`), these options over it."""
         from threadlint.cli import build_settings
 
         # The same settings as the command line's, so the two share the cache.
@@ -114,7 +115,6 @@ class ServerOptions:
             config=self.config, isolated=False, select=self.select, ignore=self.ignore,
             extend_select=self.extend_select, extend_ignore=self.extend_ignore,
             exclude=(), extend_exclude=(), preview=self.preview, free_threaded=False,
-            config_start=start,
         )
 
 
@@ -166,19 +166,20 @@ class Session:
         root = find_project_root(Path(path))
         project_id = str(root) if root is not None else path
         if project_id not in self._projects:
-            start = root if root is not None else Path(path).parent
             try:
-                settings = self.options.settings(start)
+                settings = self.options.settings()
             except ConfigError as exc:
                 self._projects[project_id] = _OpenProject(None, str(exc))
             else:
-                project = Project(
-                    root, settings, jobs=self.options.jobs, in_process=self.options.jobs == 1,
-                    cache=project_cache(root, settings, no_cache=False, cache_dir=None),
-                    absolute_paths=True,
-                )
-                project.scan()
-                self._projects[project_id] = _OpenProject(project)
+                try:
+                    project = open_project(
+                        root, settings, [Path(path)], jobs=self.options.jobs, absolute_paths=True,
+                        in_process=self.options.jobs == 1,
+                    )
+                except ConfigError as exc:  # a nested configuration is broken
+                    self._projects[project_id] = _OpenProject(None, str(exc))
+                else:
+                    self._projects[project_id] = _OpenProject(project)
         self._by_path[path] = project_id
         return project_id
 
@@ -220,7 +221,11 @@ class Session:
         if state.project is None:
             message = f"not analysed: threadlint configuration error: {state.error}"
             return {path: [Diagnostic(path, 1, 1, "TL001", message)] for path in state.documents}
-        run = state.project.check(state.documents.values())
+        try:
+            run = state.project.check(state.documents.values())
+        except ConfigError as exc:  # the configuration of a file opened since
+            message = f"not analysed: threadlint configuration error: {exc}"
+            return {path: [Diagnostic(path, 1, 1, "TL001", message)] for path in state.documents}
         out: dict[str, list[Diagnostic]] = {path: [] for path in state.documents}
         for diagnostic in run.diagnostics:
             if diagnostic.path in out:
@@ -241,7 +246,9 @@ def _internal_error(path: str, error: str) -> Diagnostic:
 
 def lint_untitled(name: str, text: bytes, options: ServerOptions) -> RunResult:
     """A buffer with no file (an `untitled:` document): linted on its own."""
-    settings = options.settings(Path.cwd())
+    settings = options.settings()
+    if settings.lookup is not None:  # the configuration of the working directory
+        settings = settings.lookup.settings_at(Path.cwd())
     return run_source(text, name, settings)
 
 
