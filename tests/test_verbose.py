@@ -58,3 +58,25 @@ def test_verbose_says_when_named_files_are_linted_with_their_project(tmp_path: P
         "threadlint: findings reported for 1 file only, linted with the rest of their "
         "project (--no-whole-project lints them alone)"
     )
+
+
+def test_verbose_shows_the_thread_roots_and_concurrent_apis_it_believes(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "jobs.py": (
+            "import threading\n\n"
+            "def work():\n    pass\n\n"
+            "def start():\n    threading.Thread(target=work, daemon=True).start()\n"
+        ),
+        "pool.py": (
+            "import threading\n\n"
+            "class Pool:\n"
+            '    """A thread-safe pool."""\n\n'
+            "    def __init__(self):\n        self._lock = threading.Lock()\n\n"
+            "    def size(self):\n        return 0\n"
+        ),
+    })
+    lines = _verbose_lines(run_cli(["-j1", "-v", "--isolated"], tmp_path).stderr)
+    roots = lines.index("threadlint: thread roots: 1")
+    assert lines[roots + 1] == "threadlint:   `jobs.work` is started on a thread at jobs.py:7"
+    assert lines[roots + 2] == "threadlint: concurrent APIs: 1"
+    assert "the docstring of `Pool` says it is thread-safe" in lines[roots + 3]

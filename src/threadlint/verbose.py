@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from threadlint.analysis.per_file import FileResult
+from threadlint.config import Settings
+from threadlint.project_model import project_model
 from threadlint.runner import RunResult
 
 
@@ -48,7 +51,31 @@ def run_report(
             f"findings reported for {_plural(len(result.scope), 'file')} only, linted with "
             "the rest of their project (--no-whole-project lints them alone)"
         )
-    # The race model's view (thread roots, the APIs that run code
-    # concurrently) belongs here, between the files and the time.
+    if result.settings is not None:
+        lines.extend(_concurrency(result.files, result.settings))
     lines.append(f"took {seconds:.2f} s")
+    return lines
+
+
+# Enough to see what threadlint believes without drowning the summary.
+_SHOWN = 20
+
+
+def _concurrency(files: Sequence[FileResult], settings: Settings) -> list[str]:
+    """What the race model believes runs on threads: the thread roots it found
+    (with where each is started) and the concurrent APIs whose public
+    functions it treats as entries from several threads."""
+    model = project_model(files, settings)
+    threads = [root for root in model.roots if not root.api]
+    apis = sorted({root.description for root in model.roots if root.api})
+    lines = [f"thread roots: {len(threads)}"]
+    for root in threads[:_SHOWN]:
+        where = f"{root.at[0]}:{root.at[1]}" if root.at[0] else "its thread"
+        lines.append(f"  `{root.function}` {root.description.replace('{at}', where)}")
+    if len(threads) > _SHOWN:
+        lines.append(f"  ... and {len(threads) - _SHOWN} more")
+    lines.append(f"concurrent APIs: {len(apis)}")
+    lines.extend(f"  {description}" for description in apis[:_SHOWN])
+    if len(apis) > _SHOWN:
+        lines.append(f"  ... and {len(apis) - _SHOWN} more")
     return lines
