@@ -312,7 +312,8 @@ class ThreadNeverJoined(FileRule):
             self.report(
                 node,
                 f"{what} `{_shown(self.ctx, receiver)}` is started but never {ending} and is "
-                f"not a daemon: no reference to it is kept, and interpreter exit waits for it",
+                f"not a daemon: no reference to it is kept, and interpreter exit waits for it "
+                f"(the program hangs at exit while it runs); {_remedy(what)}",
             )
             return
         holder = facts.holder_occurrences(self.ctx, receiver)
@@ -334,7 +335,8 @@ class ThreadNeverJoined(FileRule):
         self.report(
             node,
             f"{what} `{label}` ({where}) is started but never {ending}{by} and is not a "
-            f"daemon: interpreter exit waits for it",
+            f"daemon: interpreter exit waits for it (the program hangs at exit while it "
+            f"runs); {_remedy(what)}",
         )
 
 
@@ -440,6 +442,13 @@ class ThreadNeverJoined(FileRule):
 # A timer that fires within this many seconds ends by itself: interpreter
 # exit waits for it no longer than that.
 _SOON_SECONDS = 1.0
+
+
+def _remedy(what: str) -> str:
+    """How to end a forgotten thread or timer, in the message's words."""
+    if what == "timer":
+        return "`cancel()` it when it is no longer wanted, or make it a daemon"
+    return "`join()` it, or pass `daemon=True` if it may be cut off at exit"
 
 
 def _fires_soon(creation: cst.Call) -> bool:
