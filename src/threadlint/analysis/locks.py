@@ -551,7 +551,7 @@ def _awaited(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Await)
 
 
-def _escapes(body: cst.BaseSuite) -> bool:
+def always_leaves(body: cst.BaseSuite) -> bool:
     """The block always leaves: its last statement returns, raises, continues or breaks."""
     statements = list(body.body)
     if not statements:
@@ -576,7 +576,7 @@ def _statement_acquires(statement: cst.CSTNode) -> tuple[cst.BaseExpression, cst
     value: cst.BaseExpression | None = None
     if isinstance(statement, (cst.Expr, cst.Assign, cst.AnnAssign)):
         value = statement.value
-    elif isinstance(statement, cst.If) and statement.orelse is None and _escapes(statement.body):
+    elif isinstance(statement, cst.If) and statement.orelse is None and always_leaves(statement.body):
         receiver = _acquire_receiver(statement.test, positive=False)
         if receiver is not None:
             return receiver, statement.test

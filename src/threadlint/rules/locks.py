@@ -9,7 +9,7 @@ from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.cannot_raise import CannotRaise
 from threadlint.analysis.context import Binding, ModuleContext, dotted_name
-from threadlint.analysis.locks import LockAnalysis, lock_analysis, method_call_on
+from threadlint.analysis.locks import LockAnalysis, always_leaves, lock_analysis, method_call_on
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
 
@@ -568,7 +568,7 @@ class AcquireWithoutRelease(_LockRule):
                 ),
                 None,
             )
-            if handler is not None and not _leaves(handler.body):
+            if handler is not None and not always_leaves(handler.body):
                 return candidate
         return None
 
@@ -585,17 +585,6 @@ class AcquireWithoutRelease(_LockRule):
                 continue  # released only on error: the lock is handed over otherwise
             return candidate
         return None
-
-
-def _leaves(body: cst.BaseSuite) -> bool:
-    """Does a block end by leaving (`raise`, `return`, `break`, `continue`)?"""
-    statements = list(body.body)
-    if not statements:
-        return False
-    last = statements[-1]
-    if isinstance(last, cst.SimpleStatementLine):
-        return isinstance(last.body[-1], (cst.Raise, cst.Return, cst.Break, cst.Continue))
-    return isinstance(last, (cst.Raise, cst.Return))
 
 
 def _implies_acquired(test: cst.BaseExpression, call: cst.Call) -> bool:
