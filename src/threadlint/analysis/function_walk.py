@@ -38,7 +38,7 @@ from threadlint.analysis.state_api import (
     THREADING_SERVERS,
     VIEWS,
 )
-from threadlint.analysis.walk import children
+from threadlint.analysis.walk import children, descendants
 
 Unit = Union[cst.FunctionDef, cst.Lambda, cst.Module]
 
@@ -438,13 +438,21 @@ class FunctionWalker:
         )
 
     def _end(self, node: cst.CSTNode) -> tuple[int, int]:
-        """Where `node` ends: (line, column), the column 1-based and exclusive;
-        (0, 0) when the C parser's positions do not cover its kind (libcst's
-        position provider would cost more than the whole analysis)."""
+        """Where `node` ends: (line, column), the column 1-based and exclusive.
+
+        The C parser's positions cover only some kinds (libcst's position
+        provider would cost more than the whole analysis); for another kind
+        (`d[k] += 1`, a subscript) the end of the last covered node inside it
+        is as far as is known.  (0, 0) when nothing inside is covered."""
         found = self.m.pos.range_of(node)
-        if found is None:
-            return 0, 0
-        return found.end.line, found.end.column + 1
+        if found is not None:
+            return found.end.line, found.end.column + 1
+        ends = [
+            (inner.end.line, inner.end.column + 1)
+            for inner in map(self.m.pos.range_of, descendants(node))
+            if inner is not None
+        ]
+        return max(ends, default=(0, 0))
 
     def _acquired(self, key: str, node: cst.CSTNode) -> None:
         self.acquires.append((key, self.m.pos.of(node)[0]))
