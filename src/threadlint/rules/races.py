@@ -195,7 +195,9 @@ class UnsynchronizedSharedMutation(_RaceRule):
                         yield self.diagnostic(
                             site,
                             f"`{name}` is {verb} without holding `{lock}`, which guards it "
-                            f"(`# guarded-by` at {declared}); {evidence(model, site)}",
+                            f"(`# guarded-by` at {declared}): another thread can see a "
+                            f"half-made change or overwrite it; hold `{lock}` here too; "
+                            f"{evidence(model, site)}",
                         )
                     continue
                 if majority is not None:
@@ -209,8 +211,9 @@ class UnsynchronizedSharedMutation(_RaceRule):
                             site,
                             f"`{name}` is {verb} without a lock, but {held} of {total} "
                             f"accesses hold `{_lock_text(model, lock)}` "
-                            f"(e.g. {_where(model, example, site.path)}); "
-                            f"{evidence(model, site)}",
+                            f"(e.g. {_where(model, example, site.path)}): a thread holding "
+                            f"it can see this change half-made or lose it; hold "
+                            f"`{_lock_text(model, lock)}` here too; {evidence(model, site)}",
                         )
                         continue
                 if (
@@ -341,9 +344,19 @@ class NonAtomicReadModifyWrite(_RaceRule):
                 yield self.diagnostic(
                     site,
                     f"`{text}` reads and writes shared `{describe(location)}` with no lock held, "
-                    f"and {_partner_text(model, site, other)}: updates can be lost; "
-                    f"{evidence(model, site)}",
+                    f"and {_partner_text(model, site, other)}: updates can be lost; do the "
+                    f"read and the write under one lock; {evidence(model, site)}",
                 )
+
+
+# What goes wrong when another thread acts between the test and the action.
+_CHECK_CONSEQUENCES = {
+    F.REBIND: "two threads can both find it unset and both set it (one result is lost)",
+    F.ITEM_WRITE: "two threads can both pass the test and both write (one value is lost)",
+    F.MUTATE: "the state tested can change before the change that relies on it",
+    F.RMW: "the state tested can change before the update that relies on it",
+    F.ITEM_READ: "another thread can remove the key in between (`KeyError`)",
+}
 
 
 @register
@@ -451,7 +464,8 @@ class CheckThenAct(_RaceRule):
                     site,
                     f"check-then-act on shared `{describe(location)}`: tested here and {action} at "
                     f"line {check.action_line} with no lock held across both, and "
-                    f"{_partner_text(model, site, other)}; {evidence(model, site)}",
+                    f"{_partner_text(model, site, other)}: {_CHECK_CONSEQUENCES[check.action_kind]}; "
+                    f"hold one lock across the test and the action; {evidence(model, site)}",
                     (check.line, check.col, check.end_line, check.end_col),
                 )
 
