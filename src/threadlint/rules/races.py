@@ -517,6 +517,10 @@ class IterationOverMutatedContainer(_RaceRule):
     changes under `L`) is frozen once handed over, and iterating it
     without `L` is not reported; nor is rebinding it to a new value
     (`self.procs = self.procs + (p,)`), which leaves the old one intact.
+    A local that took the container just before the shared name was bound
+    to a new one (`items, self.items = self.items, []`, or `items =
+    self.items` then `self.items = []`) holds an object nothing else
+    reaches, and iterating it afterwards is not reported.
     """
 
     code = "TL104"
