@@ -249,3 +249,42 @@ def test_docstrings_that_declare_thread_safety() -> None:
         "A pool of connections.",
     ):
         assert not says_thread_safe(other), other
+
+
+ITERATED_WHILE_RESIZED = """
+import threading
+
+clients = []
+sessions = {}
+
+
+def accept(conn):
+    clients.append(conn)
+    sessions[conn] = 1
+
+
+def broadcast(message):
+    for client in clients:
+        client.send(message)
+    for conn in sessions:
+        conn.send(message)
+
+
+def main(conn):
+    threading.Thread(target=accept, args=(conn,)).start()
+    threading.Thread(target=broadcast, args=("hi",)).start()
+"""
+
+
+def test_tl104_says_what_a_resize_does_to_each_container(tmp_path: Path) -> None:
+    # A list iterator never raises on a resize (it skips or repeats items);
+    # only dict and set iterators raise RuntimeError.
+    path = tmp_path / "app.py"
+    path.write_text(ITERATED_WHILE_RESIZED, encoding="utf-8")
+    result = run([str(path)], Settings(root=str(tmp_path), select=("TL104",)), jobs=1)
+    messages = {d.line: d.message for d in result.diagnostics}
+    assert sorted(messages) == [14, 16]
+    assert "skipped or seen twice" in messages[14]
+    assert "RuntimeError" not in messages[14]
+    assert "RuntimeError: changed size during iteration" in messages[16]
+    assert "skipped" not in messages[16]

@@ -617,6 +617,8 @@ class FunctionWalker:
             if location is not None and location in read:
                 self.use(target, F.RMW, held, resizes=isinstance(target, cst.Subscript))
             else:
+                if location is not None:
+                    self._swapped_out(location)
                 start = len(self.recs)
                 self.use(target, F.REBIND, held)
                 if constant:
@@ -640,6 +642,14 @@ class FunctionWalker:
         if aliased is not None and len(targets) == 1 and isinstance(targets[0], cst.Name):
             if targets[0].value in self.locals:
                 self.aliases[targets[0].value] = aliased
+
+    def _swapped_out(self, location: F.Location) -> None:
+        """`pending = self.pending` then `self.pending = []`: the shared name now
+        holds a new object, and the local keeps the old one, which no other
+        code reaches any more; later uses of the local are not uses of the
+        shared state."""
+        for name in [name for name, aliased in self.aliases.items() if aliased == location]:
+            del self.aliases[name]
 
     def _note_owned(self, targets: list[cst.BaseExpression], value: cst.BaseExpression) -> None:
         if len(targets) != 1 or not isinstance(targets[0], cst.Name):

@@ -470,6 +470,13 @@ class CheckThenAct(_RaceRule):
                 )
 
 
+# What a resize during the iteration does: a dict or set iterator checks its
+# size on every step and raises; a list iterator only walks an index, so it
+# never raises but moves past or back onto items that shifted under it.
+_MAPPING_HARM = "`RuntimeError: changed size during iteration`"
+_LIST_HARM = "items can be skipped or seen twice (a list does not raise)"
+
+
 @register
 class IterationOverMutatedContainer(_RaceRule):
     """
@@ -481,9 +488,11 @@ class IterationOverMutatedContainer(_RaceRule):
 
     ## Why is this bad?
     A dict or set that changes size during iteration raises
-    `RuntimeError: dictionary changed size during iteration`; a list
-    silently skips or repeats items. The failure depends on timing, so it
-    shows up in production, not in tests.
+    `RuntimeError: dictionary changed size during iteration`. A list never
+    raises: its iterator walks an index, so an item inserted or removed
+    before that index makes the loop skip an item or see one twice, and a
+    loop over `range(len(items))` can hit `IndexError`. The failure
+    depends on timing, so it shows up in production, not in tests.
 
     ## Example
     ```python
@@ -522,6 +531,10 @@ class IterationOverMutatedContainer(_RaceRule):
     changes under `L`) is frozen once handed over, and iterating it
     without `L` is not reported; nor is rebinding it to a new value
     (`self.procs = self.procs + (p,)`), which leaves the old one intact.
+    A local that took the container just before the shared name was bound
+    to a new one (`items, self.items = self.items, []`, or `items =
+    self.items` then `self.items = []`) holds an object nothing else
+    reaches, and iterating it afterwards is not reported.
     """
 
     code = "TL104"
@@ -562,7 +575,7 @@ class IterationOverMutatedContainer(_RaceRule):
                         site,
                         f"iterating shared `{describe(location)}` while {who} can change its size "
                         f"({_VERBS[access.kind]} at {where}) with no common lock: "
-                        f"`RuntimeError: changed size during iteration` or skipped items; "
+                        f"{_LIST_HARM if is_list else _MAPPING_HARM}; "
                         f"{evidence(model, site)}",
                     )
                     break
