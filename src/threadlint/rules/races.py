@@ -575,8 +575,8 @@ class IterationOverMutatedContainer(_RaceRule):
                         site,
                         f"iterating shared `{describe(location)}` while {who} can change its size "
                         f"({_VERBS[access.kind]} at {where}) with no common lock: "
-                        f"{_LIST_HARM if is_list else _MAPPING_HARM}; "
-                        f"{evidence(model, site)}",
+                        f"{_LIST_HARM if is_list else _MAPPING_HARM}; iterate a copy taken "
+                        f"under the lock that guards its changes; {evidence(model, site)}",
                     )
                     break
 
