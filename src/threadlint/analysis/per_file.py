@@ -283,6 +283,14 @@ def file_rules(settings: Settings) -> list[type]:
     ]
 
 
+def _place_nul(error: SyntaxError, source: bytes) -> None:
+    """Older CPythons name no position for a NUL byte: give the first one's."""
+    if error.lineno is None and b"\0" in source:
+        before = source[: source.index(b"\0")]
+        error.lineno = before.count(b"\n") + 1
+        error.offset = len(before) - (before.rfind(b"\n") + 1) + 1
+
+
 def _host_parse(source: bytes) -> tuple[ast.Module | None, SyntaxError | None]:
     """The C parser's tree (kept for positions) or its syntax error, judged as
     the interpreter judges a file it runs (under the default recursion limit)."""
@@ -293,17 +301,15 @@ def _host_parse(source: bytes) -> tuple[ast.Module | None, SyntaxError | None]:
             warnings.simplefilter("ignore")  # invalid escape sequences etc.
             return ast.parse(source), None
     except SyntaxError as exc:
-        if exc.lineno is None and b"\0" in source:
-            # Older CPythons name no position for a NUL byte: the first one's.
-            before = source[: source.index(b"\0")]
-            exc.lineno = before.count(b"\n") + 1
-            exc.offset = len(before) - (before.rfind(b"\n") + 1) + 1
+        _place_nul(exc, source)
         if "too many nested parentheses" in str(exc.msg):
             limit = _ResourceLimit(exc.msg, (exc.filename, exc.lineno, exc.offset, exc.text))
             return None, limit
         return None, exc
-    except (ValueError, UnicodeDecodeError) as exc:  # null bytes, bad encodings
-        return None, SyntaxError(str(exc))
+    except (ValueError, UnicodeDecodeError) as exc:  # null bytes (up to 3.11), bad encodings
+        error = SyntaxError(str(exc))
+        _place_nul(error, source)
+        return None, error
     except (RecursionError, MemoryError) as exc:
         # CPython's parser gives up on deep nesting (10,000 `elif`s, a very
         # long `a.b.b...` chain): the interpreter could not run this file.
