@@ -5,6 +5,7 @@ it (it takes a few minutes on two cores)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -25,6 +26,10 @@ def _lint(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("THREADLINT_SKIP_STDLIB") == "1",
+    reason="THREADLINT_SKIP_STDLIB=1: CI runs it once, on the default Python",
+)
 def test_stdlib_lints_without_internal_errors_and_alike_for_any_jobs_and_cache(
     tmp_path: Path,
 ) -> None:
