@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import libcst as cst
 
 from threadlint.analysis import lifecycle_facts as facts
@@ -545,13 +547,11 @@ class AcquireWithoutRelease(_LockRule):
                     return True
         return False
 
-    def _release_in_swallowing_handler(
+    def _releases_after(
         self, call: cst.Call, key: str, owner: cst.CSTNode
-    ) -> cst.Call | None:
-        """A release after `call` in an `except` handler that neither re-raises
-        nor leaves: execution continues after the `try` with the lock held or
-        not depending on whether something raised, which no hand-off does (a
-        wrapper that hands the lock to its caller re-raises)."""
+    ) -> Iterator[tuple[cst.Call, cst.ExceptHandler | None]]:
+        """The `key.release()` calls of `owner` after `call`, in source order,
+        each with the `except` handler it sits in (None on the normal path)."""
         start = self.ctx.position(call).start
         for candidate in self.locks.calls_in(owner):
             receiver = method_call_on(candidate, ("release",))
@@ -568,22 +568,24 @@ class AcquireWithoutRelease(_LockRule):
                 ),
                 None,
             )
+            yield candidate, handler
+
+    def _release_in_swallowing_handler(
+        self, call: cst.Call, key: str, owner: cst.CSTNode
+    ) -> cst.Call | None:
+        """A release after `call` in an `except` handler that neither re-raises
+        nor leaves: execution continues after the `try` with the lock held or
+        not depending on whether something raised, which no hand-off does (a
+        wrapper that hands the lock to its caller re-raises)."""
+        for candidate, handler in self._releases_after(call, key, owner):
             if handler is not None and not always_leaves(handler.body):
                 return candidate
         return None
 
     def _normal_release_after(self, call: cst.Call, key: str, owner: cst.CSTNode) -> cst.Call | None:
-        start = self.ctx.position(call).start
-        for candidate in self.locks.calls_in(owner):
-            receiver = method_call_on(candidate, ("release",))
-            if receiver is None or self.locks.key(receiver) != key:
-                continue
-            where = self.ctx.position(candidate).start
-            if (where.line, where.column) <= (start.line, start.column):
-                continue
-            if any(isinstance(a, cst.ExceptHandler) for a in self._ancestors_within(candidate, owner)):
-                continue  # released only on error: the lock is handed over otherwise
-            return candidate
+        for candidate, handler in self._releases_after(call, key, owner):
+            if handler is None:  # one released only on error hands the lock over otherwise
+                return candidate
         return None
 
 
