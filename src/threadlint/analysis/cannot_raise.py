@@ -32,6 +32,7 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.locks import small_statements
 
 # Calls that return a value of the running interpreter and cannot fail.
 _SAFE_CALLS = frozenset(
@@ -106,13 +107,7 @@ class CannotRaise:
 
     def _branch(self, body: cst.BaseSuite) -> bool:
         """A branch made of safe steps, maybe leaving with a plain `return`/`break`."""
-        steps: list[cst.CSTNode] = []
-        for statement in body.body:
-            if isinstance(statement, cst.SimpleStatementLine):
-                steps.extend(statement.body)
-            else:
-                steps.append(statement)
-        for step in steps:
+        for step in small_statements(list(body.body)):
             if isinstance(step, _EXITS):
                 value = step.value if isinstance(step, cst.Return) else None
                 if value is not None and not self.value(value):

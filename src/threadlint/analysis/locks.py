@@ -391,7 +391,7 @@ class LockAnalysis:
         if child not in statements:
             return []
         acquired: dict[str, Held] = {}
-        for statement in _flatten(statements[: statements.index(child)]):
+        for statement in small_statements(statements[: statements.index(child)]):
             gained = _statement_acquires(statement)
             if gained is not None:
                 acquired[self.key(gained[0])] = Held(gained[0], self.key(gained[0]), gained[1])
@@ -562,13 +562,15 @@ def always_leaves(body: cst.BaseSuite) -> bool:
     return isinstance(last, _ESCAPING_EXITS)
 
 
-def _flatten(statements: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+def small_statements(statements: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
     """Statements in execution order, the small statements of a line one by one."""
+    flat: list[cst.CSTNode] = []
     for statement in statements:
         if isinstance(statement, cst.SimpleStatementLine):
-            yield from statement.body
+            flat.extend(statement.body)
         else:
-            yield statement
+            flat.append(statement)
+    return flat
 
 
 def _statement_acquires(statement: cst.CSTNode) -> tuple[cst.BaseExpression, cst.CSTNode] | None:

@@ -11,7 +11,13 @@ from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.cannot_raise import CannotRaise
 from threadlint.analysis.context import Binding, ModuleContext, dotted_name
-from threadlint.analysis.locks import LockAnalysis, always_leaves, lock_analysis, method_call_on
+from threadlint.analysis.locks import (
+    LockAnalysis,
+    always_leaves,
+    lock_analysis,
+    method_call_on,
+    small_statements,
+)
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
 
@@ -349,7 +355,7 @@ class AcquireWithoutRelease(_LockRule):
             return False
         if self.ctx.parent(last_line) is not block and last_line is not first_line:
             return False
-        statements = _small_statements(list(block.body))
+        statements = small_statements(list(block.body))
         if first not in statements or last not in statements:
             return False
         between = statements[statements.index(first) + 1 : statements.index(last)]
@@ -491,7 +497,7 @@ class AcquireWithoutRelease(_LockRule):
                 current = block
                 continue
             safe = self._safe_steps(key)
-            if not all(safe.statement(s) or _guard_exit(s, safe, key, self.locks) for s in _small_statements(following)):
+            if not all(safe.statement(s) or _guard_exit(s, safe, key, self.locks) for s in small_statements(following)):
                 return following
             holder = self.ctx.parent(block)
             if isinstance(holder, cst.Else):
@@ -504,7 +510,7 @@ class AcquireWithoutRelease(_LockRule):
 
     def _first_step_releases(self, statements: list[cst.CSTNode], key: str) -> bool:
         safe = self._safe_steps(key)
-        for statement in _small_statements(statements):
+        for statement in small_statements(statements):
             if safe.statement(statement) or _guard_exit(statement, safe, key, self.locks):
                 continue
             if isinstance(statement, _TRIES):
@@ -598,16 +604,6 @@ def _implies_acquired(test: cst.BaseExpression, call: cst.Call) -> bool:
     return False
 
 
-def _small_statements(statements: list[cst.CSTNode]) -> list[cst.CSTNode]:
-    flat: list[cst.CSTNode] = []
-    for statement in statements:
-        if isinstance(statement, cst.SimpleStatementLine):
-            flat.extend(statement.body)
-        else:
-            flat.append(statement)
-    return flat
-
-
 def _guard_exit(statement: cst.CSTNode, safe: CannotRaise, key: str, locks: LockAnalysis) -> bool:
     """`if not ok: return` / `raise`: leaves before the critical section (the
     acquire failed or the caller gave up), a hand-off the rule does not judge.
@@ -616,7 +612,7 @@ def _guard_exit(statement: cst.CSTNode, safe: CannotRaise, key: str, locks: Lock
     lock.release(); return`) is safe too when its test cannot raise."""
     if not (isinstance(statement, cst.If) and statement.orelse is None):
         return False
-    body = _small_statements(list(statement.body.body))
+    body = small_statements(list(statement.body.body))
     if not body or not isinstance(body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break)):
         return False
     steps = body[:-1]
@@ -938,7 +934,7 @@ def _loop_rechecks(ctx: ModuleContext, call: cst.Call) -> bool:
         if conditional and isinstance(ancestor, (cst.IndentedBlock, cst.SimpleStatementSuite)):
             statements = list(ancestor.body)
             if child in statements:
-                rest = _small_statements(statements[statements.index(child) + 1 :])
+                rest = small_statements(statements[statements.index(child) + 1 :])
                 for step in rest:
                     if isinstance(step, cst.Continue):
                         return _in_loop(ctx, ancestor)
@@ -965,7 +961,7 @@ def _in_loop(ctx: ModuleContext, node: cst.CSTNode) -> bool:
 
 def _only_statement(function: cst.FunctionDef, call: cst.Call, ctx: ModuleContext) -> bool:
     """The function is a wrapper whose body is just this call (after a docstring)."""
-    statements = _small_statements(list(function.body.body))
+    statements = small_statements(list(function.body.body))
     if statements and isinstance(statements[0], cst.Expr) and isinstance(
         statements[0].value, (cst.SimpleString, cst.ConcatenatedString)
     ):

@@ -6,6 +6,7 @@ import libcst as cst
 
 from threadlint.analysis.calls import argument
 from threadlint.analysis.context import ModuleContext, dotted_name
+from threadlint.analysis.locks import small_statements
 from threadlint.analysis.walk import descendants
 from threadlint.rules.base import FileRule, register
 
@@ -151,13 +152,7 @@ class BusyWait(FileRule):
 
 
 def _steps(body: cst.BaseSuite) -> list[cst.CSTNode]:
-    steps: list[cst.CSTNode] = []
-    for statement in body.body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            steps.extend(statement.body)
-        else:
-            steps.append(statement)
-    return steps
+    return small_statements(list(body.body))
 
 
 def _always_true(test: cst.BaseExpression) -> bool:
