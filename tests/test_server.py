@@ -442,3 +442,20 @@ def test_a_failing_project_link_is_logged_and_file_findings_still_shown(tmp_path
         )
 
     talk(root, scenario, command=[sys.executable, "-c", link_fails])
+
+
+def test_columns_are_counted_in_the_clients_utf16_units(tmp_path: Path) -> None:
+    # The emoji is one code point but two UTF-16 units (LSP's default).
+    text = 'import threading\n\nlabel = "\U0001f60b"; t = threading.Thread(target=print, args=(1))\n'
+    root = write_tree(tmp_path / "proj", {"pyproject.toml": "", "emoji.py": text})
+    line = text.splitlines()[2]
+
+    async def scenario(editor: Editor) -> None:
+        editor.open("emoji.py")
+        await editor.until_codes("emoji.py", [("TL203", 3)])
+        found = editor.published[editor.uri("emoji.py")][0].range
+        # TL203 is reported at the `1`, one code point further in UTF-16.
+        assert (found.start.character, found.end.character) == (line.index("1)") + 1,
+                                                                line.index("1)") + 2)
+
+    talk(root, scenario)

@@ -517,16 +517,20 @@ def to_lsp(document: Any, d: Diagnostic, types: Any) -> Any:
 
 
 def _position(document: Any, line: int, col: int) -> Any:
-    """1-based line and column (code points) to the client's position."""
+    """1-based line and column (code points) to the client's position.
+
+    Counts the line's code units with the document's codec (UTF-16 unless
+    the client chose otherwise): `client_num_units` is the one conversion
+    that pygls 2.0 and 2.1 both have.
+    """
     from lsprotocol import types
-    from pygls.workspace.position_codec import ServerTextPosition
 
     lines = document.lines
-    if line - 1 >= len(lines):
-        return types.Position(line=max(line - 1, 0), character=0)
-    return document.position_to_client_units(
-        ServerTextPosition(line=max(line - 1, 0), character=max(col - 1, 0))
-    )
+    index = max(line - 1, 0)
+    if index >= len(lines):
+        return types.Position(line=index, character=0)
+    before = lines[index][: max(col - 1, 0)]
+    return types.Position(line=index, character=document.position_codec.client_num_units(before))
 
 
 def edits(document: Any, fix: Fix, types: Any) -> list[Any]:
