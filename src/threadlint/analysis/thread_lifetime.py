@@ -83,7 +83,10 @@ def _timer_delay(ctx: ModuleContext, creation: cst.Call) -> Lifetime | None:
 
 def _constant_seconds(expr: cst.BaseExpression | None) -> float | None:
     if isinstance(expr, (cst.Integer, cst.Float)):
-        return float(expr.evaluated_value)
+        try:
+            return float(expr.evaluated_value)
+        except OverflowError:  # an integer of hundreds of digits
+            return float("inf")
     return None
 
 
