@@ -305,10 +305,12 @@ class ThreadNeverJoined(FileRule):
     reported: it runs its function and ends by itself, so exit waits for it
     no longer than that.
 
-    A `Timer` whose `cancel()` comes later in the same block, after a step
-    that can raise and outside `try/finally`, is reported too: an exception
-    skips the cancel, and the non-daemon timer still fires and holds up
-    interpreter exit until it does. The message names that step.
+    A `Timer` whose `cancel()` comes later in the same block (or in the
+    body of a `with` there, such as `with lock:`), after a step that can
+    raise and outside `try/finally`, is reported too: an exception skips
+    the cancel, and the non-daemon timer still fires and holds up
+    interpreter exit until it does. The message names that step and the
+    delay.
     """
 
     code = "TL201"
@@ -341,7 +343,7 @@ class ThreadNeverJoined(FileRule):
             what == "timer"
             and life is not None
             and life.long
-            and self._cancelled_on_normal_path_only(node, label, occurrences)
+            and self._cancelled_on_normal_path_only(node, label, occurrences, life.why)
         ):
             return
         fate = facts.ThreadFate(self.ctx, facts.ThreadMethods(self.ctx, cls))
@@ -414,7 +416,7 @@ class ThreadNeverJoined(FileRule):
         return None
 
     def _cancelled_on_normal_path_only(
-        self, start: cst.Call, label: str, occurrences: Sequence[cst.BaseExpression]
+        self, start: cst.Call, label: str, occurrences: Sequence[cst.BaseExpression], delay: str
     ) -> bool:
         """A local timer whose only ending is a `cancel()` later in the same
         block, with a step that can raise in between and no `finally`: an
@@ -428,8 +430,12 @@ class ThreadNeverJoined(FileRule):
         ]
         if not cancels or others or "." in label:
             return False
+        # A cancel in a `finally` or an `except` entered after the start runs
+        # on the exception path; a `with` (`with lock: job(); t.cancel()`)
+        # runs nothing of the body's on it.
+        starts = set(self.ctx.ancestors(start))
         if any(
-            isinstance(a, (cst.Finally, cst.ExceptHandler, cst.With))
+            isinstance(a, (cst.Finally, cst.ExceptHandler)) and a not in starts
             for cancel in cancels
             for a in self.ctx.ancestors(cancel)
         ):
@@ -441,8 +447,8 @@ class ThreadNeverJoined(FileRule):
             start,
             f"timer `{label}` is cancelled (line {_line(self.ctx, cancels[0])}) only on the "
             f"normal path: if `{_shown(self.ctx, step)}` (line {_line(self.ctx, step)}) raises, "
-            f"the cancel is skipped and the timer, not a daemon, still fires, and interpreter "
-            f"exit waits for it; cancel it in a `finally`",
+            f"the cancel is skipped, and {delay} and not a daemon: it still fires, and "
+            f"interpreter exit waits until it does; cancel it in a `finally`",
         )
         return True
 
@@ -460,8 +466,13 @@ class ThreadNeverJoined(FileRule):
         safe = CannotRaise(self.ctx, lambda receiver: False)
         body: list[cst.CSTNode] = list(block.body)
         following = body[body.index(statement) + 1 :]
-        for step in following:
+        while following:
+            step = following.pop(0)
             if facts.is_inside(self.ctx, cancel, step):
+                if isinstance(step, cst.With) and isinstance(step.body, cst.IndentedBlock):
+                    # `with lock: job(); timer.cancel()`: the body's steps come first.
+                    following = list(step.body.body)
+                    continue
                 return None  # reached the cancel with nothing raising on the way
             if not safe.statement(step):
                 return step
