@@ -347,3 +347,17 @@ def test_a_failing_chunk_is_an_internal_error_not_a_retry_loop(
     assert run.exit_code == 2
     assert "internal error while linting bug.py: ValueError: cannot send this result back" in run.stderr
     assert ("a.py", "TL203") in run.codes()
+
+
+def test_a_delay_too_large_for_a_float_is_a_long_one() -> None:
+    huge = "9" * 400
+    source = (
+        "import threading, time\n"
+        f"threading.Timer({huge}, print).start()\n"
+        "def nap():\n"
+        f"    time.sleep({huge})\n"
+        "threading.Thread(target=nap).start()\n"
+    )
+    found = _codes(source, Settings(select=("TL201",)))
+    assert [code for code, _ in found] == ["TL201", "TL201"]
+    assert "it is a Timer of" in found[0][1] and "it sleeps in" in found[1][1]

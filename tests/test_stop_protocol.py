@@ -1,53 +1,76 @@
-"""TL201 and stop protocols: test code is told apart by where it lives."""
+"""TL201 in test code, told apart by where it lives: a stopped thread is
+handled there as anywhere, and a loop of one-shot helper threads is not a
+finding there, while it is one in library code."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from threadlint.config import Settings
 from threadlint.runner import run
 
-HELPER = """\
+STOPPED = """\
 import threading
 
 
 class Server:
+    def __init__(self):
+        self.serving = True
+
     def serve(self):
-        pass
+        while self.serving:
+            pass
 
     def stop(self):
-        pass
+        self.serving = False
 
 
-def start_server():
+def start_and_stop():
     server = Server()
     threading.Thread(target=server.serve).start()
-    return server
-
-
-def stop_server(server):
     server.stop()
 """
 
+FAN_OUT = """\
+import threading
 
-def _messages(root: Path, path: Path) -> list[str]:
+
+def ping(host):
+    return host
+
+
+def ping_all(hosts):
+    for host in hosts:
+        threading.Thread(target=ping, args=(host,)).start()
+"""
+
+
+def _messages(root: Path, relative: str, source: str) -> list[str]:
+    module = root / relative
+    module.parent.mkdir(parents=True)
+    module.write_text(source, encoding="utf-8")
     settings = Settings(root=str(root), select=("TL201",))
-    result = run([str(path)], settings, jobs=1)
+    result = run([str(module)], settings, jobs=1)
     assert not result.errors, result.errors
     return [d.message for d in result.diagnostics]
 
 
-def test_a_stopped_thread_is_handled_in_library_code(tmp_path: Path) -> None:
-    module = tmp_path / "pkg" / "helpers.py"
-    module.parent.mkdir()
-    module.write_text(HELPER, encoding="utf-8")
-    assert _messages(tmp_path, module) == []
+@pytest.mark.parametrize("relative", ["pkg/helpers.py", "tests/helpers.py"])
+def test_a_stopped_thread_is_handled_in_library_and_test_code(tmp_path: Path, relative: str) -> None:
+    assert _messages(tmp_path, relative, STOPPED) == []
 
 
-def test_a_stopped_thread_in_a_tests_folder_can_outlive_its_test(tmp_path: Path) -> None:
-    module = tmp_path / "tests" / "helpers.py"
-    module.parent.mkdir()
-    module.write_text(HELPER, encoding="utf-8")
-    [message] = _messages(tmp_path, module)
-    assert "is stopped by `server.stop()` (line 19) but never joined" in message
-    assert "outlive the test" in message
-    assert "interpreter exit waits" not in message
+def test_without_the_stop_the_loop_holds_up_exit(tmp_path: Path) -> None:
+    [message] = _messages(tmp_path, "tests/helpers.py", STOPPED.replace("    server.stop()\n", ""))
+    assert "it runs a loop that nothing here ends (`while self.serving:`, line 9)" in message
+
+
+def test_a_loop_of_one_shot_threads_is_reported_in_library_code(tmp_path: Path) -> None:
+    [message] = _messages(tmp_path, "pkg/net.py", FAN_OUT)
+    assert "is started in a loop (line 9), and none of these threads is joined" in message
+    assert "cannot tell when it is done" in message
+
+
+def test_a_loop_of_one_shot_threads_is_no_finding_in_a_tests_folder(tmp_path: Path) -> None:
+    assert _messages(tmp_path, "tests/net.py", FAN_OUT) == []

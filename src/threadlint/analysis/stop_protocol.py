@@ -12,7 +12,9 @@ when nothing joins it afterwards:
   uses is called on it (`self._loop.stop()`);
 - its target is a method of another object (`server.serve_forever`), and the
   module calls a stop method on that same object (`server.shutdown()`,
-  `request.addfinalizer(server.stop)`).
+  `request.addfinalizer(server.stop)`): the same variable, not another
+  function's local of the same name; or the function hands that object on
+  (returns, yields or stores it), and whoever receives it can stop it.
 
 `stop_evidence` returns the stopping call or method, to be named in a message.
 """
@@ -25,6 +27,7 @@ import libcst as cst
 
 from threadlint.analysis.calls import argument
 from threadlint.analysis.context import ModuleContext, dotted_name
+from threadlint.analysis.lifecycle_facts import resolving_scope
 from threadlint.analysis.walk import descendants
 
 _STOP_PREFIXES = ("stop", "close", "shutdown", "terminate", "cancel", "quit", "kill", "halt", "disconnect")
@@ -133,20 +136,62 @@ def _signalled_attribute(node: cst.CSTNode) -> str | None:
 
 
 def _stopped_object(ctx: ModuleContext, owner: cst.BaseExpression) -> StopEvidence | None:
-    """The module calls (or hands on) a stop method of `owner`: `server.shutdown()`."""
+    """The module calls (or hands on) a stop method of `owner`: `server.shutdown()`.
+
+    The stop must name the same object: the same variable (a local of the
+    function that starts the thread, a global), or the same attribute chain
+    of `self`/`cls` in the same class. A local of the same name in another
+    function is another object."""
     wanted = dotted_name(owner)
     if wanted is None:
         return None
+    identity = _identity(ctx, owner)
+    handed_on = _handed_on(ctx, owner, identity)
+    if handed_on is not None:
+        return handed_on
     for node in ctx.parents:
         if (
             isinstance(node, cst.Attribute)
             and is_stop_name(node.attr.value)
             and dotted_name(node.value) == wanted
+            and _identity(ctx, node.value) == identity
         ):
             parent = ctx.parent(node)
             shown = f"`{wanted}.{node.attr.value}()`"
             return StopEvidence(shown, parent if isinstance(parent, cst.Call) else node)
     return None
+
+
+def _handed_on(ctx: ModuleContext, owner: cst.BaseExpression, scope: cst.CSTNode | None) -> StopEvidence | None:
+    """A local `owner` the function returns, yields or stores on an object:
+    whoever receives it holds what stops it (`return server`, then the
+    caller's `server.shutdown()`)."""
+    if not isinstance(owner, cst.Name) or not isinstance(scope, (cst.FunctionDef, cst.Lambda)):
+        return None
+    for node in descendants(scope):
+        if not (isinstance(node, cst.Name) and node.value == owner.value):
+            continue
+        parent = ctx.parent(node)
+        if isinstance(parent, (cst.Return, cst.Yield)) or (
+            isinstance(parent, cst.Assign)
+            and parent.value is node
+            and any(isinstance(t.target, cst.Attribute) for t in parent.targets)
+        ):
+            return StopEvidence(f"whoever receives `{owner.value}`", parent)
+    return None
+
+
+def _identity(ctx: ModuleContext, expr: cst.BaseExpression) -> cst.CSTNode | None:
+    """What the root name of `expr` means where it is used: the class for
+    `self`/`cls`, else the scope (function, lambda, module) binding it."""
+    root = expr
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if not isinstance(root, cst.Name):
+        return None
+    if root.value in ("self", "cls"):
+        return ctx.enclosing_class(root)
+    return resolving_scope(ctx, root.value, root)
 
 
 def shares_state(stop: cst.FunctionDef, run: cst.FunctionDef) -> bool:

@@ -19,6 +19,7 @@ from threadlint.analysis.stop_protocol import (
     stop_evidence,
 )
 from threadlint.analysis.test_code import in_test_code
+from threadlint.analysis.thread_lifetime import lifetime, line_of
 from threadlint.analysis.walk import children
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
@@ -217,24 +218,33 @@ def _shown(ctx: ModuleContext, node: cst.CSTNode) -> str:
 class ThreadNeverJoined(FileRule):
     """
     ## What it does
-    Flags the `.start()` of a `Thread` or `Timer` that is not a daemon and
-    that nothing in the module joins: no `join()` on the variable, on the
-    `self` attribute it is kept in (from any method of the class), or on
-    the elements of the list or dict it was added to. `Thread(...).start()`
-    on a thread that is never named is flagged the same way.
+    Flags the `.start()` of a `Thread` or `Timer` that is not a daemon,
+    that nothing in the module joins (no `join()` on the variable, on the
+    `self` attribute it is kept in, from any method of the class, or on the
+    elements of the list or dict it was added to; `Thread(...).start()` on
+    a thread that is never named is never joined), and that can hold up
+    interpreter exit: its body runs a loop that nothing ends, serves
+    (`serve_forever()`), waits with no timeout (`queue.get()`,
+    `event.wait()`), sleeps for more than a second, or it is a `Timer` of
+    more than a second; or, outside test code, it is one of many started
+    by a loop that nothing waits for. The message names that evidence.
 
     ## Why is this bad?
     Python waits for every non-daemon thread before the interpreter exits.
-    A forgotten thread keeps the program alive after the main thread has
-    finished (a hung CLI, a test run that never ends), its exceptions and
-    its end go unnoticed, and the code that started it cannot know when
-    its work is done.
+    A forgotten thread that loops or waits keeps the program alive after
+    the main thread has finished (a hung CLI, a test run that never ends),
+    and a long `Timer` delays exit until it fires. Threads started in a
+    loop and never joined leave the code that started them unable to know
+    when their work is done or whether it failed.
 
     ## Example
     ```python
-    class Worker(threading.Thread):
+    class Poller(threading.Thread):
         def run(self):
-            crunch()
+            while True:
+                poll()
+
+    Poller().start()
 
     for i in range(20):
         Worker().start()
@@ -242,13 +252,15 @@ class ThreadNeverJoined(FileRule):
 
     ## Use instead
     ```python
+    Poller(daemon=True).start()
+
     workers = [Worker() for _ in range(20)]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
     ```
-    or make a background thread a daemon: `Thread(target=poll, daemon=True)`,
+    A background thread can be a daemon: `Thread(target=poll, daemon=True)`,
     `t.daemon = True`, `self.daemon = True` in a subclass's `__init__`, or
     `daemon = True` in the subclass's body.
 
@@ -265,25 +277,40 @@ class ThreadNeverJoined(FileRule):
     thread subclass that hands `self` to somebody in its methods
     (`registry.add(self)`) is assumed to be joined by them.
 
-    A thread ended by a stop protocol is handled, not forgotten: its loop
-    (the target method, or `run()` of a subclass) reads a queue, an `Event`
-    or a flag of its object, and a stop method of the class (`stop()`,
-    `close()`, `shutdown()`, `__exit__`, ...) puts a sentinel on that queue,
-    sets that Event or assigns that flag; or its target is a method of
-    another object (`server.serve_forever`) on which the module calls a stop
-    method (`server.shutdown()`, `addfinalizer(server.stop)`). In test code
-    (a `tests/` folder, `test_*.py`, `conftest.py`, a `test*` function) such
-    a thread is still reported, as one that can outlive its test, since
-    nothing waits for it to finish.
+    A thread started once whose body does none of the above is a one-shot
+    job (a flush started off-thread, a clean-up, a test's helper that sleeps
+    a moment and releases a lock): it ends by itself when its calls return,
+    and is not reported. Nor is a thread whose body the module does not
+    show (an imported function, a method of an object of unknown type),
+    unless its target is a serving method (`server.serve_forever`) or a
+    blocking wait (`event.wait`): it gives no evidence either way. The body
+    is followed into the functions and methods of the module it calls, a
+    few calls deep; a call that blocks inside another module is not seen.
+    In test code (a `tests/` folder, `test_*.py`, `conftest.py`, a `test*`
+    function) a loop of one-shot helper threads is not reported either;
+    a thread that can hang the test run is.
+
+    A thread ended by a stop protocol is handled, not forgotten, in library
+    and test code alike: its loop (the target method, or `run()` of a
+    subclass) reads a queue, an `Event` or a flag of its object, and a stop
+    method of the class (`stop()`, `close()`, `shutdown()`, `__exit__`, ...)
+    puts a sentinel on that queue, sets that Event or assigns that flag; or
+    its target is a method of another object (`server.serve_forever`) on
+    which the module calls a stop method (`server.shutdown()`,
+    `addfinalizer(server.stop)`) — the same variable, not a local of the
+    same name in another function — or which the function hands on
+    (returns, yields, stores), so that whoever receives it can stop it.
 
     A `Timer` with a constant interval of at most one second is not
     reported: it runs its function and ends by itself, so exit waits for it
     no longer than that.
 
-    A `Timer` whose `cancel()` comes later in the same block, after a step
-    that can raise and outside `try/finally`, is reported too: an exception
-    skips the cancel, and the non-daemon timer still fires and holds up
-    interpreter exit until it does. The message names that step.
+    A `Timer` whose `cancel()` comes later in the same block (or in the
+    body of a `with` there, such as `with lock:`), after a step that can
+    raise and outside `try/finally`, is reported too: an exception skips
+    the cancel, and the non-daemon timer still fires and holds up
+    interpreter exit until it does. The message names that step and the
+    delay.
     """
 
     code = "TL201"
@@ -303,68 +330,72 @@ class ThreadNeverJoined(FileRule):
         if facts.publishes_self(self.ctx, cls) or facts.in_thread_helper(self.ctx, node):
             return
         what = "timer" if self.ctx.kind_of(receiver) == api.TIMER else "thread"
-        ending = "joined or cancelled" if what == "timer" else "joined"
-        if what == "timer" and all(_fires_soon(c) for c in creations):
-            return  # it runs its function and ends by itself within a second
         if isinstance(receiver, cst.Call):
-            if self._stopped(node, receiver, creations[0], cls, _shown(self.ctx, receiver)):
-                return
-            self.report(
-                node,
-                f"{what} `{_shown(self.ctx, receiver)}` is started but never {ending} and is "
-                f"not a daemon: no reference to it is kept, and interpreter exit waits for it "
-                f"(the program hangs at exit while it runs); {_remedy(what)}",
-            )
+            if stop_evidence(self.ctx, receiver, cls) is None:
+                self._report_lasting(node, what, f"`{_shown(self.ctx, receiver)}`", receiver, cls, unnamed=True)
             return
         holder = facts.holder_occurrences(self.ctx, receiver)
         if holder is None:
             return
         label, occurrences = holder
-        if what == "timer" and self._cancelled_on_normal_path_only(node, label, occurrences):
+        life = lifetime(self.ctx, creations[0], cls)
+        if (
+            what == "timer"
+            and life is not None
+            and life.long
+            and self._cancelled_on_normal_path_only(node, label, occurrences, life.why)
+        ):
             return
         fate = facts.ThreadFate(self.ctx, facts.ThreadMethods(self.ctx, cls))
         if fate.holder_handled(occurrences):
             return
-        if self._stopped(node, receiver, creations[0], cls, label, occurrences):
+        if stop_evidence(self.ctx, creations[0], cls) or self._stop_called(cls, occurrences):
             return
         created = ", ".join(str(_line(self.ctx, c)) for c in creations)
         where = f"created line {created}"
         if fate.containers:
             where += ", kept in " + ", ".join(f"`{c}`" for c in fate.containers)
         by = " by any method of the class" if label.startswith("self.") else ""
-        self.report(
-            node,
-            f"{what} `{label}` ({where}) is started but never {ending}{by} and is not a "
-            f"daemon: interpreter exit waits for it (the program hangs at exit while it "
-            f"runs); {_remedy(what)}",
-        )
+        self._report_lasting(node, what, f"`{label}` ({where})", creations[0], cls, by=by)
 
-
-    def _stopped(
+    def _report_lasting(
         self,
         start: cst.Call,
-        receiver: cst.BaseExpression,
+        what: str,
+        subject: str,
         creation: cst.Call,
         cls: cst.ClassDef | None,
-        label: str,
-        occurrences: Sequence[cst.BaseExpression] = (),
-    ) -> bool:
-        """The thread is ended by a stop protocol (see analysis/stop_protocol.py),
-        or by a stop method of its own class called on it (`self._t.stop()`):
-        handled, unless in test code, where a stopped thread that nothing
-        waits for can outlive its test (reported as that, not as a hang)."""
-        evidence = stop_evidence(self.ctx, creation, cls) or self._stop_called(cls, occurrences)
-        if evidence is None:
-            return False
-        if in_test_code(self.ctx, start, self.settings.root):
+        unnamed: bool = False,
+        by: str = "",
+    ) -> None:
+        """Report an unended thread that can hold up exit: one whose body
+        can run for long (the message names the loop, wait, sleep or delay),
+        or, outside test code, one of many started by a loop that nothing
+        waits for. A one-shot thread started once ends by itself (a flush,
+        a clean-up, a test's helper), and one whose body is not visible
+        gives no evidence either way: neither is reported."""
+        ending = "joined or cancelled" if what == "timer" else "joined"
+        kept = ": no reference to it is kept" if unnamed else ""
+        life = lifetime(self.ctx, creation, cls)
+        if life is not None and life.long:
+            how_long = "until it fires" if what == "timer" else "as long as it runs (the program hangs at exit)"
             self.report(
                 start,
-                f"thread `{label}` is stopped by {evidence.what} (line "
-                f"{_line(self.ctx, evidence.node)}) but never joined: nothing waits for it "
-                f"to finish, so it can outlive the test that started it and overlap the next "
-                f"one; join it after stopping it",
+                f"{what} {subject} is started but never {ending}{by} and is not a daemon{kept}, "
+                f"and {life.why}: interpreter exit waits for it {how_long}; {_remedy(what)}",
             )
-        return True
+            return
+        loop = _repeating_loop(self.ctx, start)
+        if loop is None or in_test_code(self.ctx, start, self.settings.root):
+            return
+        kept = " (no reference to them is kept)" if unnamed else ""
+        self.report(
+            start,
+            f"{what} {subject} is started in a loop (line {line_of(self.ctx, loop)}), and none of "
+            f"these {what}s is {ending}{by} or a daemon{kept}: nothing waits for their work to "
+            f"finish, so the code that started them cannot tell when it is done or whether it "
+            f"failed, and interpreter exit waits for every one; {_remedy(what, many=True)}",
+        )
 
     def _stop_called(
         self, cls: cst.ClassDef | None, occurrences: Sequence[cst.BaseExpression]
@@ -385,7 +416,7 @@ class ThreadNeverJoined(FileRule):
         return None
 
     def _cancelled_on_normal_path_only(
-        self, start: cst.Call, label: str, occurrences: Sequence[cst.BaseExpression]
+        self, start: cst.Call, label: str, occurrences: Sequence[cst.BaseExpression], delay: str
     ) -> bool:
         """A local timer whose only ending is a `cancel()` later in the same
         block, with a step that can raise in between and no `finally`: an
@@ -399,8 +430,12 @@ class ThreadNeverJoined(FileRule):
         ]
         if not cancels or others or "." in label:
             return False
+        # A cancel in a `finally` or an `except` entered after the start runs
+        # on the exception path; a `with` (`with lock: job(); t.cancel()`)
+        # runs nothing of the body's on it.
+        starts = set(self.ctx.ancestors(start))
         if any(
-            isinstance(a, (cst.Finally, cst.ExceptHandler, cst.With))
+            isinstance(a, (cst.Finally, cst.ExceptHandler)) and a not in starts
             for cancel in cancels
             for a in self.ctx.ancestors(cancel)
         ):
@@ -412,8 +447,8 @@ class ThreadNeverJoined(FileRule):
             start,
             f"timer `{label}` is cancelled (line {_line(self.ctx, cancels[0])}) only on the "
             f"normal path: if `{_shown(self.ctx, step)}` (line {_line(self.ctx, step)}) raises, "
-            f"the cancel is skipped and the timer, not a daemon, still fires, and interpreter "
-            f"exit waits for it; cancel it in a `finally`",
+            f"the cancel is skipped, and {delay} and not a daemon: it still fires, and "
+            f"interpreter exit waits until it does; cancel it in a `finally`",
         )
         return True
 
@@ -431,29 +466,40 @@ class ThreadNeverJoined(FileRule):
         safe = CannotRaise(self.ctx, lambda receiver: False)
         body: list[cst.CSTNode] = list(block.body)
         following = body[body.index(statement) + 1 :]
-        for step in following:
+        while following:
+            step = following.pop(0)
             if facts.is_inside(self.ctx, cancel, step):
+                if isinstance(step, cst.With) and isinstance(step.body, cst.IndentedBlock):
+                    # `with lock: job(); timer.cancel()`: the body's steps come first.
+                    following = list(step.body.body)
+                    continue
                 return None  # reached the cancel with nothing raising on the way
             if not safe.statement(step):
                 return step
         return None
 
 
-# A timer that fires within this many seconds ends by itself: interpreter
-# exit waits for it no longer than that.
-_SOON_SECONDS = 1.0
-
-
-def _remedy(what: str) -> str:
-    """How to end a forgotten thread or timer, in the message's words."""
+def _remedy(what: str, many: bool = False) -> str:
+    """How to end a forgotten thread or timer (or many), in the message's words."""
+    it, them_may = ("them", "they may") if many else ("it", "it may")
     if what == "timer":
-        return "`cancel()` it when it is no longer wanted, or make it a daemon"
-    return "`join()` it, or pass `daemon=True` if it may be cut off at exit"
+        return f"`cancel()` {it} when no longer wanted, or make {it} daemons" if many else (
+            "`cancel()` it when it is no longer wanted, or make it a daemon"
+        )
+    return f"`join()` {it}, or pass `daemon=True` if {them_may} be cut off at exit"
 
 
-def _fires_soon(creation: cst.Call) -> bool:
-    interval = argument(creation, 0, "interval")
-    return isinstance(interval, (cst.Integer, cst.Float)) and float(interval.evaluated_value) <= _SOON_SECONDS
+def _repeating_loop(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The loop (or comprehension) of the same function that runs `node`
+    again and again, if any."""
+    for ancestor in ctx.ancestors(node):
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return None
+        if isinstance(ancestor, (cst.For, cst.While)):
+            return ancestor
+        if isinstance(ancestor, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return ancestor.for_in
+    return None
 
 
 @register

@@ -843,7 +843,8 @@ class ConditionWaitOutsideLoop(_LockRule):
     inside the loop (`while self.active: if self.paused: cond.wait()`)
     followed by more work in the loop body is flagged, since a spurious
     wake-up runs that work while the predicate is still false; `continue`
-    after the wait, or nothing after the `if`, goes back to the test.
+    after the wait, nothing after the `if`, or the same test again before
+    the work (`if self.paused: continue`), goes back to the test.
     """
 
     code = "TL303"
@@ -921,6 +922,7 @@ def _loop_rechecks(ctx: ModuleContext, call: cst.Call) -> bool:
     with the predicate still false, and no loop re-tests it.
     """
     conditional = False
+    tests: list[str] = []  # the tests of the `if`s the wait is under
     child: cst.CSTNode = call
     for ancestor in ctx.ancestors(call):
         if isinstance(ancestor, _FUNCTIONS):
@@ -931,17 +933,35 @@ def _loop_rechecks(ctx: ModuleContext, call: cst.Call) -> bool:
             ctx.parent(ancestor), (cst.If, cst.Else)
         ):
             conditional = True
+            branch = ctx.parent(ancestor)
+            if isinstance(branch, cst.If) and branch.body is ancestor:
+                tests.append(_test_code(ctx, branch.test))
         if conditional and isinstance(ancestor, (cst.IndentedBlock, cst.SimpleStatementSuite)):
             statements = list(ancestor.body)
             if child in statements:
                 rest = small_statements(statements[statements.index(child) + 1 :])
                 for step in rest:
-                    if isinstance(step, cst.Continue):
+                    if isinstance(step, cst.Continue) or _retests(ctx, step, tests):
                         return _in_loop(ctx, ancestor)
                     if not _inert(step):
                         return False
         child = ancestor
     return False
+
+
+def _retests(ctx: ModuleContext, step: cst.CSTNode, tests: list[str]) -> bool:
+    """`if <the predicate waited for>: continue` (or break, return, raise)
+    after the wait: it re-tests the predicate before the loop goes on."""
+    return (
+        isinstance(step, cst.If)
+        and step.orelse is None
+        and _test_code(ctx, step.test) in tests
+        and always_leaves(step.body)
+    )
+
+
+def _test_code(ctx: ModuleContext, test: cst.BaseExpression) -> str:
+    return " ".join(ctx.code_for(test).split())
 
 
 def _inert(step: cst.CSTNode) -> bool:
