@@ -472,8 +472,8 @@ class _Collector:
         return forms.pop() if len(forms) == 1 else None
 
     def _child_execs(self, call: cst.Call) -> bool:
-        """The child branch of the fork (`if pid == 0:`) execs another program:
-        the copied locks die with the copied Python program."""
+        """The child branch of the fork (`if pid == 0:`) execs another program
+        (the copied locks die with the copied Python program) or only exits."""
         ctx = self.ctx
         pid = _assigned_pid(ctx, call)
         if pid is None:
@@ -493,11 +493,19 @@ class _Collector:
         return False
 
     def _execs(self, nodes: list[cst.CSTNode] | None) -> bool:
-        return nodes is not None and any(
-            isinstance(call, cst.Call)
-            and (self.ctx.qualname(call.func) or "").startswith(_EXEC_PREFIXES)
+        """The child execs another program, or makes only system calls
+        (`os.write`, `os.close`, `os._exit`): no Python code of its own
+        takes a lock that another thread may have held."""
+        if nodes is None:
+            return False
+        names = [
+            self.ctx.qualname(call.func) or ""
             for node in nodes
             for call in descendants(node)
+            if isinstance(call, cst.Call)
+        ]
+        return any(name.startswith(_EXEC_PREFIXES) for name in names) or (
+            bool(names) and all(name.startswith("os.") for name in names)
         )
 
 
