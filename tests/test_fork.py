@@ -88,4 +88,4 @@ def test_findings_are_the_same_from_the_cache(tmp_path: Path) -> None:
     cold = run([str(project)], settings, jobs=1, cache=cache)
     warm = run([str(project)], settings, jobs=1, cache=cache)
     assert [d.sort_key for d in cold.diagnostics] == [d.sort_key for d in warm.diagnostics]
-    assert len(cold.diagnostics) == 4
+    assert len(cold.diagnostics) == 5

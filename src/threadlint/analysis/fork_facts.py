@@ -69,6 +69,8 @@ _CONTEXT_FORKS = frozenset({"Process", "Pool", "Manager"})
 _NON_FORK_METHODS = frozenset({"spawn", "forkserver"})
 # Child-side calls that replace the forked Python program with another one.
 _EXEC_PREFIXES = ("os.exec", "posix.exec")
+# Threads named per fork site: enough for the link to find one that is real.
+_KEPT = 4
 
 Unit = Union[cst.FunctionDef, cst.Module]
 
@@ -85,6 +87,9 @@ class LiveThread:
     cls: str = ""
     # Started by the module body as it is imported (not under the main guard).
     at_import: bool = False
+    # `start()` of an object of this project class (absolute dotted name):
+    # a thread when the class derives from `threading.Thread` (the link decides).
+    thread_class: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,8 @@ class ForkSite:
     # a fork when the class derives from `multiprocessing.Process`.
     process_class: str = ""
     preexec: str = ""  # the `preexec_fn` as written, for the remedy
-    # A thread started earlier in the same function and not joined before the fork.
-    local: LiveThread | None = None
+    # Threads started earlier in the same function and not joined before the fork.
+    local: tuple[LiveThread, ...] = ()
     # The line of the last join or stop-like call before the fork in its
     # function (0: none): what was started before it may have ended.
     ended_line: int = 0
@@ -212,14 +217,15 @@ class _Collector:
             started = self._thread_start(node, unit, unit_id)
             if started is not None:
                 alive.append(started)
-                continue
-            if self._ends_threads(node):
+                if not started[0].thread_class:
+                    continue  # else it may start a process instead: a fork site
+            elif self._ends_threads(node):
                 alive.clear()
                 ended_line = self._line(node)
                 continue
             site = self._fork_site(node, unit_id)
             if site is not None:
-                local = alive[0][0] if alive else None
+                local = tuple(thread for thread, _ in alive if thread.line < site.line)[:_KEPT]
                 self.forks.append(
                     ForkSite(
                         site.unit, site.api, site.form, site.line, site.col, site.end_line,
@@ -262,10 +268,16 @@ class _Collector:
             ):
                 receiver = func.value
                 what = "thread pool"
+        thread_class = ""
+        if receiver is None and isinstance(func, cst.Attribute) and func.attr.value == "start":
+            project_class = self._process_start(func.value) if not call.args else None
+            if project_class is None or not project_class[1]:
+                return None
+            receiver, what, thread_class = func.value, "thread", project_class[1]
         if receiver is None:
             return None
         label = f"`{_short(ctx.code_for(receiver))}`"
-        thread = self._live(unit, unit_id, label, what, call, receiver)
+        thread = self._live(unit, unit_id, label, what, call, receiver, thread_class)
         lives_on = what != "thread pool" or not isinstance(receiver, cst.Name) or (
             isinstance(unit, cst.Module)
             or receiver.value in ctx.globals_declared.get(unit, set())
@@ -280,6 +292,7 @@ class _Collector:
         what: str,
         call: cst.Call,
         receiver: cst.BaseExpression | None = None,
+        thread_class: str = "",
     ) -> LiveThread:
         ctx = self.ctx
         cls = ""
@@ -293,7 +306,7 @@ class _Collector:
             if owner is not None:
                 cls = _qualified_id(ctx, owner, ctx.module_name)
         at_import = isinstance(unit, cst.Module) and not lf.is_main_guard(ctx, call)
-        return LiveThread(label, what, unit_id, self._line(call), cls, at_import)
+        return LiveThread(label, what, unit_id, self._line(call), cls, at_import, thread_class)
 
     def _thread_word(self, receiver: cst.BaseExpression) -> str:
         """"daemon thread" when every visible creation of it makes a daemon."""

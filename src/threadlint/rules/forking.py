@@ -180,7 +180,7 @@ class _Judge:
         self.starters: dict[str, ff.LiveThread] = {}
         for module_facts in facts.values():
             for thread in module_facts.threads:
-                if not thread.unit.endswith(".<module>"):
+                if not thread.unit.endswith(".<module>") and self._real(thread):
                     self.starters.setdefault(thread.unit, thread)
         self._import_threads: dict[str, list[tuple[ff.LiveThread, int]]] = {}
 
@@ -228,8 +228,9 @@ class _Judge:
     # -- which thread runs ---------------------------------------------------------
 
     def _alive(self, site: ff.ForkSite, module: str) -> _Alive | None:
-        if site.local is not None and not self._prepared(site.local):
-            return _Alive(site.local, f"at line {site.local.line}", "not joined before the fork")
+        for thread in site.local:
+            if self._real(thread) and not self._prepared(thread):
+                return _Alive(thread, f"at line {thread.line}", "not joined before the fork")
         return (
             self._left_running(site)
             or self._kept_by_object(site)
@@ -290,7 +291,7 @@ class _Judge:
         found = self.facts.get(module)
         if found is None:
             return []
-        return [t for t in found.threads if t.cls == class_id]
+        return [t for t in found.threads if t.cls == class_id and self._real(t)]
 
     def _start_method(self, thread: ff.LiveThread) -> str | None:
         """The method that starts an object's thread, as far as its life goes:
@@ -358,7 +359,7 @@ class _Judge:
         found = []
         module_facts = self.facts[module]
         for thread in module_facts.threads:
-            if thread.at_import and not self._prepared(thread):
+            if thread.at_import and self._real(thread) and not self._prepared(thread):
                 found.append((thread, thread.line))
         body = self.model.functions.get(f"{module}.<module>")
         for call in body.calls if body is not None else ():
@@ -388,6 +389,13 @@ class _Judge:
                 f"{here} runs on several threads at once: the fork happens on one while the others run",
             )
         return None
+
+    def _real(self, thread: ff.LiveThread) -> bool:
+        """Not the `start()` of a project class that is no Thread subclass."""
+        if not thread.thread_class or thread.thread_class in _THREAD_BASES:
+            return True
+        owner = self.model.resolve(thread.thread_class)[1]
+        return owner is not None and self.model.derives(owner, _THREAD_BASES)
 
     def _prepared(self, thread: ff.LiveThread) -> bool:
         """The module that starts the thread registers an `os.register_at_fork`
