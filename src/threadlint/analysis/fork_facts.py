@@ -90,6 +90,9 @@ class LiveThread:
     # `start()` of an object of this project class (absolute dotted name):
     # a thread when the class derives from `threading.Thread` (the link decides).
     thread_class: str = ""
+    # A thread pool made at module level: the line of a `submit` (or `map`)
+    # to it, from which on its workers run until exit.
+    module_pool: int = 0
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,7 @@ class _Collector:
         self.start_methods: list[tuple[str, int]] = []
         self.main_guards: list[tuple[int, int]] = []
         self.fork_hooks: list[int] = []
+        self.pools: set[str] = set()  # module-level thread pools already recorded
 
     # -- one function in source order ----------------------------------------
 
@@ -279,10 +283,41 @@ class _Collector:
         label = f"`{_short(ctx.code_for(receiver))}`"
         thread = self._live(unit, unit_id, label, what, call, receiver, thread_class)
         lives_on = what != "thread pool" or not isinstance(receiver, cst.Name) or (
-            isinstance(unit, cst.Module)
-            or receiver.value in ctx.globals_declared.get(unit, set())
+            isinstance(unit, cst.Module) or not self._local(receiver.value, unit)
         )
+        if what == "thread pool" and isinstance(receiver, cst.Name) and lives_on:
+            self._module_pool(receiver, call)
         return thread, lives_on
+
+    def _local(self, name: str, unit: Unit) -> bool:
+        """A variable of the function, not a global it uses."""
+        return name in self.ctx.bindings.get(unit, {}) and name not in self.ctx.globals_declared.get(
+            unit, set()
+        )
+
+    def _module_pool(self, receiver: cst.Name, submit: cst.Call) -> None:
+        """A thread pool made at module level: once a task is submitted, its
+        workers live until the program exits."""
+        ctx = self.ctx
+        if receiver.value in self.pools:
+            return
+        made = [
+            b.value
+            for b in ctx.bindings.get(ctx.module, {}).get(receiver.value, [])
+            if isinstance(b.value, cst.Call) and ctx.kind_of(b.value) in api.THREAD_EXECUTOR_KINDS
+        ]
+        if not made:
+            return
+        self.pools.add(receiver.value)
+        self.threads.append(
+            LiveThread(
+                f"`{receiver.value}`",
+                "thread pool",
+                f"{ctx.module_name}.<module>",
+                self._line(made[0]),
+                module_pool=self._line(submit),
+            )
+        )
 
     def _live(
         self,

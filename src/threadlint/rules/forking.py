@@ -13,7 +13,8 @@ alive at each fork site:
    `self` and started in `__init__`, `__enter__` or a `start` method);
 4. a thread started while a module is imported, when the forking module
    imports it (directly or through other modules of the project): a
-   program that never imports it never runs that thread;
+   program that never imports it never runs that thread; and the workers
+   of a module-level thread pool of the forking module that it submits to;
 5. the fork itself runs on threads started several at a time.
 """
 
@@ -66,9 +67,10 @@ class ForkWhileThreadsRunning(ProjectRule):
     and returns); when the forking method's object keeps one running (stored
     on `self` and started in `__init__`, `__enter__` or a `start` method);
     when a module the forking module imports, directly or through other
-    modules of the project, starts one at import; or when the fork itself
-    runs on threads started several at a time. The message names the thread
-    and where it was started.
+    modules of the project, starts one at import; when the forking module
+    makes a thread pool at module level and submits tasks to it; or when
+    the fork itself runs on threads started several at a time. The message
+    names the thread and where it was started.
 
     ## Why is this bad?
     `fork()` copies the whole memory of the process, every lock included,
@@ -343,8 +345,17 @@ class _Judge:
             if imported == module and site.unit.endswith(".<module>"):
                 continue  # the module body itself: the order of its statements decides
             for thread, line in self._threads_at_import(imported):
+                if thread.module_pool and imported != module:
+                    continue  # whether the importer's program submits to it is not known
                 where = "line" if imported == module else f"{self.paths[imported]}:"
                 started = f"at import ({where}{'' if imported != module else ' '}{line})"
+                if thread.module_pool:
+                    return _Alive(
+                        thread,
+                        f"with the first task submitted to it (line {thread.module_pool})",
+                        f"made at module level (line {line}), its workers then run until the "
+                        f"program exits",
+                    )
                 if imported == module:
                     return _Alive(thread, started, "it runs from then on")
                 how = "" if imported in self.facts[module].imports else ", through other modules"
@@ -359,7 +370,7 @@ class _Judge:
         found = []
         module_facts = self.facts[module]
         for thread in module_facts.threads:
-            if thread.at_import and self._real(thread) and not self._prepared(thread):
+            if (thread.at_import or thread.module_pool) and self._real(thread) and not self._prepared(thread):
                 found.append((thread, thread.line))
         body = self.model.functions.get(f"{module}.<module>")
         for call in body.calls if body is not None else ():
