@@ -29,7 +29,12 @@ import libcst as cst
 from threadlint.analysis import lifecycle_facts as lf
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import ModuleContext, import_bindings, import_from_prefix
+from threadlint.analysis.context import (
+    ModuleContext,
+    dotted_name,
+    import_bindings,
+    import_from_prefix,
+)
 from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.spawn import find_spawn
 from threadlint.analysis.stop_protocol import is_stop_name
@@ -160,23 +165,12 @@ def _imported_names(ctx: ModuleContext) -> set[str]:
         if isinstance(node, (cst.Import, cst.ImportFrom)):
             names.update(import_bindings(node, package).values())
             if isinstance(node, cst.Import):
-                names.update(
-                    name for alias in node.names if (name := _dotted_text(alias.name))
-                )
+                names.update(filter(None, (dotted_name(alias.name) for alias in node.names)))
             else:
                 prefix = import_from_prefix(node, package)
                 if prefix and not prefix.startswith("."):
                     names.add(prefix)
     return {name for name in names if not name.startswith(".")}
-
-
-def _dotted_text(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = _dotted_text(node.value)
-        return f"{head}.{node.attr.value}" if head else None
-    return None
 
 
 def _short(code: str, limit: int = 40) -> str:
@@ -483,7 +477,7 @@ class _Collector:
         local = ctx.classes_by_name.get(qualified)
         if local is not None:
             return DEFAULT, _qualified_id(ctx, local, ctx.module_name)
-        written = _dotted_text(func) or ""
+        written = dotted_name(func) or ""
         if written.partition(".")[0] in ctx.imports:
             return DEFAULT, qualified
         return None
@@ -537,7 +531,7 @@ class _Collector:
         body: list[cst.CSTNode] = list(block.body)
         for following in body[body.index(statement) + 1 :]:
             if isinstance(following, cst.If) and _names(following.test, pid):
-                return self._execs(_child_branch(ctx, following, lambda e: _dotted_text(e) == pid))
+                return self._execs(_child_branch(ctx, following, lambda e: dotted_name(e) == pid))
         return False
 
     def _execs(self, nodes: list[cst.CSTNode] | None) -> bool:
@@ -611,7 +605,7 @@ def _assigned_pid(ctx: ModuleContext, call: cst.Call) -> str | None:
     target: cst.BaseExpression = parent.targets[0].target
     if isinstance(target, cst.Tuple) and target.elements:
         target = target.elements[0].value
-    return _dotted_text(target)
+    return dotted_name(target)
 
 
 def _statement_of(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
@@ -625,7 +619,7 @@ def _statement_of(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
 
 def _names(test: cst.BaseExpression, name: str) -> bool:
     return any(
-        isinstance(node, (cst.Name, cst.Attribute)) and _dotted_text(node) == name
+        isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) == name
         for node in [test, *descendants(test)]
     )
 
