@@ -37,7 +37,10 @@ _SIGNALS = re.compile(
     rb"|\b(?:Thread|Timer|Lock|RLock|Condition|Semaphore|BoundedSemaphore|"
     rb"ThreadPoolExecutor|ProcessPoolExecutor|ThreadPool|ThreadingMixIn)\b"
     rb"|\bwith[ \t]+[\w.]*(?:lock|mutex|cond)\w*[ \t]*:|\.acquire\("
-    rb"|\b(?:to_thread|run_in_executor|add_done_callback)\b|threadlint:|guarded-by",
+    rb"|\b(?:to_thread|run_in_executor|add_done_callback)\b|threadlint:|guarded-by"
+    # Forks (TL402): a module that forks is judged against the threads of
+    # the modules it imports, even when it uses no threading API itself.
+    rb"|\b(?:fork|forkpty)\(|\bpreexec_fn\b|\bset_start_method\b",
     re.MULTILINE,
 )
 

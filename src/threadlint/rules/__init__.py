@@ -2,6 +2,7 @@
 
 from threadlint.rules import (  # noqa: F401
     coroutines,
+    forking,
     gil,
     lifecycle,
     lock_held,
