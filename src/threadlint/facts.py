@@ -169,16 +169,18 @@ class ThreadCall:
     # under `if in_loop:`, or after `if not in_loop: return`.  "" when none.
     branch: str = ""
     phase: str = ""
+    # In a test module or test function, which calls every method on purpose.
+    test: bool = False
 
 
 @dataclass(frozen=True)
 class LoopUse:
-    """An asyncio object a function makes or runs (so it belongs to the
-    function's thread), or a loop it hands work to with a thread-safe call
-    (so the function expects to run off that loop's thread)."""
+    """An asyncio object a function makes, stores or runs (so it belongs to
+    the function's thread), or a loop it hands work to with a thread-safe
+    call (so the function expects to run off that loop's thread)."""
 
     location: Location
-    how: str  # "makes", "runs" or "threadsafe"
+    how: str  # "makes", "stores" (a received object), "runs" or "threadsafe"
     line: int
     branch: str = ""  # as `ThreadCall.branch`
 

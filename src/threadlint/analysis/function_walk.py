@@ -609,6 +609,7 @@ class FunctionWalker:
         self.expr(value, held)
         read = {r.location for r in self.recs[start:]}
         self._note_owned(targets, value)
+        self.thread_calls.assign(targets, value)
         constant = _idempotent_value(value)
         for target in targets:
             if (

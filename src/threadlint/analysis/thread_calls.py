@@ -34,6 +34,7 @@ import libcst as cst
 from threadlint import facts as F
 from threadlint.analysis.calls import argument
 from threadlint.analysis.context import Binding, dotted_name
+from threadlint.analysis.test_code import in_test_code
 
 if TYPE_CHECKING:
     from threadlint.analysis.function_walk import FunctionWalker
@@ -127,6 +128,7 @@ _HAND_OVER_FUNCTIONS = frozenset(
 # Calls that run a loop on the calling thread.
 _RUNNING_METHODS = frozenset({"run_forever", "run_until_complete"})
 _SET_LOOP = frozenset({"asyncio.set_event_loop", "asyncio.events.set_event_loop"})
+_RUNNING_LOOP = frozenset({"asyncio.get_running_loop", "asyncio.events.get_running_loop"})
 
 # Only the main thread may set handlers and wake-up descriptors (ValueError
 # elsewhere); only the main thread receives the alarm that arms a timeout.
@@ -182,7 +184,7 @@ class ThreadCalls:
         func = node.func
         qualified = self.ctx.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
         self._uses(node, func, qualified)
-        if not self.active or self._deferred(node):
+        if not self.active:
             return
         if qualified in _SIGNAL_CALLS:
             self._signal(node, qualified)
@@ -194,29 +196,50 @@ class ThreadCalls:
     # -- what this function makes, runs and hands over ------------------------
 
     def _uses(self, node: cst.Call, func: cst.BaseExpression, qualified: str | None) -> None:
-        line = self.w.m.pos.of(node)[0]
         if qualified in _SET_LOOP and node.args:
-            self._use(node.args[0].value, "runs", line)
+            self._use(node, node.args[0].value, "runs")
         elif qualified in _HAND_OVER_FUNCTIONS:
             loop = argument(node, 1, "loop")
             if loop is not None:
-                self._use(loop, "threadsafe", line)
+                self._use(node, loop, "threadsafe")
         elif isinstance(func, cst.Attribute):
             method = func.attr.value
             if method in _RUNNING_METHODS:
-                self._use(func.value, "runs", line)
+                self._use(node, func.value, "runs")
             elif method in _HAND_OVER_METHODS:
-                self._use(func.value, "threadsafe", line)
+                self._use(node, func.value, "threadsafe")
         made = self._made_kind(node, qualified)
         if made is not None:
             for target in self._assigned_to(node):
                 location = self.location(target)
                 if location is not None:
+                    line = self.w.m.pos.of(node)[0]
                     self.uses.append(F.LoopUse(location, "makes", line))
+                    if qualified in _RUNNING_LOOP:
+                        # `get_running_loop()` returns the loop running this code.
+                        self.uses.append(F.LoopUse(location, "runs", line))
 
-    def _use(self, expr: cst.BaseExpression, how: str, line: int) -> None:
+    def assign(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression) -> None:
+        """`self.loop = loop`: an asyncio object stored where other code finds
+        it belongs to the thread that stores it (its caller's, for a
+        parameter).  Objects made right there are `_uses`' to record."""
+        if not isinstance(value, (cst.Name, cst.Attribute, cst.BooleanOperation)):
+            return
+        kept = [
+            location
+            for target in targets
+            if isinstance(target, cst.Attribute) or self.w.unit is self.ctx.module
+            for location in [self.location(target)]
+            if location is not None and location[0] != "local"
+        ]
+        if kept and self.resolve(value) is not None:
+            line = self.w.m.pos.of(targets[0])[0]
+            self.uses.extend(F.LoopUse(location, "stores", line) for location in kept)
+
+    def _use(self, call: cst.Call, expr: cst.BaseExpression, how: str) -> None:
         found = self.resolve(expr)
         if found is not None and found.kind == LOOP and found.location is not None:
+            line = self.w.m.pos.of(call)[0]
             branch = self.branch(expr, _LOOP_TEST) if how == "threadsafe" else ""
             self.uses.append(F.LoopUse(found.location, how, line, branch))
 
@@ -286,6 +309,8 @@ class ThreadCalls:
         found: _Object | None,
         receiver: cst.BaseExpression | None = None,
     ) -> None:
+        if self._deferred(node):
+            return
         pos = self.w.m.pos
         line, col = pos.of(node)
         end_line, end_col = self.w._end(node)
@@ -309,6 +334,7 @@ class ThreadCalls:
                     loop,
                     evidence,
                     branch,
+                    test=in_test_code(self.ctx, node, self.w.m.settings.root),
                 ),
                 self.w.seq,
             )

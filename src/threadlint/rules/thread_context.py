@@ -147,7 +147,7 @@ def thread_model(model: Model) -> _ThreadModel:
     for fid, function in model.functions.items():
         for use in function.loop_uses:
             key = found.key(use.location)
-            if use.how in ("makes", "runs"):
+            if use.how in ("makes", "stores", "runs"):
                 found.owners.setdefault(key, set()).add(fid)
             if use.how == "runs":
                 found.runners.setdefault(key, set()).add((fid, use.line))
@@ -328,7 +328,12 @@ class AsyncioCallFromThread(_ThreadCallRule):
         """A function whose name says it is called from other threads
         (`call_from_executor`, `callFromThread`, `schedule_threadsafe`)."""
         name = model.functions[function].name
-        if call.target is None or not _FROM_THREAD.search(name):
+        if (
+            call.target is None
+            or call.test
+            or call.api == "loop.run_until_complete"
+            or not _FROM_THREAD.search(name)
+        ):
             return None
         return (
             f"`{call.text}` is not thread-safe, and `{model.display_name(function)}` is named "
@@ -374,7 +379,7 @@ class AsyncioCallFromThread(_ThreadCallRule):
 
     def _inconsistent(self, model: Model, function: str, call: F.ThreadCall) -> str | None:
         """The function hands work to the same loop thread-safely elsewhere."""
-        if call.phase == "pre" or call.api == "loop.run_until_complete":
+        if call.phase == "pre" or call.test or call.api == "loop.run_until_complete":
             return None
         if call.target is None:
             return None
