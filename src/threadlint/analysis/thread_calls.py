@@ -94,32 +94,18 @@ _TYPES = {
 # Methods of a loop that make an object of the loop.
 _LOOP_MADE = {"create_future": FUTURE, "create_task": FUTURE}
 
-# The methods that are not thread-safe, by receiver kind: method -> the hint.
+# The methods that are not thread-safe, by receiver kind.
 _UNSAFE = {
-    LOOP: {
-        "call_soon": "`{r}.call_soon_threadsafe(...)`",
-        "call_later": "`{r}.call_soon_threadsafe({r}.call_later, ...)`",
-        "call_at": "`{r}.call_soon_threadsafe({r}.call_at, ...)`",
-        "create_task": "`asyncio.run_coroutine_threadsafe(coro, {r})`",
-        "run_until_complete": "`asyncio.run_coroutine_threadsafe(coro, {r}).result()`",
-    },
-    FUTURE: {
-        "set_result": "`loop.call_soon_threadsafe({r}.set_result, ...)`",
-        "set_exception": "`loop.call_soon_threadsafe({r}.set_exception, ...)`",
-        "cancel": "`loop.call_soon_threadsafe({r}.cancel)`",
-    },
-    QUEUE: {
-        "put_nowait": "`loop.call_soon_threadsafe({r}.put_nowait, item)`",
-        "get_nowait": "`asyncio.run_coroutine_threadsafe({r}.get(), loop)`",
-    },
-    EVENT: {"set": "`loop.call_soon_threadsafe({r}.set)`"},
+    LOOP: frozenset({"call_soon", "call_later", "call_at", "create_task", "run_until_complete"}),
+    FUTURE: frozenset({"set_result", "set_exception", "cancel"}),
+    QUEUE: frozenset({"put_nowait", "get_nowait"}),
+    EVENT: frozenset({"set"}),
 }
+_UNSAFE_METHODS = frozenset().union(*_UNSAFE.values())
 # asyncio functions that act on the calling thread's loop (or the one passed).
-_LOOP_FUNCTIONS = {
-    "asyncio.create_task": "`asyncio.run_coroutine_threadsafe(coro, loop)`",
-    "asyncio.ensure_future": "`asyncio.run_coroutine_threadsafe(coro, loop)`",
-    "asyncio.tasks.ensure_future": "`asyncio.run_coroutine_threadsafe(coro, loop)`",
-}
+_LOOP_FUNCTIONS = frozenset(
+    {"asyncio.create_task", "asyncio.ensure_future", "asyncio.tasks.ensure_future"}
+)
 # Thread-safe hand-overs: what is passed to them runs on the loop.
 _HAND_OVER_METHODS = frozenset({"call_soon_threadsafe"})
 _HAND_OVER_FUNCTIONS = frozenset(
@@ -293,7 +279,7 @@ class ThreadCalls:
 
     def _method(self, node: cst.Call, func: cst.Attribute) -> None:
         method = func.attr.value
-        if not any(method in methods for methods in _UNSAFE.values()):
+        if method not in _UNSAFE_METHODS:
             return
         found = self.resolve(func.value)
         if found is None or method not in _UNSAFE[found.kind] or found.location is None:
@@ -356,7 +342,8 @@ class ThreadCalls:
                 owner = self.resolve(expr.func.value, depth + 1)
                 loop = owner.location if owner is not None else self.location(expr.func.value)
             line = self.w.m.pos.of(expr)[0]
-            return _Object(made, None, loop, f"made by `{_short(self.ctx.code_for(expr), 40)}` (line {line})")
+            made_by = f"made by `{_short(self.ctx.code_for(expr), 40)}` (line {line})"
+            return _Object(made, None, loop, made_by)
         if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
             return self.resolve(expr.right, depth + 1) or self.resolve(expr.left, depth + 1)
         location = self.location(expr)
@@ -385,21 +372,16 @@ class ThreadCalls:
             if value is None:
                 if binding.annotation is None:
                     continue
-                kind = self._annotated(binding.annotation)
-                if kind is None:
+                declared = self._declared(binding.annotation, location)
+                if declared is None:
                     return None
-                line = self.w.m.pos.of(binding.annotation)[0] if isinstance(binding.annotation, (cst.Name, cst.Attribute)) else 0
-                where = f" (line {line})" if line else ""
-                found.append(_Object(kind, location, None, f"annotated `{_short(self.ctx.code_for(binding.annotation), 40)}`{where}"))
+                found.append(declared)
                 continue
             if isinstance(value, cst.Name) and value.value == "None":
                 continue  # a placeholder until the object is made
             inner = self.resolve(value, depth + 1)
             if inner is None and binding.annotation is not None:
-                kind = self._annotated(binding.annotation)
-                if kind is not None:
-                    code = _short(self.ctx.code_for(binding.annotation), 40)
-                    inner = _Object(kind, location, None, f"annotated `{code}`")
+                inner = self._declared(binding.annotation, location)
             if inner is None:
                 return None
             if isinstance(value, (cst.Name, cst.Attribute)):
@@ -419,6 +401,20 @@ class ThreadCalls:
         loops = {o.loop for o in found}
         loop = loops.pop() if len(loops) == 1 else None
         return _Object(first.kind, kept, loop, first.evidence)
+
+    def _declared(self, annotation: cst.BaseExpression, location: F.Location) -> _Object | None:
+        """The object an annotation declares (`loop: asyncio.AbstractEventLoop`)."""
+        kind = self._annotated(annotation)
+        if kind is None:
+            return None
+        line = (
+            self.w.m.pos.of(annotation)[0]
+            if isinstance(annotation, (cst.Name, cst.Attribute))
+            else 0
+        )
+        where = f" (line {line})" if line else ""
+        code = _short(self.ctx.code_for(annotation), 40)
+        return _Object(kind, location, None, f"annotated `{code}`{where}")
 
     def _annotated(self, annotation: cst.BaseExpression) -> str | None:
         if isinstance(annotation, cst.Subscript):
@@ -447,7 +443,8 @@ class ThreadCalls:
         kind = self._annotated(method.returns.annotation)
         if kind is None:
             return None
-        return _Object(kind, None, None, f"returned by `{func.attr.value}`, annotated `{_short(self.ctx.code_for(method.returns.annotation), 40)}`")
+        code = _short(self.ctx.code_for(method.returns.annotation), 40)
+        return _Object(kind, None, None, f"returned by `{func.attr.value}`, annotated `{code}`")
 
     def location(self, expr: cst.BaseExpression) -> F.Location | None:
         """Where a name or `self` attribute is kept: the model's locations,
@@ -476,7 +473,9 @@ class ThreadCalls:
             if name in self.ctx.bindings.get(scope, {}):
                 if scope is w.unit:
                     return ("local", w.id, name)
-                function = w.m.function_ids.get(scope) if isinstance(scope, cst.FunctionDef) else None
+                function = (
+                    w.m.function_ids.get(scope) if isinstance(scope, cst.FunctionDef) else None
+                )
                 return ("local", function, name) if function is not None else None
         return None
 
@@ -499,7 +498,11 @@ class ThreadCalls:
         for ancestor in self._ancestors(node):
             if isinstance(ancestor, cst.Lambda):
                 return True
-            if isinstance(ancestor, cst.Call) and child is not ancestor.func and self._hands_over(ancestor):
+            if (
+                isinstance(ancestor, cst.Call)
+                and child is not ancestor.func
+                and self._hands_over(ancestor)
+            ):
                 return True
             child = ancestor
         return False

@@ -249,7 +249,12 @@ class AsyncioCallFromThread(_ThreadCallRule):
     - the same function hands work to that loop with
       `call_soon_threadsafe()` / `run_coroutine_threadsafe()`, so its author
       expects it to run off the loop's thread, and then calls the loop (or
-      its future) directly, with no test of the thread in between.
+      its future) directly, with no test of the thread in between; or
+    - the function's name says that other threads call it
+      (`call_from_executor`, `callFromThread`, `post_threadsafe`).
+
+    The last two are the author's word, which test code (calling every
+    method of the loop on purpose) does not give.
 
     ## Why is this bad?
     An asyncio event loop and its futures, queues and events belong to the
