@@ -56,6 +56,7 @@ class _ThreadModel:
     runners: dict[F.Location, set[tuple[str, int]]] = field(default_factory=dict)
     reaches: dict[str, list[_Reach]] = field(default_factory=dict)
     running: dict[tuple[str, int], bool] = field(default_factory=dict)
+    loop_threads: dict[int, bool] = field(default_factory=dict)
 
     def key(self, location: F.Location) -> F.Location:
         return canonical(self.model, location) if location[0] == "self" else location
@@ -96,6 +97,16 @@ class _ThreadModel:
             and root in model.reach.get(f"{base}.{name}", {})
             for base in model.mro(owner)
         )
+
+    def runs_a_loop(self, root: int) -> bool:
+        """Does the root's thread run (or set) an event loop of its own?"""
+        if root not in self.loop_threads:
+            self.loop_threads[root] = any(
+                self.runs_under(function, root)
+                for runners in self.runners.values()
+                for function, _ in runners
+            )
+        return self.loop_threads[root]
 
     def owned(self, location: F.Location, root: int) -> bool:
         """The asyncio object is made or run by the root's own thread."""
@@ -351,12 +362,7 @@ class AsyncioCallFromThread(_ThreadCallRule):
         """Why the call is on the wrong thread when `reach` brings it there, or None."""
         model = threads.model
         if call.target is None:
-            if call.api.endswith("ensure_future") and any(
-                use.how == "runs"
-                for f, fn in model.functions.items()
-                if threads.runs_under(f, reach.root)
-                for use in fn.loop_uses
-            ):
+            if call.api.endswith("ensure_future") and threads.runs_a_loop(reach.root):
                 return None  # the thread set a loop of its own: the task goes there
             return "no event loop runs on that thread at this point (RuntimeError)"
         if call.api == "loop.run_until_complete":
@@ -369,6 +375,10 @@ class AsyncioCallFromThread(_ThreadCallRule):
                 f"on another thread"
             )
         target = call.target
+        if call.api.startswith(("queue.", "event.")) and threads.runs_a_loop(reach.root):
+            # Since Python 3.10 a queue or event belongs to the first loop
+            # that waits on it, which may be this thread's own.
+            return None
         if threads.owned(target, reach.root) or (
             call.loop is not None and threads.owned(call.loop, reach.root)
         ):
