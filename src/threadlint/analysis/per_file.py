@@ -37,7 +37,9 @@ _SIGNALS = re.compile(
     rb"|\b(?:Thread|Timer|Lock|RLock|Condition|Semaphore|BoundedSemaphore|"
     rb"ThreadPoolExecutor|ProcessPoolExecutor|ThreadPool|ThreadingMixIn)\b"
     rb"|\bwith[ \t]+[\w.]*(?:lock|mutex|cond)\w*[ \t]*:|\.acquire\("
-    rb"|\b(?:to_thread|run_in_executor|add_done_callback)\b|threadlint:|guarded-by",
+    rb"|\b(?:to_thread|run_in_executor|add_done_callback)\b|threadlint:|guarded-by"
+    # Code that hands work to an event loop from other threads (TL501).
+    rb"|\b(?:call_soon_threadsafe|run_coroutine_threadsafe)\b|_from_(?:thread|executor)\b",
     re.MULTILINE,
 )
 
