@@ -33,8 +33,11 @@ from threadlint.rules.base import ProjectRule, register
 _MAX_VISITED = 2000
 # Names that say a function is called from other threads: `call_from_executor`,
 # `callFromThread`, `post_from_worker`, `notify_threadsafe`.
+# Not `_unthreadsafe_get` or `not_threadsafe`, which say the opposite.
 _FROM_THREAD = re.compile(
-    r"from_?(?:other_?)?(?:thread|executor|worker)|thread_?safe", re.IGNORECASE
+    r"from_?(?:other_?)?(?:thread|executor|worker)"
+    r"|(?<![a-z])(?<!non_)(?<!not_)thread_?safe(?![a-z])",
+    re.IGNORECASE,
 )
 
 
