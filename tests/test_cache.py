@@ -245,9 +245,9 @@ def test_entries_are_versioned_json(tmp_path: Path) -> None:
     write_tree(tmp_path, {"a.py": BAD})
     run_cli(["-j1"], tmp_path)
     (entry,) = _entries(tmp_path / ".threadlint_cache")
-    assert entry.parent.parent.name == "v2"
+    assert entry.parent.parent.name == "v3"
     data = json.loads(entry.read_text(encoding="ascii"))
-    assert data["threadlint_cache"] == 2 and data["key"] == entry.stem
+    assert data["threadlint_cache"] == 3 and data["key"] == entry.stem
     assert data["result"]["t"] == "threadlint.analysis.per_file:FileResult"
 
 
@@ -307,7 +307,7 @@ def test_a_deeply_nested_entry_is_a_miss(tmp_path: Path, analysed: list[str]) ->
     write_tree(tmp_path, {"a.py": BAD})
     run_cli(["-j1"], tmp_path)
     (entry,) = _entries(tmp_path / ".threadlint_cache")
-    entry.write_text('{"threadlint_cache": 2, "result": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    entry.write_text('{"threadlint_cache": 3, "result": ' + "[" * 200_000 + "]" * 200_000 + "}")
     analysed.clear()
     assert run_cli(["-j1"], tmp_path).exit_code == 1
     assert analysed == ["a.py"]
@@ -321,7 +321,7 @@ def test_fifos_in_the_cache_directory_never_block(tmp_path: Path) -> None:
     for entry in entries:
         entry.unlink()
         os.mkfifo(entry)  # where the entry is read from
-    os.mkfifo(cache_dir / "v2" / "stray")
+    os.mkfifo(cache_dir / "v3" / "stray")
     for jobs in ("-j1", "-j2"):
         run = run_process([jobs], tmp_path, timeout=60)
         assert (run.exit_code, run.stdout) == (first.exit_code, first.stdout), run.stderr

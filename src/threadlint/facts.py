@@ -102,6 +102,9 @@ class Call:
     # Arguments whose class is visible here: (slot, absolute dotted name of
     # what made them), for the types of the callee's parameters.
     arg_classes: tuple[tuple[str, str], ...] = ()
+    # Made inside a lambda: it runs when the lambda is called (later, maybe
+    # on another thread, as a loop callback), not when this function runs.
+    deferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,44 @@ class CheckAct:
 
 
 @dataclass(frozen=True)
+class ThreadCall:
+    """A call that works only on one thread: its event loop's (TL501) or
+    the main thread (TL502)."""
+
+    code: str  # the rule that judges it: "TL501" or "TL502"
+    api: str  # what is called, for messages: "loop.call_soon", "signal.signal"
+    text: str  # the call as written, shortened
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    # TL501: the asyncio object acted on and the loop it belongs to, as
+    # locations (`("local", function id, name)` for a local variable); None
+    # for the loop of the calling thread (`asyncio.create_task(coro)`).
+    target: Location | None = None
+    loop: Location | None = None
+    evidence: str = ""  # why the receiver is an asyncio object
+    # The tests of the running thread or loop it depends on ("12:body,30:after"):
+    # under `if in_loop:`, or after `if not in_loop: return`.  "" when none.
+    branch: str = ""
+    phase: str = ""
+    # In a test module or test function, which calls every method on purpose.
+    test: bool = False
+
+
+@dataclass(frozen=True)
+class LoopUse:
+    """An asyncio object a function makes, stores or runs (so it belongs to
+    the function's thread), or a loop it hands work to with a thread-safe
+    call (so the function expects to run off that loop's thread)."""
+
+    location: Location
+    how: str  # "makes", "stores" (a received object), "runs" or "threadsafe"
+    line: int
+    branch: str = ""  # as `ThreadCall.branch`
+
+
+@dataclass(frozen=True)
 class Function:
     id: str  # "pkg.mod.Cls.method", "pkg.mod.outer.inner", "pkg.mod.f.<lambda:12>"
     name: str
@@ -178,6 +219,10 @@ class Function:
     # Containers whose items it calls (`for cb in self._callbacks: cb()`,
     # `job = self._tasks.get(); job()`).
     invokes: frozenset[Location] = frozenset()
+    # Calls that must run on one particular thread (TL501, TL502), and the
+    # asyncio objects this function makes, runs or hands work to.
+    thread_calls: tuple[ThreadCall, ...] = ()
+    loop_uses: tuple[LoopUse, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from threadlint.analysis.state_api import (
     THREADING_SERVERS,
     VIEWS,
 )
+from threadlint.analysis.thread_calls import ThreadCalls
 from threadlint.analysis.walk import children, descendants
 
 Unit = Union[cst.FunctionDef, cst.Lambda, cst.Module]
@@ -87,6 +88,7 @@ class _CallRec:
     held: bool = False
     gates: frozenset[F.Location] = frozenset()
     arg_classes: tuple[tuple[str, str], ...] = ()
+    deferred: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -165,6 +167,7 @@ class FunctionWalker:
         self.registers: list[tuple[F.Location, F.Callee, int]] = []
         self.invokes: set[F.Location] = set()
         self.drawn: dict[str, F.Location] = {}  # local name -> container it came out of
+        self.lambdas = 0  # lambdas around the current node: their calls run later
         if isinstance(unit, cst.FunctionDef):
             self._parameters(unit)
         self.outer_locals: set[str] = set()
@@ -173,6 +176,7 @@ class FunctionWalker:
                 self.outer_locals |= set(
                     self.ctx.bindings.get(ancestor, {})
                 ) - self.ctx.globals_declared.get(ancestor, set())
+        self.thread_calls = ThreadCalls(self)
 
     def _container_of(self, expr: cst.BaseExpression) -> F.Location | None:
         """The state a container expression names (`self._callbacks`,
@@ -392,9 +396,11 @@ class FunctionWalker:
                 c.held,
                 c.gates,
                 c.arg_classes,
+                c.deferred,
             )
             for c in self.calls
         )
+        thread_calls, loop_uses = self.thread_calls.facts(phase)
         spawns = tuple(
             F.Spawn(
                 target,
@@ -434,6 +440,8 @@ class FunctionWalker:
                 releases_unheld=self.foreign_release > 0,
                 registers=tuple(self.registers),
                 invokes=frozenset(self.invokes),
+                thread_calls=thread_calls,
+                loop_uses=loop_uses,
             )
         )
 
@@ -601,6 +609,7 @@ class FunctionWalker:
         self.expr(value, held)
         read = {r.location for r in self.recs[start:]}
         self._note_owned(targets, value)
+        self.thread_calls.assign(targets, value)
         constant = _idempotent_value(value)
         for target in targets:
             if (
@@ -889,7 +898,9 @@ class FunctionWalker:
         elif isinstance(node, cst.Call):
             self.call(node, held, iterated=False)
         elif isinstance(node, cst.Lambda):
+            self.lambdas += 1
             self.expr(node.body, held)
+            self.lambdas -= 1
         elif isinstance(node, _COMPREHENSIONS):
             self.comprehension(node, held)
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -1043,6 +1054,7 @@ class FunctionWalker:
             spawned_target = self._spawn(spawn.target, spawn.api, node, spawn.repeats)
         self._events(node)
         self._server(node)
+        self.thread_calls.call(node)
         name = func.value if isinstance(func, cst.Name) else None
         for index, arg in enumerate(node.args):
             value = arg.value
@@ -1106,6 +1118,7 @@ class FunctionWalker:
                     callee[0] == "inst" and self._made_by_self(func),
                     self._current_gates(),
                     self._argument_classes(node),
+                    self.lambdas > 0,
                 )
             )
 

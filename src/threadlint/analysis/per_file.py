@@ -40,7 +40,9 @@ _SIGNALS = re.compile(
     rb"|\b(?:to_thread|run_in_executor|add_done_callback)\b|threadlint:|guarded-by"
     # Forks (TL402): a module that forks is judged against the threads of
     # the modules it imports, even when it uses no threading API itself.
-    rb"|\b(?:fork|forkpty)\(|\bpreexec_fn\b|\bset_start_method\b",
+    rb"|\b(?:fork|forkpty)\(|\bpreexec_fn\b|\bset_start_method\b"
+    # Code that hands work to an event loop from other threads (TL501).
+    rb"|\b(?:call_soon_threadsafe|run_coroutine_threadsafe)\b|_from_(?:thread|executor)\b",
     re.MULTILINE,
 )
 

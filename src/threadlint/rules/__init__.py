@@ -9,5 +9,6 @@ from threadlint.rules import (  # noqa: F401
     locks,
     polling,
     races,
+    thread_context,
     tool,
 )
