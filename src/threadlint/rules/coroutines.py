@@ -38,6 +38,106 @@ def _suspends(node: cst.CSTNode) -> bool:
     return False
 
 
+def _waits_on(node: cst.CSTNode, lock: str, ctx: ModuleContext) -> bool:
+    """`await <lock>.wait()` / `.wait_for(...)`: it releases `lock` while it waits."""
+    return (
+        isinstance(node, cst.Await)
+        and isinstance(node.expression, cst.Call)
+        and isinstance(node.expression.func, cst.Attribute)
+        and node.expression.func.attr.value in ("wait", "wait_for")
+        and ctx.code_for(node.expression.func.value) == lock
+    )
+
+
+class _AsyncioLocks:
+    """The asyncio locks of a module that are never contended.
+
+    Taking a free `asyncio.Lock` (or `Condition`, `Semaphore`) returns at
+    once, without suspending. A lock that no coroutine of the module keeps
+    across a suspension (other than its own `wait()`, which releases it) is
+    always free when taken, so an `async with` of it is no suspension point
+    (a thread lock held around it costs the loop nothing). Locks are named by
+    their text; any `acquire()` of one (its release may be anywhere) counts
+    as contended.
+    """
+
+    def __init__(self, ctx: ModuleContext) -> None:
+        self._ctx = ctx
+        self._contended: set[str] = set()
+        for node in ctx.parents:
+            if isinstance(node, cst.With) and node.asynchronous is not None:
+                for item in node.items:
+                    name = ctx.code_for(item.item)
+                    if self._suspends_holding(node.body, name):
+                        self._contended.add(name)
+            elif (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "acquire"
+            ):
+                self._contended.add(ctx.code_for(node.func.value))
+
+    def _suspends_holding(self, body: cst.CSTNode, lock: str) -> bool:
+        pending = [body]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                continue  # runs when called, not while the lock is held here
+            if _suspends(node) and not _waits_on(node, lock, self._ctx):
+                return True
+            pending.extend(node.children)
+        return False
+
+    def never_suspends(self, node: cst.With) -> bool:
+        """An `async with` of free asyncio locks only."""
+        return all(
+            self._is_asyncio_lock(item.item) and self._ctx.code_for(item.item) not in self._contended
+            for item in node.items
+        )
+
+    def _is_asyncio_lock(self, expr: cst.BaseExpression) -> bool:
+        if self._ctx.kind_of(expr) == api.ASYNCIO_LOCK:
+            return True
+        # A property that makes the lock on first use (`self.condition`
+        # returning `self._condition = asyncio.Condition()`).
+        if not isinstance(expr, cst.Attribute):
+            return False
+        cls = self._ctx.enclosing_class(expr)
+        if cls is None or not (isinstance(expr.value, cst.Name) and expr.value.value == "self"):
+            return False
+        for statement in cls.body.body:
+            if (
+                isinstance(statement, cst.FunctionDef)
+                and statement.name.value == expr.attr.value
+                and any(_is_property(d) for d in statement.decorators)
+            ):
+                returned = [r.value for r in _returns(statement)]
+                return bool(returned) and all(
+                    r is not None and self._ctx.kind_of(r) == api.ASYNCIO_LOCK for r in returned
+                )
+        return False
+
+
+def _is_property(decorator: cst.Decorator) -> bool:
+    target = decorator.decorator
+    return isinstance(target, cst.Name) and target.value in ("property", "cached_property") or (
+        isinstance(target, cst.Attribute) and target.attr.value == "cached_property"
+    )
+
+
+def _returns(function: cst.FunctionDef) -> list[cst.Return]:
+    found: list[cst.Return] = []
+    pending: list[cst.CSTNode] = [function.body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.Return):
+            found.append(node)
+        pending.extend(node.children)
+    return found
+
+
 @register
 class ThreadLockInCoroutine(FileRule):
     """
@@ -59,6 +159,11 @@ class ThreadLockInCoroutine(FileRule):
     Taking a thread lock in a coroutine for a moment, with no `await` inside,
     is fine: that is the right bridge between the event loop and worker
     threads.
+
+    An `async with` of an `asyncio` lock, condition or semaphore that no
+    coroutine of the module keeps across a suspension (its own `wait()`
+    aside, which releases it) does not suspend: such a lock is always free
+    when taken, and taking a free asyncio lock returns at once.
 
     ## Example
     ```python
@@ -100,6 +205,7 @@ class ThreadLockInCoroutine(FileRule):
     def __init__(self, ctx: ModuleContext, settings: Settings, reporter: Reporter) -> None:
         super().__init__(ctx, settings, reporter)
         self._reported: set[cst.CSTNode] = set()
+        self._asyncio_locks: _AsyncioLocks | None = None
 
     def visit_Await(self, node: cst.Await) -> None:
         self._suspension(node)
@@ -119,6 +225,11 @@ class ThreadLockInCoroutine(FileRule):
     def _suspension(self, node: cst.CSTNode) -> None:
         if not _suspends(node):
             return
+        if isinstance(node, cst.With):
+            if self._asyncio_locks is None:
+                self._asyncio_locks = _AsyncioLocks(self.ctx)
+            if self._asyncio_locks.never_suspends(node):
+                return
         coroutine = self._coroutine_of(node)
         if coroutine is not None:
             self._check(node, coroutine)
