@@ -102,6 +102,11 @@ class Call:
     # Arguments whose class is visible here: (slot, absolute dotted name of
     # what made them), for the types of the callee's parameters.
     arg_classes: tuple[tuple[str, str], ...] = ()
+    # Where the call starts (1-based column) and ends (column exclusive):
+    # a lock-order finding made by a call is reported on it.
+    col: int = 0
+    end_line: int = 0
+    end_col: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,24 @@ class Spawn:
     # target is what calling `target` returns: a factory's closure, or a
     # task object whose class defines `__call__`).
     via: str = ""
+
+
+@dataclass(frozen=True)
+class Acquire:
+    """A lock this function takes itself: `with L:`, `L.acquire()`, `if L.acquire(False):`."""
+
+    key: str
+    line: int
+    col: int = 0
+    end_line: int = 0
+    end_col: int = 0
+    # The locks already held there (earlier items of the same `with`
+    # included): the lock-order graph's edges into `key`.
+    held: frozenset[str] = frozenset()
+    # False for `acquire(False)`, `blocking=False` or a timeout: it cannot
+    # wait for ever, so it cannot deadlock.
+    blocking: bool = True
+    phase: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,8 +179,8 @@ class Function:
     calls: tuple[Call, ...] = ()
     spawns: tuple[Spawn, ...] = ()
     checks: tuple[CheckAct, ...] = ()
-    # Locks this function takes itself (`with L:`, `L.acquire()`): (lock key, line).
-    acquires: tuple[tuple[str, int], ...] = ()
+    # Locks this function takes itself, in order.
+    acquires: tuple[Acquire, ...] = ()
     # Its parameters that callers bind by position, then by keyword only
     # (the bound `self`/`cls` of a method left out), and whether it takes
     # `*args`/`**kwargs`.
