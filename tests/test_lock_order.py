@@ -111,3 +111,24 @@ def test_an_inversion_is_reported_once_however_many_orders_make_it(tmp_path: Pat
     (finding,) = _findings(tmp_path, "--no-cache")
     assert (finding["line"], finding["code"]) == (16, "TL304")
     assert "`b` then `a` here, but `a` then `b` at line 7:" in finding["message"]
+
+
+def test_a_cycle_of_three_that_holds_a_cycle_of_two_is_reported_as_the_two(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "m.py": (
+                "import threading\n"
+                "a = threading.Lock()\n"
+                "b = threading.Lock()\n"
+                "c = threading.Lock()\n\n"
+                "def one():\n    with a:\n        with b:\n            pass\n\n"
+                "def two():\n    with b:\n        with a:\n            pass\n\n"
+                "def three():\n    with b:\n        with c:\n            pass\n\n"
+                "def four():\n    with c:\n        with a:\n            pass\n"
+            ),
+        },
+    )
+    (finding,) = _findings(tmp_path, "--no-cache")
+    assert finding["line"] == 13
+    assert finding["message"].startswith("`b` then `a` here, but `a` then `b` at line 8: two ")

@@ -228,19 +228,33 @@ class LockGraph:
                 pending.extend(callee for callee, _, _ in model.out_edges.get(fid, []))
         return quiet
 
-    # -- inversions ------------------------------------------------------------------
+    # -- cycles ----------------------------------------------------------------------
 
-    def inversions(self) -> Iterator[tuple[Order, Order]]:
-        """Each pair of locks taken in both orders, once: (the order reported,
-        the first order of the other direction). The finding goes to the later
-        of the two first sites, naming the earlier."""
-        for (outer, inner), orders in sorted(self.orders.items()):
-            if outer > inner or (inner, outer) not in self.orders:
-                continue
-            one = min(orders, key=_place)
-            other = min(self.orders[(inner, outer)], key=_place)
-            first, second = sorted((one, other), key=_place)
-            yield second, first
+    def inversions(self) -> Iterator[tuple[Order, tuple[Order, ...]]]:
+        """Each cycle of two or three locks, once: (the order reported, the
+        cycle's other orders, in cycle order from it). Each step of a cycle is
+        its first site; the finding goes to the latest of them. A cycle of
+        three whose locks already make a cycle of two is that one's."""
+        pairs = {
+            frozenset(pair) for pair in self.orders if (pair[1], pair[0]) in self.orders
+        }
+        cycles: list[tuple[str, ...]] = [tuple(sorted(pair)) for pair in pairs]
+        successors: dict[str, list[str]] = {}
+        for outer, inner in self.orders:
+            successors.setdefault(outer, []).append(inner)
+        for a, bs in successors.items():
+            for b in bs:
+                for c in successors.get(b, []):
+                    if a < b and a < c and c != a and (c, a) in self.orders:
+                        if not any(frozenset(p) in pairs for p in ((a, b), (b, c), (c, a))):
+                            cycles.append((a, b, c))
+        for cycle in sorted(cycles):
+            steps = [
+                min(self.orders[(cycle[i], cycle[(i + 1) % len(cycle)])], key=_place)
+                for i in range(len(cycle))
+            ]
+            last = max(range(len(steps)), key=lambda i: _place(steps[i]))
+            yield steps[last], tuple(steps[last + 1 :] + steps[:last])
 
 
 def _place(order: Order) -> tuple[str, int, int]:

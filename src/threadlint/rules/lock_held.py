@@ -435,7 +435,8 @@ class LockOrderInversion(ProjectRule):
     ## What it does
     Flags two locks taken nested in opposite orders anywhere in the project:
     one place takes `a` then (while holding it) `b`, another takes `b` then
-    `a`. Nesting counts directly (`with a: with b:`, `with a, b:`,
+    `a` (or three locks in a cycle: `a` then `b`, `b` then `c`, `c` then
+    `a`). Nesting counts directly (`with a: with b:`, `with a, b:`,
     `acquire()` inside a held region) and through calls made while a lock
     is held to functions, in this module or another, that take the other
     lock themselves or through their own calls. The message names both
@@ -484,7 +485,7 @@ class LockOrderInversion(ProjectRule):
     the function that starts the threads starts them, or after it joined
     them) and a constructor's orders on the object it builds are left out;
     other orders that can never run at the same time are still reported.
-    Only cycles of two locks are found.
+    Cycles of two and of three locks are found, not longer ones.
     """
 
     code = "TL304"
@@ -495,18 +496,25 @@ class LockOrderInversion(ProjectRule):
     def check(self, project: object, settings: Settings) -> Iterable[Diagnostic]:
         results: Sequence[FileResult] = project  # type: ignore[assignment]
         graph = LockGraph(project_model(results, settings)).build()
-        for here, there in graph.inversions():
+        for here, others in graph.inversions():
             yield Diagnostic(
-                here.path, here.line, here.col, self.code, _inversion_message(graph, here, there),
+                here.path, here.line, here.col, self.code, _cycle_message(graph, here, others),
                 here.end_line, here.end_col,
             )
 
 
-def _inversion_message(graph: LockGraph, here: Order, there: Order) -> str:
+def _cycle_message(graph: LockGraph, here: Order, others: tuple[Order, ...]) -> str:
+    shown = [_order(graph, here, here, "here")] + [_order(graph, o, here) for o in others]
+    if len(others) == 1:
+        return (
+            f"{shown[0]}, but {shown[1]}: two threads running these at once can each hold "
+            f"one lock and wait for ever for the other (deadlock); take the two locks in one "
+            f"order everywhere"
+        )
     return (
-        f"{_order(graph, here, here, 'here')}, but {_order(graph, there, here)}: two "
-        f"threads running these at once can each hold one lock and wait for ever for the other "
-        f"(deadlock); take the two locks in one order everywhere"
+        f"{shown[0]}, {', '.join(shown[1:-1])} and {shown[-1]}: three threads running these "
+        f"at once can each hold one lock and wait for ever for the one the next holds "
+        f"(deadlock); take the three locks in one order everywhere"
     )
 
 
