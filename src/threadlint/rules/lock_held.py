@@ -478,7 +478,8 @@ class LockOrderInversion(ProjectRule):
     deadlocks). Locks reached through parameters or locals (`def move(a, b):
     with a.lock: with b.lock:`) have no name outside their function and are
     not compared. Calls are followed as the race rules resolve them, six
-    calls deep; calling a generator function is taken to run its body.
+    calls deep (`self.m()` reaches every override of `m` in subclasses);
+    calling a generator function is taken to run its body.
     A non-blocking `acquire(False)` or one with a timeout cannot deadlock
     and is not counted, nor is a lock taken again by the thread that holds
     it (an `RLock`). Orders taken only while no other thread runs (before
