@@ -182,9 +182,9 @@ def test_a_lock_captured_by_closures_is_one_lock(tmp_path: Path) -> None:
     path.write_text(CLOSURES)
     result = run([str(path)], Settings(root=str(tmp_path), select=("TL1",)), jobs=1)
     functions = {f.name: f for f in result.files[0].facts["model"].functions}
-    (record_key, _), = functions["record"].acquires
-    (work_key, _), = functions["work"].acquires
-    assert record_key == work_key == "~m.run_all:lock"
+    (record,) = functions["record"].acquires
+    (work,) = functions["work"].acquires
+    assert record.key == work.key == "~m.run_all:lock"
 
 
 def test_race_findings_have_end_positions(tmp_path: Path) -> None:

@@ -105,6 +105,11 @@ class Call:
     # Made inside a lambda: it runs when the lambda is called (later, maybe
     # on another thread, as a loop callback), not when this function runs.
     deferred: bool = False
+    # Where the call starts (1-based column) and ends (column exclusive):
+    # a lock-order finding made by a call is reported on it.
+    col: int = 0
+    end_line: int = 0
+    end_col: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,24 @@ class Spawn:
     # target is what calling `target` returns: a factory's closure, or a
     # task object whose class defines `__call__`).
     via: str = ""
+
+
+@dataclass(frozen=True)
+class Acquire:
+    """A lock this function takes itself: `with L:`, `L.acquire()`, `if L.acquire(False):`."""
+
+    key: str
+    line: int
+    col: int = 0
+    end_line: int = 0
+    end_col: int = 0
+    # The locks already held there (earlier items of the same `with`
+    # included): the lock-order graph's edges into `key`.
+    held: frozenset[str] = frozenset()
+    # False for `acquire(False)`, `blocking=False` or a timeout: it cannot
+    # wait for ever, so it cannot deadlock.
+    blocking: bool = True
+    phase: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,8 +220,8 @@ class Function:
     calls: tuple[Call, ...] = ()
     spawns: tuple[Spawn, ...] = ()
     checks: tuple[CheckAct, ...] = ()
-    # Locks this function takes itself (`with L:`, `L.acquire()`): (lock key, line).
-    acquires: tuple[tuple[str, int], ...] = ()
+    # Locks this function takes itself, in order.
+    acquires: tuple[Acquire, ...] = ()
     # Its parameters that callers bind by position, then by keyword only
     # (the bound `self`/`cls` of a method left out), and whether it takes
     # `*args`/`**kwargs`.

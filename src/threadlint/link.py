@@ -51,6 +51,8 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> set
     for fid, function in model.functions.items():
         for spawn in function.spawns:
             names.add(spawn.target[1])
+        # A lock named through a package that re-exports it (`pkg.lock`).
+        names.update(a.key for a in function.acquires if not a.key.startswith(("~", "?", "self.")))
         if model.is_concurrent(fid):
             names.update(
                 call.callee[1] for call in function.calls if call.callee[0] in ("name", "inst")

@@ -685,7 +685,8 @@ def _most_taken(
     """The lock the most of these functions take, and in how many."""
     users: dict[str, set[str]] = {}
     for function in functions:
-        for key, _ in function.acquires:
+        for acquire in function.acquires:
+            key = acquire.key
             if not key.startswith(("~", F.UNKNOWN_LOCK)) and wanted(key):
                 users.setdefault(key, set()).add(function.id)
     if not users:

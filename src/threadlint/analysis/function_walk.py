@@ -15,7 +15,7 @@ The walk keeps the set of thread locks held (`with L:` bodies, code between
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Union
 
 import libcst as cst
@@ -24,6 +24,7 @@ from threadlint import facts as F
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.context import Binding, dotted_name
+from threadlint.analysis.locks import blocking_acquire
 from threadlint.analysis.module_scope import ModuleScope, absolute_name, annotated, container_kind
 from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.state_api import (
@@ -133,7 +134,7 @@ class FunctionWalker:
         self.tolerant = 0  # `try` bodies whose handlers catch what a race raises
         self.handlers = 0  # `except` handlers around the current node
         self.statement: cst.CSTNode | None = None
-        self.acquires: list[tuple[str, int]] = []
+        self.acquires: list[tuple[int, F.Acquire]] = []  # (seq, ...): phases are known at the end
         # Local names bound to shared state (`pending = self._pending`): what
         # is done to the object through them is done to the state.
         self.aliases: dict[str, F.Location] = {}
@@ -397,6 +398,8 @@ class FunctionWalker:
                 c.gates,
                 c.arg_classes,
                 c.deferred,
+                self.m.pos.of(c.node)[1],
+                *self._end(c.node),
             )
             for c in self.calls
         )
@@ -431,7 +434,7 @@ class FunctionWalker:
                 calls=calls,
                 spawns=spawns,
                 checks=tuple(checks),
-                acquires=tuple(self.acquires),
+                acquires=tuple(replace(a, phase=phase(seq)) for seq, a in self.acquires),
                 params=self.params,
                 keyword_params=self.keyword_params,
                 star=self.star,
@@ -462,8 +465,11 @@ class FunctionWalker:
         ]
         return max(ends, default=(0, 0))
 
-    def _acquired(self, key: str, node: cst.CSTNode) -> None:
-        self.acquires.append((key, self.m.pos.of(node)[0]))
+    def _acquired(
+        self, key: str, node: cst.CSTNode, held: frozenset[str], blocking: bool = True
+    ) -> None:
+        line, col = self.m.pos.of(node)
+        self.acquires.append((self.seq, F.Acquire(key, line, col, *self._end(node), held, blocking)))
 
     def _is_entry(self, node: cst.FunctionDef) -> bool:
         if annotated(node, "thread-entry"):
@@ -536,14 +542,14 @@ class FunctionWalker:
             change = self._lock_statement(node.value)
             if change is not None:
                 if change[1]:
-                    self._acquired(change[0], node.value)
+                    self._acquired(change[0], node.value, held, _waits(node.value))
                 return self._apply(held, change)
             self.expr(node.value, held)
         elif isinstance(node, cst.Assign):
             change = self._lock_statement(node.value)
             self.assign([t.target for t in node.targets], node.value, held)
             if change is not None and change[1]:
-                self._acquired(change[0], node.value)
+                self._acquired(change[0], node.value, held, _waits(node.value))
                 return self._apply(held, change)
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
@@ -685,7 +691,7 @@ class FunctionWalker:
             key = self.lock_key(receiver)
             if key is not None:
                 body_held = held | {key}
-                self._acquired(key, receiver)
+                self._acquired(key, receiver, held, _waits(node.test))
         pushed = False
         if tested:
             self.ifs.append(
@@ -703,7 +709,7 @@ class FunctionWalker:
                 key = self.lock_key(negated)
                 if key is not None:
                     branches = [held | {key}]
-                    self._acquired(key, negated)
+                    self._acquired(key, negated, held, _waits(node.test))
                     if pushed:
                         self.if_stack.pop()
                     return branches[0]
@@ -732,8 +738,8 @@ class FunctionWalker:
             if node.asynchronous is None:
                 key = self.lock_key(item.item) or self._helper_lock(item.item)
             if key is not None:
+                self._acquired(key, item.item, inner)
                 inner = inner | {key}
-                self._acquired(key, item.item)
                 continue
             self.expr(item.item, held)
             if item.asname is not None:
@@ -843,7 +849,8 @@ class FunctionWalker:
             return f"{self.class_id}.{rest}"
         if head not in self.locals and head not in self.outer_locals:
             absolute = absolute_name(self.m, expr)
-            if absolute is not None and absolute != dotted:
+            # `import pkg` ... `pkg.lock` names itself: absolute as written.
+            if absolute is not None and (absolute != dotted or head in self.m.imports):
                 return absolute
         if head not in self.locals and head in self.outer_locals:
             # A lock captured by a closure is the enclosing function's: one
@@ -1431,6 +1438,13 @@ def _join_arguments(call: cst.Call) -> bool:
     if arg.keyword is not None:
         return arg.keyword.value == "timeout"
     return isinstance(arg.value, (cst.Integer, cst.Float))
+
+
+def _waits(acquire: cst.BaseExpression) -> bool:
+    """Can this `acquire()` (or `not acquire()`) wait for ever?"""
+    if isinstance(acquire, cst.UnaryOperation) and isinstance(acquire.operator, cst.Not):
+        acquire = acquire.expression
+    return not isinstance(acquire, cst.Call) or blocking_acquire(acquire)
 
 
 def _acquire_in_test(test: cst.BaseExpression, positive: bool) -> cst.BaseExpression | None:

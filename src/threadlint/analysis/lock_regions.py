@@ -1,7 +1,8 @@
 """What code does while it holds a lock: the acquisitions and calls it makes.
 
-Shared by TL304 (lock order), TL305 (a Lock re-acquired) and TL306 (a
-blocking call under a lock). Within one module:
+Shared by TL305 (a Lock re-acquired) and TL306 (a blocking call under a
+lock); TL304 (lock order) reads the project's summaries instead
+(`threadlint.lock_graph`). Within one module:
 
 - every *acquisition* of a thread lock (a `with` item, an `X.acquire()`) in
   each function, with the locks already held there;
@@ -15,9 +16,7 @@ Locks are named by an *identity* that stays meaningful outside the function:
 `<module>:Class.attr` for `self.attr` (the class that binds the attribute),
 `<module>:name` for a module global, `<module>:Class.attr` for `Class.attr`.
 Locks reached any other way (a parameter, a local) have no identity: within a
-function they compare by text, across functions not at all. Identities are
-plain strings so that the project link can later join the edges of every
-module (see `LockEdge`).
+function they compare by text, across functions not at all.
 """
 
 from __future__ import annotations
@@ -31,7 +30,13 @@ import libcst as cst
 from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.context import ModuleContext
-from threadlint.analysis.locks import Held, LockAnalysis, lock_analysis, method_call_on
+from threadlint.analysis.locks import (
+    Held,
+    LockAnalysis,
+    blocking_acquire,
+    lock_analysis,
+    method_call_on,
+)
 from threadlint.config import Settings
 
 _MAX_DEPTH = 6
@@ -65,24 +70,6 @@ class Summary:
     """What running a function acquires (identities), directly or through calls."""
 
     acquires: dict[str, Reached | Acquisition] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LockEdge:
-    """`outer` is held while `inner` is taken: one edge of the lock-order graph.
-
-    Plain data (paths, lines and shown text), so the project link can gather
-    the edges of every module and look for cycles across files.
-    """
-
-    outer: str
-    inner: str
-    outer_shown: str
-    inner_shown: str
-    path: str
-    outer_line: int
-    inner_line: int
-    via: str  # "" for a nested acquisition, else "through `self.flush()`"
 
 
 class LockRegions:
@@ -128,7 +115,7 @@ class LockRegions:
             blocking = True
         else:
             held = tuple(h for h in self.held(node) if h.holder is not node)
-            blocking = isinstance(node, cst.Call) and _blocking_acquire(node)
+            blocking = isinstance(node, cst.Call) and blocking_acquire(node)
         return Acquisition(expr, self.locks.key(expr), self.identity(expr), node, held, blocking)
 
     def identity(self, expr: cst.BaseExpression) -> str | None:
@@ -323,7 +310,7 @@ class LockRegions:
             if isinstance(ancestor, cst.If) and child is ancestor.body:
                 for node in self.locks.walk(ancestor.test):
                     receiver = method_call_on(node, ("acquire",))
-                    if receiver is not None and isinstance(node, cst.Call) and not _blocking_acquire(node):
+                    if receiver is not None and isinstance(node, cst.Call) and not blocking_acquire(node):
                         identity = self.identity(receiver)
                         if identity is not None:
                             probed.add(identity)
@@ -343,61 +330,6 @@ class LockRegions:
                 return api.RLOCK  # `Condition()` makes an RLock
             return self.ctx.kind_of(lock)
         return kind
-
-
-    # -- the lock-order graph -------------------------------------------------------
-
-    def edges(self) -> list[tuple[LockEdge, cst.CSTNode, cst.CSTNode]]:
-        """Every "taken while holding" pair of named locks in the module: a
-        nested acquisition, or a call made under a lock that takes another.
-        Each comes with its outer and inner nodes (for reporting here); the
-        LockEdge itself is plain data the project link can merge."""
-        found: list[tuple[LockEdge, cst.CSTNode, cst.CSTNode]] = []
-        path = self.ctx.path
-        for function in self.functions():
-            for acquisition in self.acquisitions(function):
-                if acquisition.identity is None or not acquisition.blocking:
-                    continue
-                for held in acquisition.held:
-                    outer = self.identity(held.expr)
-                    if outer is None or outer == acquisition.identity:
-                        continue
-                    edge = LockEdge(
-                        outer, acquisition.identity, held.key, acquisition.key, path,
-                        self.line(held.holder), self.line(acquisition.node), "",
-                    )
-                    found.append((edge, held.holder, acquisition.node))
-            for call, held_locks in self.calls_under_locks(function):
-                callee = self.callee(call)
-                if callee is None:
-                    continue
-                for inner, how in self.summary(callee).acquires.items():
-                    step = how.node if isinstance(how, Acquisition) else how.step
-                    chain = (callee.name.value,) + (how.chain if isinstance(how, Reached) else ())
-                    for held in held_locks:
-                        outer = self.identity(held.expr)
-                        if outer is None or outer == inner:
-                            continue
-                        via = f"through {shown_chain(chain)}, which takes it at line {self.line(step)}"
-                        edge = LockEdge(
-                            outer, inner, held.key, how.key, path,
-                            self.line(held.holder), self.line(call), via,
-                        )
-                        found.append((edge, held.holder, call))
-        return found
-
-
-def _blocking_acquire(call: cst.Call) -> bool:
-    """`acquire()` that waits for ever: not `acquire(False)`, `blocking=False`, or a timeout."""
-    for position, arg in enumerate(call.args):
-        if arg.star:
-            return False
-        name = arg.keyword.value if arg.keyword is not None else ("blocking" if position == 0 else "timeout")
-        if name == "timeout":
-            return isinstance(arg.value, cst.Integer) and arg.value.value == "-1"
-        if name == "blocking" and not (isinstance(arg.value, cst.Name) and arg.value.value == "True"):
-            return False
-    return True
 
 
 def shown_chain(chain: tuple[str, ...]) -> str:

@@ -600,3 +600,23 @@ def lock_analysis(ctx: ModuleContext, settings: Settings | None = None) -> LockA
         analysis = LockAnalysis(ctx, lock_types)
         _CACHE[ctx] = analysis
     return analysis
+
+
+def blocking_acquire(call: cst.Call) -> bool:
+    """`acquire()` that waits for ever: not `acquire(False)`, `blocking=False`, or a timeout."""
+    for position, arg in enumerate(call.args):
+        if arg.star:
+            return False
+        name = arg.keyword.value if arg.keyword is not None else ("blocking" if position == 0 else "timeout")
+        if name == "timeout":
+            return isinstance(arg.value, cst.Integer) and arg.value.value == "-1"
+        if name == "blocking" and not _true(arg.value):
+            return False
+    return True
+
+
+def _true(value: cst.BaseExpression) -> bool:
+    """`True` or a non-zero integer (`acquire(1)` waits like `acquire(True)`)."""
+    if isinstance(value, cst.Name):
+        return value.value == "True"
+    return isinstance(value, cst.Integer) and value.evaluated_value != 0

@@ -1,31 +1,39 @@
 """TL304–TL306: what code does while it holds a lock.
 
-These rules share `analysis/lock_regions.py`: the acquisitions of each
+TL305 and TL306 share `analysis/lock_regions.py`: the acquisitions of each
 function, the calls made while a lock is held, and what a function of the
-module does when called (the locks it takes, what it blocks on).
+module does when called (the locks it takes, what it blocks on). TL304 is a
+project rule over the project's lock-order graph (`threadlint.lock_graph`),
+which joins every module's summaries.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
+from threadlint import facts as F
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.blocking import Blocking, blocking_call
 from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.lock_regions import (
     Acquisition,
-    LockEdge,
     LockRegions,
     Reached,
     lock_regions,
     shown_chain,
 )
 from threadlint.analysis.locks import Held, method_call_on
+from threadlint.analysis.per_file import FileResult
 from threadlint.analysis.test_code import in_test_code
 from threadlint.analysis.walk import descendants
-from threadlint.rules.base import FileRule, register
+from threadlint.config import Settings
+from threadlint.diagnostics import Diagnostic
+from threadlint.lock_graph import LockGraph, Order
+from threadlint.project_model import project_model
+from threadlint.rules.base import FileRule, ProjectRule, register
 
 _MAX_DEPTH = 6
 
@@ -422,15 +430,17 @@ class NonReentrantLockReacquired(_HeldRule):
 
 
 @register
-class LockOrderInversion(_HeldRule):
+class LockOrderInversion(ProjectRule):
     """
     ## What it does
-    Flags two locks taken nested in opposite orders in the same module: one
-    place takes `a` then (while holding it) `b`, another takes `b` then `a`.
-    Nesting counts directly (`with a: with b:`, `with a, b:`,
+    Flags two locks taken nested in opposite orders anywhere in the project:
+    one place takes `a` then (while holding it) `b`, another takes `b` then
+    `a` (or three locks in a cycle: `a` then `b`, `b` then `c`, `c` then
+    `a`). Nesting counts directly (`with a: with b:`, `with a, b:`,
     `acquire()` inside a held region) and through calls made while a lock
-    is held to functions of the module that take the other lock. The
-    message names both orders and their lines.
+    is held to functions, in this module or another, that take the other
+    lock themselves or through their own calls. The message names both
+    orders, where each is taken and the calls it goes through.
 
     ## Why is this bad?
     Two threads that run the two places at the same time can each take
@@ -439,34 +449,44 @@ class LockOrderInversion(_HeldRule):
 
     ## Example
     ```python
+    # accounts.py
     def transfer(self):
-        with self._accounts:
-            with self._audit:
-                ...
+        with self._lock:
+            audit.record(self)       # takes audit's _log_lock
 
-    def report(self):
-        with self._audit:
-            with self._accounts:
-                ...
+    # audit.py
+    def flush():
+        with _log_lock:
+            for account in _pending:
+                account.settle()     # takes the account's _lock
     ```
 
     ## Use instead
-    Take the locks in one global order everywhere (`_accounts` before
-    `_audit`), or restructure so that no code holds both at once.
+    Take the locks in one global order everywhere (`_lock` before
+    `_log_lock`), or restructure so that no code holds both at once (copy
+    what `flush()` needs under `_log_lock`, then settle after releasing it).
 
     ## How to suppress
-    `# noqa: TL304` on the reported acquisition.
+    `# noqa: TL304` on the reported acquisition or call.
 
     ## Known limits
-    Locks are compared by what they are named: `self.x` of a class (and its
-    local bases), a module global, a class attribute. Locks reached through
-    parameters or locals (`def move(a, b): with a.lock: with b.lock:`) have
-    no name outside their function and are not compared. Only this
-    module's code is seen for now; the edges are kept as plain data
-    (`LockEdge`) so that orders taken in different modules can be joined by
-    the project link. A non-blocking `acquire(False)` or one with a timeout
-    cannot deadlock and is not counted. Two orders that can never run at
-    the same time (both only during start-up) are still reported.
+    Locks are compared by what they are named, the same in every module: a
+    module global by its absolute name (imported elsewhere, it is the same
+    lock), `self.x` and `Cls.x` by the class (and bases) that bind them.
+    Different objects of one class cannot be told apart, so one object's
+    `_lock` then another's is not reported (nor would it be caught if it
+    deadlocks). Locks reached through parameters or locals (`def move(a, b):
+    with a.lock: with b.lock:`) have no name outside their function and are
+    not compared. Calls are followed as the race rules resolve them, six
+    calls deep (`self.m()` reaches every override of `m` in subclasses);
+    calling a generator function is taken to run its body.
+    A non-blocking `acquire(False)` or one with a timeout cannot deadlock
+    and is not counted, nor is a lock taken again by the thread that holds
+    it (an `RLock`). Orders taken only while no other thread runs (before
+    the function that starts the threads starts them, or after it joined
+    them) and a constructor's orders on the object it builds are left out;
+    other orders that can never run at the same time are still reported.
+    Cycles of two and of three locks are found, not longer ones.
     """
 
     code = "TL304"
@@ -474,36 +494,81 @@ class LockOrderInversion(_HeldRule):
     summary = "Two locks taken nested in opposite orders: deadlock"
     preview = True
 
-    def leave_Module(self, original_node: cst.Module) -> None:
-        edges = self.regions.edges()
-        first_by_pair: dict[tuple[str, str], tuple[LockEdge, cst.CSTNode, cst.CSTNode]] = {}
-        for entry in sorted(edges, key=lambda e: (e[0].inner_line, e[0].outer_line)):
-            first_by_pair.setdefault((entry[0].outer, entry[0].inner), entry)
-        reported: set[tuple[str, str]] = set()
-        for (outer, inner), (edge, _outer_node, inner_node) in sorted(
-            first_by_pair.items(), key=lambda item: item[1][0].inner_line
-        ):
-            other = first_by_pair.get((inner, outer))
-            pair = (min(outer, inner), max(outer, inner))
-            if other is None or pair in reported:
-                continue
-            first, second = sorted([(edge, inner_node), (other[0], other[2])], key=lambda e: e[0].inner_line)
-            reported.add(pair)
-            self.report(second[1], self._message(second[0], first[0]))
-
-    def _message(self, here: LockEdge, there: LockEdge) -> str:
-        def order(edge: LockEdge) -> str:
-            via = f", {edge.via}" if edge.via else ""
-            return (
-                f"`{edge.inner_shown}` while holding `{edge.outer_shown}` (taken line "
-                f"{edge.outer_line}{via})"
+    def check(self, project: object, settings: Settings) -> Iterable[Diagnostic]:
+        results: Sequence[FileResult] = project  # type: ignore[assignment]
+        graph = LockGraph(project_model(results, settings)).build()
+        for here, others in graph.inversions():
+            yield Diagnostic(
+                here.path, here.line, here.col, self.code, _cycle_message(graph, here, others),
+                here.end_line, here.end_col,
             )
 
+
+def _cycle_message(graph: LockGraph, here: Order, others: tuple[Order, ...]) -> str:
+    shown = [_order(graph, here, here, "here")] + [_order(graph, o, here) for o in others]
+    if len(others) == 1:
         return (
-            f"this takes {order(here)}, but line {there.inner_line} takes {order(there)}: two "
-            f"threads running these at once can each hold one lock and wait for ever for the "
-            f"other (deadlock); take the two locks in one order everywhere"
+            f"{shown[0]}, but {shown[1]}: two threads running these at once can each hold "
+            f"one lock and wait for ever for the other (deadlock); take the two locks in one "
+            f"order everywhere"
         )
+    return (
+        f"{shown[0]}, {', '.join(shown[1:-1])} and {shown[-1]}: three threads running these "
+        f"at once can each hold one lock and wait for ever for the one the next holds "
+        f"(deadlock); take the three locks in one order everywhere"
+    )
+
+
+def _order(graph: LockGraph, order: Order, reported: Order, at: str = "") -> str:
+    """"`a` then `b` at x.py:10 (through `helper()`, which takes it at y.py:20)"."""
+
+    def where(path: str, line: int) -> str:
+        return f"line {line}" if path == reported.path else f"{path}:{line}"
+
+    model = graph.model
+    function = model.functions[order.function]
+    reader = model.functions[reported.function]
+
+    def named(key: str, identity: str) -> str:
+        # `self._lock` means what it says only in the reported function's
+        # class; a lock written elsewhere is named by its identity.
+        same = graph.identity(reader, key) == identity
+        return _shown(graph, key if same else identity)
+
+    outer = named(order.outer_key, order.outer)
+    inner = named(order.inner_key, order.inner)
+    if outer == inner:
+        outer, inner = order.outer, order.inner
+    text = f"`{outer}` then `{inner}` {at or 'at ' + where(order.path, order.line)}"
+    if order.through is not None:
+        taken = order.through
+        # Methods of the same class as `self.m()`, anything else by its class.
+        chain = tuple(_callee_name(graph, fid, function) for fid in taken.chain)
+        text += f" (through {shown_chain(chain)}, which takes it at {where(taken.path, taken.line)})"
+    return text
+
+
+def _callee_name(graph: LockGraph, fid: str, caller: F.Function) -> str:
+    """`m` for a method of the caller's class or a function of its module;
+    `Cls.m` or `module.f` for anything else."""
+    model = graph.model
+    callee = model.functions[fid]
+    if callee.cls is not None:
+        return callee.name if callee.cls == caller.cls else model.display_name(fid)
+    module = model.module_of(fid) or ""
+    if caller.cls is None and module == model.module_of(caller.id):
+        return callee.name
+    return f"{module.rpartition('.')[2]}.{callee.name}" if module else callee.name
+
+
+def _shown(graph: LockGraph, name: str) -> str:
+    """A lock as a reader knows it: `self._lock`, `registry_lock`, `Cache._lock`."""
+    if name.startswith(("self.", "~")):
+        return name
+    head, _, last = name.rpartition(".")
+    if head in graph.model.classes:
+        return f"{head.rpartition('.')[2]}.{last}"
+    return last or name
 
 
 def _drains(call: cst.Call, ctx: ModuleContext) -> bool:
