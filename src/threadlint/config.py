@@ -372,3 +372,16 @@ def parse_target_version(value: str) -> tuple[int, int] | None:
     if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
         return (int(parts[0]), int(parts[1]))
     return None
+
+
+def target_version(settings: Settings) -> tuple[int, int] | None:
+    """`target-version`, else the lower bound of the project's `requires-python`."""
+    if settings.target_version:
+        return parse_target_version(settings.target_version)
+    requires = settings.requires_python  # read with the configuration
+    if requires is None:
+        return None
+    for clause in requires.split(","):
+        if clause.strip().startswith((">=", "~=", ">")):
+            return parse_target_version(clause.strip().lstrip(">=~"))
+    return None

@@ -38,7 +38,7 @@ from threadlint.analysis.context import (
 from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.spawn import find_spawn
 from threadlint.analysis.stop_protocol import is_stop_name
-from threadlint.analysis.summaries import _qualified_id
+from threadlint.analysis.summaries import qualified_id
 from threadlint.analysis.walk import children, descendants
 from threadlint.config import Settings
 
@@ -195,7 +195,7 @@ class _Collector:
         unit_id = (
             f"{ctx.module_name}.<module>"
             if isinstance(unit, cst.Module)
-            else _qualified_id(ctx, unit, ctx.module_name)
+            else qualified_id(ctx, unit, ctx.module_name)
         )
         alive: list[tuple[LiveThread, bool]] = []  # (thread, may outlive the unit)
         ended_line = 0
@@ -206,7 +206,7 @@ class _Collector:
                     alive.clear()
                     ended_line = self._line(node.items[0].item)
                 continue
-            if isinstance(node, cst.If) and isinstance(unit, cst.Module) and lf._is_main_test(node.test):
+            if isinstance(node, cst.If) and isinstance(unit, cst.Module) and lf.is_main_test(node.test):
                 self.main_guards.append((self._line(node), self._last_line(node)))
                 continue
             if not isinstance(node, cst.Call):
@@ -333,7 +333,7 @@ class _Collector:
         ):
             owner = ctx.enclosing_class(call)
             if owner is not None:
-                cls = _qualified_id(ctx, owner, ctx.module_name)
+                cls = qualified_id(ctx, owner, ctx.module_name)
         at_import = isinstance(unit, cst.Module) and not lf.is_main_guard(ctx, call)
         return LiveThread(label, what, unit_id, self._line(call), cls, at_import, thread_class)
 
@@ -476,7 +476,7 @@ class _Collector:
             return None
         local = ctx.classes_by_name.get(qualified)
         if local is not None:
-            return DEFAULT, _qualified_id(ctx, local, ctx.module_name)
+            return DEFAULT, qualified_id(ctx, local, ctx.module_name)
         written = dotted_name(func) or ""
         if written.partition(".")[0] in ctx.imports:
             return DEFAULT, qualified

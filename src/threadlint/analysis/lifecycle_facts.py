@@ -581,13 +581,13 @@ def in_thread_helper(ctx: ModuleContext, node: cst.CSTNode) -> bool:
 def is_main_guard(ctx: ModuleContext, node: cst.CSTNode) -> bool:
     """Inside `if __name__ == "__main__":` (either operand order)."""
     for ancestor in ctx.ancestors(node):
-        if isinstance(ancestor, cst.If) and _is_main_test(ancestor.test):
+        if isinstance(ancestor, cst.If) and is_main_test(ancestor.test):
             # Only the body is guarded, not the else branch.
             return is_inside(ctx, node, ancestor.body)
     return False
 
 
-def _is_main_test(test: cst.BaseExpression) -> bool:
+def is_main_test(test: cst.BaseExpression) -> bool:
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return False
     target = test.comparisons[0]

@@ -25,7 +25,7 @@ import libcst as cst
 
 from threadlint.analysis.context import ModuleContext
 from threadlint.analysis.walk import visit_batched
-from threadlint.config import Settings
+from threadlint.config import Settings, target_version
 from threadlint.diagnostics import Diagnostic
 from threadlint.suppress import Suppression, find_suppressions, is_skipped_file
 
@@ -263,10 +263,7 @@ _TARGETS: dict[tuple[str | None, str | None], tuple[int, int] | None] = {}
 def _target_version(settings: Settings) -> tuple[int, int] | None:
     key = (settings.target_version, settings.config_file)
     if key not in _TARGETS:
-        # TL401 owns the reading of `target-version` / `requires-python`.
-        from threadlint.rules.gil import _target_version as read_target
-
-        _TARGETS[key] = read_target(settings)
+        _TARGETS[key] = target_version(settings)
     return _TARGETS[key]
 
 

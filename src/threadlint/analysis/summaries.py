@@ -48,8 +48,8 @@ def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
         elif isinstance(node, (cst.Import, cst.ImportFrom)):
             import_nodes.append(node)
     imports, module_imports = _import_table(import_nodes, ctx, module, is_package)
-    class_ids = {node: _qualified_id(ctx, node, module) for node in ctx.classes}
-    function_ids = {node: _qualified_id(ctx, node, module) for node in function_nodes}
+    class_ids = {node: qualified_id(ctx, node, module) for node in ctx.classes}
+    function_ids = {node: qualified_id(ctx, node, module) for node in function_nodes}
     nested: dict[cst.CSTNode, dict[str, cst.FunctionDef]] = {}
     for node in function_nodes:
         scope = ctx.enclosing_scope(node)
@@ -104,7 +104,7 @@ def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
     )
 
 
-def _qualified_id(ctx: ModuleContext, node: cst.FunctionDef | cst.ClassDef, module: str) -> str:
+def qualified_id(ctx: ModuleContext, node: cst.FunctionDef | cst.ClassDef, module: str) -> str:
     parts = [node.name.value]
     parts.extend(
         ancestor.name.value

@@ -26,12 +26,11 @@ from dataclasses import dataclass
 from threadlint.analysis import fork_facts as ff
 from threadlint.analysis.per_file import FileResult
 from threadlint.analysis.state_api import CONSTRUCTION
-from threadlint.config import Settings
+from threadlint.config import Settings, target_version
 from threadlint.diagnostics import Diagnostic
 from threadlint.facts import Call
 from threadlint.project_model import Model, project_model
 from threadlint.rules.base import ProjectRule, register
-from threadlint.rules.gil import _target_version
 
 _THREAD_BASES = frozenset({"threading.Thread", "threading.Timer"})
 _PROCESS_BASES = frozenset(
@@ -170,7 +169,7 @@ class _Judge:
         self.facts = facts
         self.paths = paths
         self.settings = settings
-        self.version = _target_version(settings)
+        self.version = target_version(settings)
         self.subclasses: dict[str, list[str]] = {}
         for cid, cls in model.classes.items():
             for base in cls.bases:

@@ -20,7 +20,7 @@ from threadlint.analysis.cpu_profile import (
     profile_file,
 )
 from threadlint.analysis.per_file import FileResult
-from threadlint.config import Settings, parse_target_version
+from threadlint.config import Settings, target_version
 from threadlint.diagnostics import Diagnostic
 from threadlint.rules.base import ProjectRule, register
 from threadlint.source_text import read_regular_file
@@ -426,7 +426,7 @@ def _display(profile: FunctionProfile, module: str) -> str:
 
 
 def _suggestion(settings: Settings) -> str:
-    version = _target_version(settings)
+    version = target_version(settings)
     if version is None:
         return (
             "a ProcessPoolExecutor (or InterpreterPoolExecutor on Python 3.14+), "
@@ -435,16 +435,3 @@ def _suggestion(settings: Settings) -> str:
     if version >= (3, 14):
         return "a ProcessPoolExecutor or InterpreterPoolExecutor, or a free-threaded build"
     return "a ProcessPoolExecutor (multiprocessing), or a free-threaded build (3.13+)"
-
-
-def _target_version(settings: Settings) -> tuple[int, int] | None:
-    """`target-version`, else the lower bound of the project's `requires-python`."""
-    if settings.target_version:
-        return parse_target_version(settings.target_version)
-    requires = settings.requires_python  # read with the configuration
-    if requires is None:
-        return None
-    for clause in requires.split(","):
-        if clause.strip().startswith((">=", "~=", ">")):
-            return parse_target_version(clause.strip().lstrip(">=~"))
-    return None
