@@ -182,13 +182,7 @@ def _bounded(ctx: ModuleContext, receiver: cst.BaseExpression) -> bool:
 
 
 def _values(ctx: ModuleContext, expr: cst.BaseExpression) -> list[cst.BaseExpression]:
-    if isinstance(expr, cst.Name):
-        bindings = ctx.bindings_of(expr.value, expr)
-    elif isinstance(expr, cst.Attribute):
-        bindings = ctx.self_attr_bindings(expr) or []
-    else:
-        return []
-    return [b.value for b in bindings if b.value is not None]
+    return [b.value for b in ctx.bindings_of_expr(expr) if b.value is not None]
 
 
 def _maker(ctx: ModuleContext, receiver: cst.BaseExpression) -> str | None:

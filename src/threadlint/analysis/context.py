@@ -442,8 +442,29 @@ class ModuleContext:
                     return kind
         return None
 
+    def local_bases(self, cls: cst.ClassDef) -> list[cst.ClassDef]:
+        """The bases of `cls` defined in this module, and theirs, breadth
+        first (nearest first), each once; `cls` itself is not among them."""
+        found: list[cst.ClassDef] = []
+        pending = [cls]
+        while pending:
+            for base in self.classes[pending.pop(0)].bases:
+                local = self.classes_by_name.get(base or "")
+                if local is not None and local is not cls and local not in found:
+                    found.append(local)
+                    pending.append(local)
+        return found
+
     def is_thread_subclass(self, node: cst.ClassDef) -> bool:
         return self._kind_of_class(node, set()) in api.THREAD_KINDS
+
+    def bindings_of_expr(self, expr: cst.BaseExpression) -> list[Binding]:
+        """What a name or a `self.x` / `cls.x` may hold here; [] for anything else."""
+        if isinstance(expr, cst.Name):
+            return self.bindings_of(expr.value, expr)
+        if isinstance(expr, cst.Attribute):
+            return self.self_attr_bindings(expr) or []
+        return []
 
     def self_attr_bindings(self, expr: cst.Attribute) -> list[Binding] | None:
         """Bindings of `self.x`/`cls.x` in the enclosing class; None if not such an access."""

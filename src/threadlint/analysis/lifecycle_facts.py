@@ -321,21 +321,14 @@ class ThreadMethods:
         self.opaque = False
         if cls is None:
             return
-        seen: set[str] = set()
-        pending: list[cst.ClassDef] = [cls]
-        while pending:
-            node = pending.pop(0)
-            info = ctx.classes[node]
-            if info.name in seen:
-                continue
-            seen.add(info.name)
+        for member in [cls, *ctx.local_bases(cls)]:
+            info = ctx.classes[member]
             for name, method in info.methods.items():
                 self.methods.setdefault(name, method)
             for base in info.bases:
-                local = ctx.classes_by_name.get(base or "")
-                if local is not None:
-                    pending.append(local)
-                elif base not in api.THREAD_BASES and base not in ("object", "typing.Generic"):
+                if ctx.classes_by_name.get(base or "") is None and (
+                    base not in api.THREAD_BASES and base not in ("object", "typing.Generic")
+                ):
                     self.opaque = True
 
     def ends_thread(self, method: str, seen: set[str] | None = None) -> bool | None:

@@ -149,21 +149,10 @@ class LockRegions:
     def _binding_class(self, cls: cst.ClassDef, attr: str) -> str:
         """The class of `cls`'s family that binds `self.attr` (a base's lock
         is the same attribute in every subclass)."""
-        for member in [cls, *self._local_bases(cls)]:
+        for member in [cls, *self.ctx.local_bases(cls)]:
             if attr in self.ctx.classes[member].attrs:
                 return self.ctx.classes[member].name
         return self.ctx.classes[cls].name
-
-    def _local_bases(self, cls: cst.ClassDef) -> list[cst.ClassDef]:
-        found: list[cst.ClassDef] = []
-        pending = [cls]
-        while pending:
-            for base in self.ctx.classes[pending.pop(0)].bases:
-                local = self.ctx.classes_by_name.get(base or "")
-                if local is not None and local not in found and local is not cls:
-                    found.append(local)
-                    pending.append(local)
-        return found
 
     # -- calls ------------------------------------------------------------------
 
@@ -206,7 +195,7 @@ class LockRegions:
         return None
 
     def method(self, cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
-        for member in [cls, *self._local_bases(cls)]:
+        for member in [cls, *self.ctx.local_bases(cls)]:
             method = self.ctx.classes[member].methods.get(name)
             if method is not None:
                 return method

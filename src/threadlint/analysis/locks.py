@@ -35,7 +35,7 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import Binding, ModuleContext, dotted_name
+from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.config import Settings
 
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -209,7 +209,7 @@ class LockAnalysis:
                 else [expr.body, expr.orelse]
             )
             return _combine([self._verdict(part, depth + 1) for part in parts])
-        bindings = self._bindings(expr)
+        bindings = self.ctx.bindings_of_expr(expr)
         if not bindings:
             return _UNKNOWN, None
         verdicts: list[tuple[str, str | None]] = []
@@ -294,18 +294,11 @@ class LockAnalysis:
             return kind if isinstance(value, cst.Integer) else None
         return kind if self.lock_kind(value) in (api.LOCK, api.RLOCK) else None
 
-    def _bindings(self, expr: cst.BaseExpression) -> list[Binding]:
-        if isinstance(expr, cst.Name):
-            return self.ctx.bindings_of(expr.value, expr)
-        if isinstance(expr, cst.Attribute):
-            return self.ctx.self_attr_bindings(expr) or []
-        return []
-
     def creation(self, expr: cst.BaseExpression) -> cst.Call | None:
         """The constructor call that made the lock `expr`, when there is exactly one."""
         calls = [
             b.value
-            for b in self._bindings(expr)
+            for b in self.ctx.bindings_of_expr(expr)
             if isinstance(b.value, cst.Call) and self.created_kind(b.value) is not None
         ]
         return calls[0] if len(calls) == 1 else None
@@ -440,19 +433,7 @@ class LockAnalysis:
         return False
 
     def _related(self, a: cst.ClassDef, b: cst.ClassDef) -> bool:
-        return a is b or b in self._local_bases(a) or a in self._local_bases(b)
-
-    def _local_bases(self, cls: cst.ClassDef) -> set[cst.ClassDef]:
-        found: set[cst.ClassDef] = set()
-        pending = [cls]
-        while pending:
-            info = self.ctx.classes[pending.pop()]
-            for base in info.bases:
-                local = self.ctx.classes_by_name.get(base or "")
-                if local is not None and local not in found:
-                    found.add(local)
-                    pending.append(local)
-        return found
+        return a is b or b in self.ctx.local_bases(a) or a in self.ctx.local_bases(b)
 
     def _index(self) -> tuple[dict[str, list[cst.Call]], dict[str, int]]:
         """Calls by called name (`f()`, `self.f()`), and how often each name is referenced."""

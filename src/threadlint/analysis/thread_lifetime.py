@@ -150,17 +150,10 @@ def _class_of(ctx: ModuleContext, owner: cst.BaseExpression, at: cst.CSTNode) ->
 
 def _method(ctx: ModuleContext, cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
     """`name` as `cls` (or a base class of the module) defines it."""
-    seen: set[str] = set()
-    pending = [cls]
-    while pending:
-        node = pending.pop(0)
-        info = ctx.classes[node]
-        if info.name in seen:
-            continue
-        seen.add(info.name)
-        if name in info.methods:
-            return info.methods[name]
-        pending.extend(ctx.classes_by_name[b] for b in info.bases if b in ctx.classes_by_name)
+    for member in [cls, *ctx.local_bases(cls)]:
+        method = ctx.classes[member].methods.get(name)
+        if method is not None:
+            return method
     return None
 
 

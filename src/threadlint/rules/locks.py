@@ -89,7 +89,7 @@ class _LockRule(FileRule):
         `asyncio.Condition` (or another asyncio lock) on some branch, as in
         `Condition = asyncio.Condition if sys.version_info >= (3, 13) else
         compat.Condition`: inside `async def` it is an asyncio condition."""
-        annotations = [b.annotation for b in self._bindings(expr) if b.annotation is not None]
+        annotations = [b.annotation for b in self.ctx.bindings_of_expr(expr) if b.annotation is not None]
         for annotation in annotations:
             if not isinstance(annotation, cst.Name):
                 continue
@@ -125,7 +125,7 @@ class _LockRule(FileRule):
                 for binding in self.ctx.classes[cls].attrs.get(expr.attr.value, [])
             ]
         else:
-            bindings = self._bindings(expr)
+            bindings = self.ctx.bindings_of_expr(expr)
         for binding in bindings:
             if through_object and binding.value is not None and self.locks.is_thread_lock(binding.value):
                 return True
@@ -133,15 +133,8 @@ class _LockRule(FileRule):
                 return True
         return False
 
-    def _bindings(self, expr: cst.BaseExpression) -> list[Binding]:
-        if isinstance(expr, cst.Name):
-            return self.ctx.bindings_of(expr.value, expr)
-        if isinstance(expr, cst.Attribute):
-            return self.ctx.self_attr_bindings(expr) or []
-        return []
-
     def _local_classes_of(self, expr: cst.BaseExpression) -> list[cst.ClassDef]:
-        return [cls for b in self._bindings(expr) for cls in self._binding_classes(b)]
+        return [cls for b in self.ctx.bindings_of_expr(expr) for cls in self._binding_classes(b)]
 
     def _binding_classes(self, binding: Binding) -> list[cst.ClassDef]:
         """The local class a binding's value is made by (or annotated with)."""
