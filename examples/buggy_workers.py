@@ -16,6 +16,7 @@ class Downloader(threading.Thread):
         global fetched
         time.sleep(0.01)
         fetched += 1  # twenty threads update this at once: increments get lost
+        print(f"page {fetched}: {self.url}")  # and two pages can get one number
 
 
 def download(url):

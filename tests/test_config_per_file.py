@@ -166,6 +166,7 @@ hits = 0
 def on_event(event):
     global hits
     hits += 1
+    return hits
 """
 
 

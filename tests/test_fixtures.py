@@ -15,12 +15,13 @@ from fixture_harness import (
 )
 
 
+@pytest.mark.parametrize("preview", [False, True], ids=["default", "preview"])
 @pytest.mark.parametrize(
     "project", fixture_projects(), ids=lambda p: p.relative_to(FIXTURES).as_posix()
 )
-def test_fixture(project: Path) -> None:
-    expected = expected_findings(project)
-    actual = actual_findings(project, settings_for(project))
+def test_fixture(project: Path, preview: bool) -> None:
+    expected = expected_findings(project, preview)
+    actual = actual_findings(project, settings_for(project, preview))
     assert compare(expected, actual) == []
 
 

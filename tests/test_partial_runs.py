@@ -36,6 +36,7 @@ processed = 0
 def work(item):
     global processed
     processed += 1
+    return processed
 """
 RACE_LINE = 6
 

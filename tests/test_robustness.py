@@ -296,7 +296,7 @@ def test_nesting_within_the_limit_is_analysed(tmp_path: Path) -> None:
     chain = " + ".join(["n"] * 300)
     source = (
         "import threading\n\ncount = 0\n\n\ndef work(n):\n    global count\n"
-        f"    count += {chain}\n\n\n"
+        f"    count += {chain}\n    return count\n\n\n"
         "def spawn():\n"
         "    for _ in range(4):\n"
         "        threading.Thread(target=work, args=(1,), daemon=True).start()\n"

@@ -43,7 +43,7 @@ from threadlint.source_text import read_regular_file
 
 DEFAULT_DIR_NAME = ".threadlint_cache"
 # Bump when the encoding, or FileResult or anything inside it, changes shape.
-_FORMAT = 3
+_FORMAT = 4
 
 
 class _NotStorable(TypeError):

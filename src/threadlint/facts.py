@@ -82,6 +82,14 @@ class Access:
     # function (`if self._closed: return`).  A status that gates every
     # mutation of a container is how code hands a frozen container over.
     gates: frozenset[Location] = frozenset()
+    # The write can take items away or replace the container (`del d[k]`,
+    # `pop`, `remove`, `clear`, `del x`): what makes a tested key vanish.
+    removes: bool = False
+    # For read-modify-writes: an arithmetic update (`n += 1`, `n = n - k`),
+    # not `x = f(x)`, and the line where the function reads the new value
+    # again (0: never), as an id or a decision does.
+    counter: bool = False
+    used_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,9 @@ class CheckAct:
     outer_line: int = 0
     end_line: int = 0  # the end of the `if` test
     end_col: int = 0
+    # The action fails when the tested item is gone: `d[k]`, `del d[k]`,
+    # `d.pop(k)`, `lst.remove(x)`, `q.popleft()`, `d[k] += 1`.
+    raises: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,6 +271,9 @@ class ClassFacts:
     safe_attrs: frozenset[str]  # attributes holding thread-safe objects
     assigned: frozenset[str]  # attributes assigned in its methods or body
     lists: frozenset[str] = frozenset()  # attributes that are lists (for `+=`)
+    # Attributes that are dicts, sets or deques: their iterators raise when
+    # the size changes under them.
+    resize_checked: frozenset[str] = frozenset()
     guarded: tuple[tuple[str, str, int], ...] = ()  # (attr, lock key, line)
     # Its docstring says that it is thread-safe ("This class is thread-safe.").
     documented_safe: bool = False
@@ -282,5 +296,6 @@ class ModuleFacts:
     imports: tuple[tuple[str, str], ...]  # module-level: local name -> absolute dotted
     safe_globals: frozenset[str]
     list_globals: frozenset[str]
+    resize_checked_globals: frozenset[str] = frozenset()
     guarded_globals: tuple[tuple[str, str, int], ...] = ()
     servers: tuple[Server, ...] = ()

@@ -106,6 +106,7 @@ class Model:
     sites: dict[F.Location, list[Site]] = field(default_factory=dict)
     guards: dict[F.Location, tuple[str, int, str]] = field(default_factory=dict)  # lock, line, path
     lists: set[F.Location] = field(default_factory=set)
+    resize_checked: set[F.Location] = field(default_factory=set)  # dicts, sets, deques
     shared_classes: set[str] = field(default_factory=set)
     # Classes meant to be used from several threads: they own a lock, are
     # declared thread-safe, or are Thread subclasses.
@@ -1046,6 +1047,8 @@ def _collect_sites(model: Model) -> None:
                 )
             for attr in cls.lists:
                 model.lists.add(canonical(model, ("self", cls.id, attr)))
+            for attr in cls.resize_checked:
+                model.resize_checked.add(canonical(model, ("self", cls.id, attr)))
         for name, lock, line in facts.guarded_globals:
             model.guards[("global", facts.module, name)] = (
                 lock,
@@ -1054,6 +1057,8 @@ def _collect_sites(model: Model) -> None:
             )
         for name in facts.list_globals:
             model.lists.add(("global", facts.module, name))
+        for name in facts.resize_checked_globals:
+            model.resize_checked.add(("global", facts.module, name))
 
 
 def real_locks(locks: frozenset[str]) -> frozenset[str]:

@@ -29,12 +29,15 @@ from threadlint.analysis.module_scope import ModuleScope, absolute_name, annotat
 from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.state_api import (
     ATOMIC_COPIES,
+    CONTAINER_LITERALS,
     EAGER_ITERATION,
     JOINING_FUNCTIONS,
     LAZY_ITERATION,
     MUTATORS,
     POOLED_APIS,
     RACE_ERRORS,
+    RAISING_REMOVERS,
+    REMOVERS,
     SIZE_KEEPING,
     THREADING_SERVERS,
     VIEWS,
@@ -46,6 +49,8 @@ Unit = Union[cst.FunctionDef, cst.Lambda, cst.Module]
 
 _LITERALS = (cst.Integer, cst.Float, cst.SimpleString)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+# What reads a value back after an update (`F.Access.used_line`).
+_READ_KINDS = frozenset({F.READ, F.TEST, F.ITEM_READ, F.ITERATE})
 
 
 @dataclass
@@ -65,6 +70,9 @@ class _Rec:
     safe_form: bool = False  # `d.pop(k, None)`, `s.discard(x)`: needs no earlier test
     handlers: int = 0  # `except` handlers around it
     gates: frozenset[F.Location] = frozenset()
+    removes: bool = False  # see `F.Access.removes`
+    counter: bool = False  # see `F.Access.counter`
+    raises: bool = False  # as the action of a check-then-act: see `F.CheckAct.raises`
 
 
 @dataclass
@@ -327,7 +335,7 @@ class FunctionWalker:
             return ""
 
         accesses = []
-        for rec in self.recs:
+        for index, rec in enumerate(self.recs):
             if rec.seq <= self.foreign_release:
                 rec.locks = rec.locks | {F.UNKNOWN_LOCK}
             line, col = self.m.pos.of(rec.node)
@@ -349,6 +357,9 @@ class FunctionWalker:
                     rec.guard is not None,
                     *self._end(rec.node),
                     rec.gates - {rec.location},
+                    rec.removes,
+                    rec.counter,
+                    self._read_again(index) if rec.kind == F.RMW else 0,
                 )
             )
         checks = []
@@ -380,6 +391,7 @@ class FunctionWalker:
                     phase(if_rec.seq),
                     outer_line,
                     *self._end(if_rec.node.test),
+                    rec.raises or rec.kind == F.ITEM_READ,
                 )
             )
         # Calls from the module body run the program (`main()`): they are
@@ -570,10 +582,22 @@ class FunctionWalker:
                 self.use(node.target, F.MUTATE, held)
             else:
                 # `x += 1`, `procs += (p,)` rebind the name: an iteration of
-                # the old value is not disturbed.  `d[k] += 1` may add a key.
-                self.use(node.target, F.RMW, held, resizes=isinstance(node.target, cst.Subscript))
+                # the old value is not disturbed.  `d[k] += 1` may add a key,
+                # and raises `KeyError` when another thread removed it.
+                item = isinstance(node.target, cst.Subscript)
+                start = len(self.recs)
+                self.use(node.target, F.RMW, held, resizes=item)
+                counter = not isinstance(node.value, CONTAINER_LITERALS + (cst.Tuple,))
+                for rec in self.recs[start:]:
+                    if rec.kind == F.RMW:
+                        rec.counter, rec.raises = counter, item
         elif isinstance(node, cst.Del):
+            start = len(self.recs)
             self.use(node.target, F.REBIND, held)
+            for rec in self.recs[start:]:
+                if rec.kind in (F.REBIND, F.ITEM_WRITE):
+                    rec.removes = True
+                    rec.raises = rec.kind == F.ITEM_WRITE
         elif isinstance(node, cst.Return) and node.value is not None:
             returned = self._callable(node.value)
             if returned is not None and returned[0] != "param":
@@ -584,6 +608,15 @@ class FunctionWalker:
                 if isinstance(child, cst.BaseExpression):
                     self.expr(child, held)
         return held
+
+    def _read_again(self, index: int) -> int:
+        """The line where the function next reads the location that
+        `self.recs[index]` updated (0: it does not)."""
+        location = self.recs[index].location
+        for later in self.recs[index + 1 :]:
+            if later.location == location and later.kind in _READ_KINDS:
+                return self.m.pos.of(later.node)[0]
+        return 0
 
     def _is_list(self, location: F.Location) -> bool:
         scope, owner, name = location
@@ -630,7 +663,10 @@ class FunctionWalker:
                 self.aliases.pop(target.value, None)
             location = self._location_of_target(target)
             if location is not None and location in read:
+                start = len(self.recs)
                 self.use(target, F.RMW, held, resizes=isinstance(target, cst.Subscript))
+                for rec in self.recs[start:]:
+                    rec.counter = isinstance(value, cst.BinaryOperation)
             else:
                 if location is not None:
                     self._swapped_out(location)
@@ -1099,9 +1135,12 @@ class FunctionWalker:
             )
             if location is not None and method in MUTATORS:
                 self.record(receiver, location, F.MUTATE, held, method not in SIZE_KEEPING)
-                self.recs[-1].safe_form = method in ("discard", "setdefault") or (
+                rec = self.recs[-1]
+                rec.safe_form = method in ("discard", "setdefault") or (
                     method == "pop" and len(node.args) > 1
                 )
+                rec.removes = method in REMOVERS
+                rec.raises = method in RAISING_REMOVERS or (method == "pop" and len(node.args) < 2)
             elif location is not None and iterated and method in VIEWS:
                 self.record(receiver, location, F.ITERATE, held)
             elif isinstance(receiver, cst.Subscript) and method in MUTATORS:
@@ -1390,11 +1429,12 @@ def _idempotent_value(value: cst.BaseExpression) -> bool:
 
 
 def _copied_whole(value: cst.BaseExpression) -> bool:
-    """`d`, `d.keys()`, `d.values()`: copied by `list(...)` in one C call.  Not
-    `d.items()`: it allocates a tuple per item, which can run the garbage
-    collector (and other threads) in the middle."""
+    """`d`, `d.keys()`, `d.values()`, `d.items()`: copied by `list(...)` in one
+    C call.  (Copying `d.items()` allocates a tuple per item, and a garbage
+    collection started by one could run a finalizer that lets another thread
+    in; that is too remote to report the standard snapshot idiom for.)"""
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and not value.args:
-        if value.func.attr.value not in ("keys", "values"):
+        if value.func.attr.value not in VIEWS:
             return False
         value = value.func.value
     return isinstance(value, (cst.Name, cst.Attribute))

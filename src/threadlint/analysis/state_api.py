@@ -37,6 +37,10 @@ MUTATORS = frozenset(
 )
 # Of those, the ones that keep the size (a concurrent iteration survives them).
 SIZE_KEEPING = frozenset({"sort", "reverse", "rotate"})
+# Mutators that take items away, and those of them that raise when the item
+# is already gone (`pop(k)` and `pop()` too, but not `pop(k, default)`).
+REMOVERS = frozenset({"pop", "popitem", "popleft", "remove", "clear", "discard"})
+RAISING_REMOVERS = frozenset({"popitem", "popleft", "remove"})
 # Views that iterate their receiver when they are iterated.
 VIEWS = frozenset({"items", "keys", "values"})
 # Built-ins that iterate their first argument right away.  Copying a

@@ -78,6 +78,7 @@ def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
     for names in ctx.globals_declared.values():
         declared_global |= names
     list_globals: set[str] = set()
+    resize_checked: set[str] = set()
     for name, bindings in module_bindings.items():
         if makes_safe(model, bindings):
             model.safe_globals.add(name)
@@ -85,6 +86,8 @@ def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
         container = container_kind(model, bindings)
         if container == "list":
             list_globals.add(name)
+        elif container == "container":
+            resize_checked.add(name)
         if container is not None or name in declared_global:
             model.tracked_globals.add(name)
 
@@ -99,6 +102,7 @@ def collect_model(ctx: ModuleContext, settings: Settings) -> F.ModuleFacts:
         imports=tuple(sorted(module_imports.items())),
         safe_globals=frozenset(model.safe_globals),
         list_globals=frozenset(list_globals),
+        resize_checked_globals=frozenset(resize_checked),
         guarded_globals=tuple(_guarded_globals(model)),
         servers=tuple(model.servers),
     )
@@ -166,15 +170,19 @@ def _class_facts(model: ModuleScope, node: cst.ClassDef) -> F.ClassFacts:
             absolute = absolute_name(model, arg.value)
             if absolute is not None:
                 bases.append(absolute)
-    lock_attrs, safe_attrs, lists = set(), set(), set()
+    lock_attrs, safe_attrs, lists, resize_checked = set(), set(), set(), set()
     for attr, bindings in info.attrs.items():
         values = [b.value for b in bindings if b.value is not None]
         if any(model.locks.is_thread_lock(v) for v in values if isinstance(v, cst.Call)):
             lock_attrs.add(attr)
         if makes_safe(model, bindings):
             safe_attrs.add(attr)
-        elif container_kind(model, bindings) == "list":
-            lists.add(attr)
+        else:
+            container = container_kind(model, bindings)
+            if container == "list":
+                lists.add(attr)
+            elif container == "container":
+                resize_checked.add(attr)
     model.class_facts[node] = ClassScope(methods=set(info.methods), safe_attrs=safe_attrs)
     guarded = []
     for method in info.methods.values():
@@ -204,6 +212,7 @@ def _class_facts(model: ModuleScope, node: cst.ClassDef) -> F.ClassFacts:
         safe_attrs=frozenset(safe_attrs),
         assigned=frozenset(info.attrs),
         lists=frozenset(lists),
+        resize_checked=frozenset(resize_checked),
         guarded=tuple(guarded),
         documented_safe=says_thread_safe(node.get_docstring() or ""),
     )

@@ -35,13 +35,15 @@ class _RaceRule(ProjectRule):
         results: Sequence[FileResult] = project  # type: ignore[assignment]
         model = project_model(results, settings)
         seen = set()
-        for diagnostic in self.find(model):
+        for diagnostic in self.find(model, settings.preview):
             key = (diagnostic.path, diagnostic.line, diagnostic.col)
             if key not in seen:
                 seen.add(key)
                 yield diagnostic
 
-    def find(self, model: Model) -> Iterator[Diagnostic]:
+    def find(self, model: Model, preview: bool) -> Iterator[Diagnostic]:
+        """The findings; without `preview`, only races whose failure is visible
+        (each rule's "Reported by default")."""
         raise NotImplementedError
 
     def diagnostic(
@@ -175,7 +177,7 @@ class UnsynchronizedSharedMutation(_RaceRule):
     summary = "Shared state written without the lock that its other accesses hold"
     preview = True
 
-    def find(self, model: Model) -> Iterator[Diagnostic]:
+    def find(self, model: Model, preview: bool) -> Iterator[Diagnostic]:
         for location, sites in model.sites.items():
             scope = location[0]
             guard = model.guards.get(location)
@@ -314,6 +316,17 @@ class NonAtomicReadModifyWrite(_RaceRule):
     Or give each thread its own counter and add them up after `join()`, or
     use `itertools.count()` (its `next()` is atomic in CPython).
 
+    ## Reported by default
+    A count whose new value some update reads back at once: an id or a
+    sequence number (`self._last_id += 1; return self._last_id`), a
+    reference count (`self._users -= 1; if self._users == 0: ...`). Two
+    threads then get the same number, or the count never reaches zero.
+    Every unlocked update of such a count is reported. A statistics counter
+    that nothing reads back in the updating code (`self.requests += 1`) is
+    reported only with `--preview`: its lost updates are real but rarely
+    worth a lock. `x = f(x)` (`self.sock = wrap(self.sock)`) adds nothing
+    up and is never reported.
+
     ## How to suppress
     `# noqa: TL102` on the line.
 
@@ -332,20 +345,36 @@ class NonAtomicReadModifyWrite(_RaceRule):
     name = "non-atomic-read-modify-write"
     summary = "Read-modify-write of shared state without a lock: concurrent updates can be lost"
 
-    def find(self, model: Model) -> Iterator[Diagnostic]:
+    def find(self, model: Model, preview: bool) -> Iterator[Diagnostic]:
         for location, sites in model.sites.items():
+            # A count that some update reads back right away (an id, a
+            # sequence number, a reference count) decides something: its
+            # lost updates are reported by default.
+            decides = any(s.access.counter and s.access.used_line for s in sites)
             for site in sites:
-                if site.access.kind != F.RMW or not site.roots or site.locks:
+                access = site.access
+                if access.kind != F.RMW or not access.counter or not site.roots or site.locks:
+                    continue
+                if not preview and not decides:
                     continue
                 other = next(iter(_racing_writes(model, site, sites, location)), None)
                 if other is None:
                     continue
-                text = site.access.text or describe(location)
+                text = access.text or describe(location)
+                harm = "updates can be lost"
+                if access.used_line:
+                    harm += (
+                        f", and the value read back at line {access.used_line} "
+                        "can be another thread's (two threads can get the same number)"
+                    )
+                elif decides:
+                    user = next(s for s in sites if s.access.counter and s.access.used_line)
+                    harm += f", and the count decides something at {_where(model, user, site.path)}"
                 yield self.diagnostic(
                     site,
                     f"`{text}` reads and writes shared `{describe(location)}` with no lock held, "
-                    f"and {_partner_text(model, site, other)}: updates can be lost; do the "
-                    f"read and the write under one lock; {evidence(model, site)}",
+                    f"and {_partner_text(model, site, other)}: {harm}; do the read, the write "
+                    f"and the use under one lock; {evidence(model, site)}",
                 )
 
 
@@ -395,6 +424,18 @@ class CheckThenAct(_RaceRule):
     and not reported; so are the atomic one-call forms `d.setdefault(k, v)`
     and `d.pop(k, None)`.
 
+    ## Reported by default
+    A test whose action fails when the item it found is gone: `d[k]`,
+    `del d[k]`, `d.pop(k)`, `lst.remove(x)`, `q.popleft()`, `d[k] += 1`
+    after `k in d` or a non-empty test, while another thread can take the
+    item away (`pop`, `del`, `remove`, `clear`, or a new container bound
+    to the name). The action then raises `KeyError`, `IndexError` or
+    `ValueError`. Lazy initialisation (`if self._conn is None:`) and
+    fill-if-missing (`if k not in d: d[k] = v`) are reported only with
+    `--preview`: computing the value twice is often harmless, and
+    threadlint cannot tell when it is not. A read after `k in d` is not
+    reported at all when nothing can take `k` away.
+
     ## How to suppress
     `# noqa: TL103` on the `if` line.
 
@@ -415,7 +456,7 @@ class CheckThenAct(_RaceRule):
     name = "check-then-act"
     summary = "A test of shared state and the action relying on it, with no lock held across both"
 
-    def find(self, model: Model) -> Iterator[Diagnostic]:
+    def find(self, model: Model, preview: bool) -> Iterator[Diagnostic]:
         checks_by_location: dict[F.Location, list[tuple[str, F.CheckAct]]] = {}
         for fid, function in model.functions.items():
             if not function.checks or not model.is_concurrent(fid):
@@ -449,10 +490,16 @@ class CheckThenAct(_RaceRule):
                 )
                 if site is None or not site.roots:
                     continue
-                other = next(iter(_racing_writes(model, site, sites, location)), None)
-                if other is None:
-                    continue
+                racing = list(_racing_writes(model, site, sites, location))
+                # A test whose action fails when the item is gone, against a
+                # write that can take it away, is reported by default.
+                removal = next((o for o in racing if check.raises and _takes_away(o.access)), None)
+                if not racing or (removal is None and check.action_kind == F.ITEM_READ):
+                    continue  # a read after `k in d` fails only if `k` can go
                 reported.add((fid, check.line))
+                if removal is None and not preview:
+                    continue
+                other = removal or racing[0]
                 action = {
                     F.REBIND: "set",
                     F.ITEM_WRITE: "written",
@@ -460,14 +507,30 @@ class CheckThenAct(_RaceRule):
                     F.RMW: "updated",
                     F.ITEM_READ: "read",
                 }[check.action_kind]
+                consequence = (
+                    _RAISING_CONSEQUENCE.format(where=_where(model, other, site.path))
+                    if removal is not None
+                    else _CHECK_CONSEQUENCES[check.action_kind]
+                )
                 yield self.diagnostic(
                     site,
                     f"check-then-act on shared `{describe(location)}`: tested here and {action} at "
                     f"line {check.action_line} with no lock held across both, and "
-                    f"{_partner_text(model, site, other)}: {_CHECK_CONSEQUENCES[check.action_kind]}; "
+                    f"{_partner_text(model, site, other)}: {consequence}; "
                     f"hold one lock across the test and the action; {evidence(model, site)}",
                     (check.line, check.col, check.end_line, check.end_col),
                 )
+
+
+_RAISING_CONSEQUENCE = (
+    "another thread can take the item away in between (at {where}), and the action "
+    "then raises (`KeyError`, `IndexError` or `ValueError`)"
+)
+
+
+def _takes_away(access: F.Access) -> bool:
+    """Can this write make a tested item vanish (`pop`, `del`, `clear`, a new container)?"""
+    return access.removes or access.kind == F.REBIND
 
 
 # What a resize during the iteration does: a dict or set iterator checks its
@@ -514,6 +577,12 @@ class IterationOverMutatedContainer(_RaceRule):
             client.send(message)
     ```
 
+    ## Reported by default
+    Iterations of dicts, sets and deques (their iterators raise
+    `RuntimeError` when the size changes). A list only skips or repeats an
+    item, which is often harmless: lists, and containers whose type
+    threadlint cannot see, are reported only with `--preview`.
+
     ## How to suppress
     `# noqa: TL104` on the line of the iteration.
 
@@ -522,9 +591,8 @@ class IterationOverMutatedContainer(_RaceRule):
     `d[k] = v` on a dict, `del`...); rebinding the attribute to a new
     container does not disturb an iteration of the old one. Copying a
     container in one call (`list(d)`, `sorted(s)`, `list(d.keys())`,
-    `d.copy()`) is atomic in CPython and not reported; `list(d.items())` is
-    (it allocates a tuple per item, which can run the garbage collector and
-    switch threads in the middle). An
+    `d.copy()`, `list(d.items())`) is atomic in CPython and not
+    reported. An
     iteration inside a `try` that catches `RuntimeError` is taken as a race
     the author expects. A container handed off by a state change (every
     change holds lock `L` behind a status test, and the status itself
@@ -541,10 +609,12 @@ class IterationOverMutatedContainer(_RaceRule):
     name = "iteration-over-mutated-container"
     summary = "Iterating a shared container that another thread may resize, with no common lock"
 
-    def find(self, model: Model) -> Iterator[Diagnostic]:
+    def find(self, model: Model, preview: bool) -> Iterator[Diagnostic]:
         for location, sites in model.sites.items():
             scope = location[0]
             is_list = location in model.lists
+            if not preview and location not in model.resize_checked:
+                continue  # by default only dicts, sets and deques, which raise
             for site in sites:
                 if site.access.kind != F.ITERATE or not site.roots or site.access.tolerated:
                     continue
