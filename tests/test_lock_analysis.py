@@ -95,7 +95,7 @@ def test_wait_fix_turns_if_into_while(tmp_path: Path) -> None:
         "        return items.pop()\n",
         encoding="utf-8",
     )
-    settings = replace(Settings(root=str(tmp_path)), select=("TL303",))
+    settings = replace(Settings(root=str(tmp_path), preview=True), select=("TL303",))
     (diagnostic,) = run([str(path)], settings, jobs=1).diagnostics
     assert diagnostic.fix is not None and not diagnostic.fix.safe
     (edit,) = diagnostic.fix.edits
