@@ -82,8 +82,8 @@ class Access:
     # function (`if self._closed: return`).  A status that gates every
     # mutation of a container is how code hands a frozen container over.
     gates: frozenset[Location] = frozenset()
-    # The write can take items away or replace the container (`del d[k]`,
-    # `pop`, `remove`, `clear`, `del x`): what makes a tested key vanish.
+    # The write can take items away (`del d[k]`, `pop`, `remove`, `clear`,
+    # `del x`, `x = {}`, `x = None`): what makes a tested key vanish.
     removes: bool = False
     # For read-modify-writes: an arithmetic update (`n += 1`, `n = n - k`),
     # not `x = f(x)`, and the line where the function reads the new value

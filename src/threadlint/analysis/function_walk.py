@@ -73,6 +73,9 @@ class _Rec:
     removes: bool = False  # see `F.Access.removes`
     counter: bool = False  # see `F.Access.counter`
     raises: bool = False  # as the action of a check-then-act: see `F.CheckAct.raises`
+    # Takes whichever item there is (`popitem()`, `popleft()`, `pop()`): it
+    # fails only on an empty container.
+    anywhere: bool = False
 
 
 @dataclass
@@ -373,6 +376,8 @@ class FunctionWalker:
                 # `if FLAG: try: probe() except E: FLAG = False`: a failure is
                 # memoised; every thread that sees the failure stores the same.
                 continue
+            if rec.anywhere and not _tests_emptiness(if_rec.node.test):
+                continue  # `if len(d) > limit: d.popitem()` cannot fail or overshoot much
             if (rec.guard, rec.location) in seen:
                 continue
             seen.add((rec.guard, rec.location))
@@ -673,8 +678,10 @@ class FunctionWalker:
                 start = len(self.recs)
                 self.use(target, F.REBIND, held)
                 if constant:
+                    empties = _empties(value)
                     for rec in self.recs[start:]:
                         rec.constant = rec.kind == F.REBIND
+                        rec.removes = rec.constant and empties
         if len(targets) == 1 and isinstance(targets[0], cst.Name):
             drawn_from = (
                 self._container_of(value) if isinstance(value, (cst.Call, cst.Subscript)) else None
@@ -1141,6 +1148,7 @@ class FunctionWalker:
                 )
                 rec.removes = method in REMOVERS
                 rec.raises = method in RAISING_REMOVERS or (method == "pop" and len(node.args) < 2)
+                rec.anywhere = method in ("popitem", "popleft") or (method == "pop" and not node.args)
             elif location is not None and iterated and method in VIEWS:
                 self.record(receiver, location, F.ITERATE, held)
             elif isinstance(receiver, cst.Subscript) and method in MUTATORS:
@@ -1426,6 +1434,38 @@ def _idempotent_value(value: cst.BaseExpression) -> bool:
         and isinstance(value.func, cst.Name)
         and value.func.value in ("list", "dict", "set", "tuple")
     )
+
+
+def _tests_emptiness(test: cst.BaseExpression) -> bool:
+    """`if q:`, `if len(q):`, `if len(q) > 0:` (alone or in an `and`): a test
+    that another thread's take can make stale, unlike `if len(d) > 1024:`,
+    after which one more take cannot empty the container."""
+    if isinstance(test, cst.BooleanOperation):
+        return isinstance(test.operator, cst.And) and (
+            _tests_emptiness(test.left) or _tests_emptiness(test.right)
+        )
+    if isinstance(test, (cst.Name, cst.Attribute)):
+        return True
+    if isinstance(test, cst.Call):
+        return isinstance(test.func, cst.Name) and test.func.value == "len"
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        bound = target.comparator
+        if not isinstance(bound, cst.Integer) or not _tests_emptiness(test.left):
+            return False
+        operator, number = target.operator, int(bound.value, 0)
+        return (isinstance(operator, (cst.GreaterThan, cst.NotEqual)) and number == 0) or (
+            isinstance(operator, cst.GreaterThanEqual) and number == 1
+        )
+    return False
+
+
+def _empties(value: cst.BaseExpression) -> bool:
+    """`None` or a fresh empty container (of an idempotent value): binding it
+    takes every item away from whoever reads the name next."""
+    if isinstance(value, cst.Name):
+        return value.value == "None"
+    return not isinstance(value, _LITERALS)
 
 
 def _copied_whole(value: cst.BaseExpression) -> bool:

@@ -428,8 +428,11 @@ class CheckThenAct(_RaceRule):
     A test whose action fails when the item it found is gone: `d[k]`,
     `del d[k]`, `d.pop(k)`, `lst.remove(x)`, `q.popleft()`, `d[k] += 1`
     after `k in d` or a non-empty test, while another thread can take the
-    item away (`pop`, `del`, `remove`, `clear`, or a new container bound
-    to the name). The action then raises `KeyError`, `IndexError` or
+    item away (`pop`, `del`, `remove`, `clear`, or `None` or an empty
+    container bound to the name); `popitem()`, `popleft()` and `pop()`,
+    which take any item, only after a test that the container is not
+    empty (`if q:`, `if len(q) > 0:`), not after a threshold
+    (`if len(d) > 1024:`). The action then raises `KeyError`, `IndexError` or
     `ValueError`. Lazy initialisation (`if self._conn is None:`) and
     fill-if-missing (`if k not in d: d[k] = v`) are reported only with
     `--preview`: computing the value twice is often harmless, and
@@ -529,8 +532,9 @@ _RAISING_CONSEQUENCE = (
 
 
 def _takes_away(access: F.Access) -> bool:
-    """Can this write make a tested item vanish (`pop`, `del`, `clear`, a new container)?"""
-    return access.removes or access.kind == F.REBIND
+    """Can this write make a tested item vanish (`pop`, `del`, `clear`, a
+    rebinding to `None` or an empty container)?"""
+    return access.removes
 
 
 # What a resize during the iteration does: a dict or set iterator checks its
@@ -667,6 +671,19 @@ def self_repeats(
     return root.repeats or root.many_instances
 
 
+def _alternatives(model: Model, i: int, j: int, scope: str) -> bool:
+    """Roots that one start resolves to by method override (`Thread(target=
+    self._run)` where a subclass overrides `_run`): an object runs one of
+    them, so they never share its `self` state (nor anything else, unless
+    the start itself runs several times at once)."""
+    first, second = model.roots[i], model.roots[j]
+    if first.at != second.at or first.spawner != second.spawner or not first.at[1]:
+        return False
+    if first.function == second.function:
+        return False
+    return scope == "self" or not (first.repeats or second.repeats)
+
+
 def may_race(model: Model, a: Site, b: Site, location: F.Location) -> bool:
     """Can the code of `a` (concurrent) run at the same time as that of `b`?
 
@@ -691,7 +708,9 @@ def may_race(model: Model, a: Site, b: Site, location: F.Location) -> bool:
     for index, modes in a.roots:
         serial = model.roots[index].serial
         for other in roots_b:
-            if other != index and not (serial and model.roots[other].serial == serial):
+            if other == index or (serial and model.roots[other].serial == serial):
+                continue
+            if not _alternatives(model, index, other, scope):
                 return True
         if index in roots_b and self_repeats(model, a, index, modes | roots_b[index], scope):
             return True
