@@ -455,6 +455,15 @@ class ModuleContext:
                     pending.append(local)
         return found
 
+    def method(self, cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+        """The method `name` as `cls` defines it, or else its nearest base of
+        this module (None when neither does: a base from elsewhere may)."""
+        for member in [cls, *self.local_bases(cls)]:
+            found = self.classes[member].methods.get(name)
+            if found is not None:
+                return found
+        return None
+
     def is_thread_subclass(self, node: cst.ClassDef) -> bool:
         return self._kind_of_class(node, set()) in api.THREAD_KINDS
 

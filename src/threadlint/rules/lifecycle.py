@@ -11,7 +11,8 @@ from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument, has_keyword
 from threadlint.analysis.cannot_raise import CannotRaise
 from threadlint.analysis.context import ModuleContext, dotted_name
-from threadlint.analysis.spawn import find_spawn
+from threadlint.analysis.locks import small_statements
+from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.stop_protocol import (
     StopEvidence,
     is_stop_name,
@@ -1066,6 +1067,9 @@ _SUBMIT_METHODS = frozenset({"submit", "map"})
 _ASYNC_POOL_METHODS = frozenset({"apply_async", "map_async", "starmap_async"})
 _FUTURES_EXECUTORS = frozenset({api.THREAD_EXECUTOR, api.PROCESS_EXECUTOR})
 _POOLS = frozenset({api.THREAD_POOL, api.PROCESS_POOL})
+# Thin forwarding (a closure calling `self.run_listeners()`, which calls a
+# helper that catches everything) is followed this many calls deep.
+_FORWARDING_DEPTH = 4
 
 
 @register
@@ -1108,11 +1112,34 @@ class FutureExceptionLost(FileRule):
     `multiprocessing` pool (created in this module, an annotated parameter,
     a `self` attribute), or be named like an executor (`*executor*`) in a
     module that imports `concurrent.futures`. A future stored anywhere
-    (a list, an attribute, passed to a call) counts as observed, and so
-    does a task of this module (a function or `self.method`) whose body
-    catches `Exception`/`BaseException` itself to log or record it, also
-    when it is applied through `functools.partial` (`submit(partial(
-    log_errors, task))`: the wrapper is what runs).
+    (a list, an attribute, passed to a call) counts as observed.
+
+    A task that handles its own exceptions is not reported: a function or
+    method of this module with a top-level `try` whose handler catches
+    `Exception`, `BaseException` or everything (a bare `except:`) and does
+    not just raise it again (it logs it, records it in an errors dict or
+    list that the caller raises from later, or drops it on purpose): its
+    future never holds an exception. A handler that catches less
+    (`except KeyError`) does not count; the statements outside that `try`
+    are not checked (a debug log line before it).
+
+    Such a handler is found through thin forwarding, up to four calls deep
+    within the module: `functools.partial` (`submit(partial(log_errors,
+    task))`: the wrapper is what runs), a lambda, a closure or nested
+    `def`, or a variable bound to one of these, whose body only calls the
+    handling function, `self.method` or a method of an object of a class
+    of the module, with plain names, attributes and constants as
+    arguments, beside statements that plainly cannot raise. An object's
+    class is the one its bindings of known class name: after
+    `req = Request(...)` or `req = retries.get()`, `req.send` is taken to
+    be `Request.send`.
+
+    A callable that is a parameter of the enclosing function (a scheduler's
+    `def schedule(self, callback, *args): self._executor.submit(callback,
+    *args)`), also through forwarding (`submit(lambda: callback(x))`,
+    `partial(callback, x)`), is not reported: guarding it is its callers'
+    contract, and its body is not visible here. A discarded future of such
+    a scheduler goes unreported even when no caller wraps its callbacks.
     """
 
     code = "TL206"
@@ -1130,7 +1157,7 @@ class FutureExceptionLost(FileRule):
         if method in _ASYNC_POOL_METHODS and has_keyword(node, ("error_callback",)):
             return
         discarded = self._discarded(node)
-        if discarded is None or self._task_handles_errors(node):
+        if discarded is None or self._task_accounted_for(node, method):
             return
         shown = f"{_shown(self.ctx, func)}(...)"
         if method == "map" and receiver_kind in _FUTURES_EXECUTORS:
@@ -1154,27 +1181,116 @@ class FutureExceptionLost(FileRule):
             return api.THREAD_EXECUTOR
         return None
 
-    def _task_handles_errors(self, call: cst.Call) -> bool:
-        """A task of this module whose body catches every exception itself
-        (to log or record it) loses nothing when its future is dropped."""
-        target = argument(call, 0, None)
-        # `submit(partial(log_errors, task), ...)`: the wrapper is what runs.
-        while isinstance(target, cst.Call) and self.ctx.qualname(target.func) == "functools.partial":
-            target = argument(target, 0, "func")
-        function: cst.FunctionDef | None = None
-        if isinstance(target, cst.Name):
-            found = facts.definitions_visible(self.ctx, target.value, call) or []
-            function = next((d for d in found if isinstance(d, cst.FunctionDef)), None)
-        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
-            cls = self.ctx.enclosing_class(call)
-            if target.value.value == "self" and cls is not None:
-                function = self.ctx.classes[cls].methods.get(target.attr.value)
-        if function is None or not isinstance(function.body, cst.IndentedBlock):
+    def _task_accounted_for(self, call: cst.Call, method: str) -> bool:
+        """Nothing here can lose the task's exception: the task handles it
+        itself, or the task is a callable the caller handed in."""
+        target = argument(call, 0, "fn" if method in _SUBMIT_METHODS else "func")
+        return target is not None and self._callable_accounted_for(target, call, 0)
+
+    def _callable_accounted_for(self, target: cst.BaseExpression, call: cst.Call, depth: int) -> bool:
+        """`target` (a callable expression) handles its exceptions, directly or
+        through thin forwarding within the module, or is a parameter of a
+        function around the submitting `call`.
+
+        A parameter is the enclosing function's callers' to guard (a
+        scheduler's `submit(callback)`): its body is not visible here, and
+        reporting every such scheduler would bury the real losses."""
+        if depth > _FORWARDING_DEPTH:
             return False
+        # `submit(partial(log_errors, task))`: the wrapper is what runs.
+        target = unwrap_target(self.ctx, target)
+        if isinstance(target, cst.Lambda):
+            return self._forwards(target.body, call, depth)
+        if isinstance(target, cst.Name):
+            if self._is_parameter(target, call):
+                return True
+            found = facts.definitions_visible(self.ctx, target.value, target)
+            if found is None:
+                # A variable: whatever was bound to it is what runs
+                # (`job = functools.partial(...)`, `handler = lambda: ...`).
+                values = [b.value for b in self.ctx.bindings_of(target.value, target)]
+                return bool(values) and all(
+                    value is not None and self._callable_accounted_for(value, call, depth + 1)
+                    for value in values
+                )
+            if len(found) == 1 and isinstance(found[0], cst.FunctionDef):
+                return self._body_accounted_for(found[0], call, depth)
+            return False
+        if isinstance(target, cst.Attribute):
+            cls = self._class_of(target.value)
+            function = self.ctx.method(cls, target.attr.value) if cls is not None else None
+            return function is not None and self._body_accounted_for(function, call, depth)
+        return False
+
+    def _body_accounted_for(self, function: cst.FunctionDef, call: cst.Call, depth: int) -> bool:
+        """The function catches every exception around its work (a top-level
+        `try` with a broad handler that does not just re-raise), or only
+        forwards to callables that do."""
+        statements = small_statements(list(function.body.body))
+        if any(
+            isinstance(statement, cst.Try) and any(_handles_everything(h) for h in statement.handlers)
+            for statement in statements
+        ):
+            return True
+        safe = CannotRaise(self.ctx, lambda receiver: False)
+        forwarded = False
+        for statement in statements:
+            value = statement.value if isinstance(statement, (cst.Expr, cst.Return)) else None
+            if isinstance(value, cst.Call) and self._forwards(value, call, depth):
+                forwarded = True
+            elif isinstance(statement, cst.Return):
+                if statement.value is not None and not safe.value(statement.value):
+                    return False
+            elif not (_is_docstring(statement) or safe.statement(statement)):
+                return False  # work of its own that may raise
+        return forwarded
+
+    def _forwards(self, expr: cst.BaseExpression, call: cst.Call, depth: int) -> bool:
+        """`expr` is a call, with arguments that cannot fail, of a callable
+        that is accounted for (`self.run_listeners(message)`)."""
+        if not isinstance(expr, cst.Call):
+            return False
+        safe = CannotRaise(self.ctx, lambda receiver: False)
+        if not all(safe.value(arg.value) for arg in expr.args):
+            return False
+        return self._callable_accounted_for(expr.func, call, depth + 1)
+
+    def _is_parameter(self, name: cst.Name, call: cst.Call) -> bool:
+        """`name` is a parameter of a `def` around the submitting `call` (not
+        one of the task's own, which the submit call itself fills); `self`
+        and `cls` are the object itself, not a callable handed in."""
+        if name.value in ("self", "cls"):
+            return False
+        scope = facts.resolving_scope(self.ctx, name.value, name)
+        if not isinstance(scope, cst.FunctionDef) or not facts.is_inside(self.ctx, call, scope):
+            return False
+        params = scope.params
         return any(
-            isinstance(statement, cst.Try) and any(_is_broad(h) for h in statement.handlers)
-            for statement in function.body.body
+            param.name.value == name.value
+            for param in [*params.posonly_params, *params.params, *params.kwonly_params]
         )
+
+    def _class_of(self, owner: cst.BaseExpression) -> cst.ClassDef | None:
+        """The module's class of `self`/`cls`, of a class named directly, or of
+        a name or `self` attribute whose bindings of known class all name one
+        class of the module (`req = Request(...)`; another binding from a
+        queue or a call of unknown type does not change what `req.run` is)."""
+        if isinstance(owner, cst.Name):
+            if owner.value in ("self", "cls"):
+                return self.ctx.enclosing_class(owner)
+            found = facts.definitions_visible(self.ctx, owner.value, owner)
+            if found is not None:
+                classes = [d for d in found if isinstance(d, cst.ClassDef)]
+                return classes[0] if len(classes) == 1 == len(found) else None
+        known: set[cst.ClassDef] = set()
+        for binding in self.ctx.bindings_of_expr(owner):
+            type_expr = binding.annotation
+            if type_expr is None and isinstance(binding.value, cst.Call):
+                type_expr = binding.value.func
+            cls = self.ctx.classes_by_name.get(self.ctx.qualname(type_expr) or "") if type_expr else None
+            if cls is not None:
+                known.add(cls)
+        return known.pop() if len(known) == 1 else None
 
     def _named_executor(self, receiver: cst.BaseExpression) -> bool:
         if not any(m == "concurrent.futures" or m.startswith("concurrent.futures.")
@@ -1203,12 +1319,22 @@ class FutureExceptionLost(FileRule):
         return None
 
 
-def _is_broad(handler: cst.ExceptHandler) -> bool:
-    if handler.type is None:
-        return True
-    names = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
-    types = [e.value for e in names] if names is not None else [handler.type]
-    return any(dotted_name(t) in ("Exception", "BaseException") for t in types)
+def _handles_everything(handler: cst.ExceptHandler) -> bool:
+    """A bare `except:`, or one naming `Exception`/`BaseException`, that does
+    something with the exception (logs, records, reports) rather than only
+    raising again, which would leave it in the future after all."""
+    if handler.type is not None:
+        names = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
+        types = [e.value for e in names] if names is not None else [handler.type]
+        if not any(dotted_name(t) in ("Exception", "BaseException") for t in types):
+            return False
+    return not all(isinstance(step, cst.Raise) for step in small_statements(list(handler.body.body)))
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.Expr) and isinstance(
+        statement.value, (cst.SimpleString, cst.ConcatenatedString)
+    )
 
 
 _SHUTDOWN_MEMBERS = frozenset({"shutdown", "close", "terminate", "__exit__"})
