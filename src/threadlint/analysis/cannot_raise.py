@@ -2,37 +2,106 @@
 
 TL301 asks whether anything between `lock.acquire()` and `lock.release()`
 (or before the `try:` whose `finally` releases) can raise: if nothing can,
-the release is reached on every path and the manual locking is safe.
+the release is reached on every path and the manual locking is safe.  TL201
+asks the same of the steps between a Timer's `start()` and its `cancel()`.
 
-"Cannot raise" is meant as real code needs it, not as the language allows
-(every bytecode can raise `MemoryError` or an asynchronous
-`KeyboardInterrupt`; no locking pattern survives those either):
+"Cannot raise" is meant as real code needs it, not as the language allows.
+Every bytecode can raise `MemoryError` or an asynchronous
+`KeyboardInterrupt`, and no locking pattern survives those either. A key
+that cannot be hashed, a tuple unpacked into the wrong number of names, a
+built-in container of values that cannot be added or ordered: these are
+programming errors that fail on every run. They do not leave a lock held
+now and then.
 
-- storing a name or a constant in a local, an attribute or a slot of a name
-  (`self.owner = me`, `self._count = 0`, `state.busy = True`);
-- `x += 1` / `self.n -= 1` on an integer, with a constant operand;
-- `append`/`appendleft` of such a value to a deque (or a list, or an object
-  of unknown type, which `append` almost always is);
-- `notify()`/`notify_all()` on the condition that was just acquired;
-- a plain `acquire()` of another thread lock (it waits, it does not raise);
-- `threading.current_thread()`, `get_ident()` and the monotonic clocks;
-- `pass`, and an `if` whose test compares names and constants and whose
-  branches are made of the above (or leave with `return`/`break`/
-  `continue`).
+Steps that cannot raise:
 
-Anything else, a call of a user function, a callback, I/O, a subscript (a
-`KeyError`), can raise.
+- `pass`; storing a safe value (below) in a local or global name, in an
+  attribute of a name or of a name's attribute (`self.owner = me`,
+  `state.busy = True`, `self._local.depth = 0`), or at a key of a built-in
+  mapping (`self._entries[key] = value`, `self.__dict__[name] = value`);
+- `+=` / `-=` of a safe value on such a target (at a key, one that can be
+  read: see below);
+- `del d[k]` where `d[k]` can be read;
+- a call of the tables below, as a statement;
+- `if` and `while` whose tests are safe values, and `for` over a built-in
+  container, one of its views (`d.items()`) or a `range()`, when the loop
+  does not change that container ("changed size during iteration"). Their
+  bodies must be made of such steps, and may leave with `return`, `break` or
+  `continue`.
+
+Safe values: names, constants, attributes of a name, displays of them, and
+`not`, `-`, `+`, `and`, `or` and `x if c else y` of them. Comparisons count
+too: `==`, `!=`, `is`, `in` a built-in container, and `<`, `<=`, `>`, `>=`
+against a number or a `len()`. So do a subscript of a `Counter` (a missing
+key reads 0), of a mapping at a key known to be in it, or `[0]` / `[-1]` of
+a list or deque known not to be empty. The calls that cannot raise are:
+
+- the interpreter's own state: `threading.current_thread()`, `get_ident()`,
+  `get_native_id()`, `os.getpid()`, the clocks of `time`;
+- making a `threading` lock, condition, semaphore or event (a
+  `multiprocessing` one can fail: no semaphores on the platform);
+- builtins on values: `len`, `bool`, `id`, `isinstance`, `callable`, `type`;
+  builtins over a built-in container or view: `sum`, `sorted`, `list`,
+  `tuple`, `set`, `frozenset`, `any`, `all`, and `min` / `max` with a
+  `default=` or of two or more values (of an empty sequence they raise);
+  `range()`;
+- making a built-in container (`dict()`, `Counter(...)`, `deque(...)`);
+- the methods of the built-in containers in `_MAPPING_METHODS`,
+  `_SEQUENCE_METHODS` and `_SET_METHODS` below: `d.get(k)`,
+  `d.pop(k, None)`, `d.clear()`, `d.values()`, `l.append(x)`, `s.add(x)`...
+  A method that raises when the container is empty (`q.popleft()`, `l.pop()`)
+  counts only where the container is known not to be empty. One that raises
+  on a missing key (`d.pop(k)`, `s.remove(x)`) counts only where the key is
+  known to be in it;
+- `append` / `appendleft` of a safe value to an object of unknown type,
+  which `append` almost always is;
+- a logging call (`debug`, `info`, `warning`, `error`, `exception`,
+  `critical`, `log`) with a constant message on `logging`, on a logger made
+  by `logging.getLogger()`, or on an object named like one (`log`,
+  `self._logger`, `LOGGER`): logging formats the message and catches its
+  handlers' errors itself (`Handler.handleError`);
+- on the condition held in the window: `notify()`, `notify_all()`, `wait()`
+  and `wait(timeout)`; on any event: `set()`, `clear()`,
+  `is_set()`; `locked()` on a lock; a plain `acquire()` of another thread
+  lock (it waits, it does not raise).
+
+What is known: inside `if t:` that `t` is true (and false in its `else`); in
+the right operand of `a and b`, that `a` is true; after `if t: <leave>`, that
+`t` is false; after `while t:` (no `break`), that `t` is false; in
+`for k in d:`, that `k in d`. `not q` and `len(q) == 0` say the same thing
+about a container. A store and a call that changes a container forget what
+was known about what they change (one that only grows keeps its keys). A
+`wait()` lets other threads in, so it forgets everything.
+
+Anything else can raise: a call of a function or method of the project or
+of unknown code (a callback, a user function), I/O, a subscript of an
+object of unknown type, a key not known to be present, `raise`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import enum
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import libcst as cst
 
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.locks import small_statements
+from threadlint.analysis.state_api import CONTAINER_FACTORIES, MUTATORS, VIEWS
+from threadlint.analysis.walk import children, descendants
+
+
+class Reach(enum.Enum):
+    """How the steps after an `acquire()` end."""
+
+    HELD = "held"  # normally, the lock still held
+    LEFT = "left"  # each path released the lock or left the block (return, break) first
+    RAISES = "raises"  # a step can raise while the lock is held
+
 
 # Calls that return a value of the running interpreter and cannot fail.
 _SAFE_CALLS = frozenset(
@@ -45,87 +114,365 @@ _SAFE_CALLS = frozenset(
         "time.monotonic",
         "time.monotonic_ns",
         "time.perf_counter",
+        "time.perf_counter_ns",
         "time.time",
         "time.time_ns",
         "os.getpid",
     }
 )
+_THREADING_FACTORIES = frozenset(
+    {
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Condition",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "threading.Event",
+        "_thread.allocate_lock",
+    }
+)
+_VALUE_BUILTINS = frozenset({"len", "bool", "id", "isinstance", "callable", "type", "range"})
+_ITERATING_BUILTINS = frozenset(
+    {"sum", "sorted", "list", "tuple", "set", "frozenset", "any", "all", "min", "max"}
+)
+# Of those, the ones whose result is itself a built-in container.
+_CONTAINER_BUILTINS = frozenset({"sorted", "list", "tuple", "set", "frozenset", "range"})
+
+_MAPPINGS = frozenset(
+    {
+        "dict",
+        "collections.OrderedDict",
+        "collections.defaultdict",
+        "collections.Counter",
+        "weakref.WeakValueDictionary",
+        "weakref.WeakKeyDictionary",
+    }
+)
+_SEQUENCES = frozenset({"list", "collections.deque"})
+_SETS = frozenset({"set", "weakref.WeakSet"})
+
+
+@dataclass(frozen=True)
+class _Method:
+    """A container method that cannot raise when called with `arity`
+    positional arguments (safe values) and, if `needs` says so:
+    "iterable": the argument is a built-in container, a view or a range;
+    "mapping": the argument is a built-in mapping or a dict display;
+    "nonempty": the container is known not to be empty;
+    "key": the argument is known to be in the container."""
+
+    arity: tuple[int, ...]
+    needs: str = ""
+
+
+_M = _Method
+_MAPPING_METHODS: dict[str, tuple[_Method, ...]] = {
+    "get": (_M((1, 2)),),
+    "keys": (_M((0,)),),
+    "values": (_M((0,)),),
+    "items": (_M((0,)),),
+    "copy": (_M((0,)),),
+    "clear": (_M((0,)),),
+    "setdefault": (_M((1, 2)),),
+    "pop": (_M((2,)), _M((1,), "key")),
+    "popitem": (_M((0,), "nonempty"),),
+    "update": (_M((0,)), _M((1,), "mapping")),
+}
+# `Counter.update(iterable)` counts the items; `dict.update` wants pairs.
+_COUNTER_METHODS: dict[str, tuple[_Method, ...]] = {
+    "update": (_M((0,)), _M((1,), "iterable")),
+    "subtract": (_M((0,)), _M((1,), "iterable")),
+    "most_common": (_M((0, 1)),),
+    "elements": (_M((0,)),),
+    "total": (_M((0,)),),
+}
+_SEQUENCE_METHODS: dict[str, tuple[_Method, ...]] = {
+    "append": (_M((1,)),),
+    "extend": (_M((1,), "iterable"),),
+    "count": (_M((1,)),),
+    "copy": (_M((0,)),),
+    "clear": (_M((0,)),),
+    "reverse": (_M((0,)),),
+    "pop": (_M((0,), "nonempty"),),
+}
+_LIST_METHODS: dict[str, tuple[_Method, ...]] = {"insert": (_M((2,)),)}
+_DEQUE_METHODS: dict[str, tuple[_Method, ...]] = {
+    "appendleft": (_M((1,)),),
+    "extendleft": (_M((1,), "iterable"),),
+    "rotate": (_M((0, 1)),),
+    "popleft": (_M((0,), "nonempty"),),
+}
+_SET_METHODS: dict[str, tuple[_Method, ...]] = {
+    "add": (_M((1,)),),
+    "discard": (_M((1,)),),
+    "copy": (_M((0,)),),
+    "clear": (_M((0,)),),
+    "remove": (_M((1,), "key"),),
+    "pop": (_M((0,), "nonempty"),),
+    **{
+        name: (_M((1,), "iterable"),)
+        for name in (
+            "update",
+            "difference_update",
+            "intersection_update",
+            "symmetric_difference_update",
+            "union",
+            "intersection",
+            "difference",
+            "symmetric_difference",
+            "issubset",
+            "issuperset",
+            "isdisjoint",
+        )
+    },
+}
+
 _APPENDS = ("append", "appendleft")
+# Mutators that only add: what was in the container stays in.
+_GROWERS = frozenset(
+    {"append", "appendleft", "extend", "extendleft", "insert", "add", "update", "setdefault"}
+)
 _NOTIFIES = ("notify", "notify_all", "notifyAll")
+_EVENT_METHODS = frozenset({"set", "clear", "is_set", "isSet"})
+_LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
+_LOG_KEYWORDS = frozenset({"exc_info", "stack_info", "stacklevel", "extra"})
+_LOGGER_FACTORIES = frozenset({"logging.getLogger", "logging.Logger", "logging.LoggerAdapter"})
 _CONSTANTS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis)
-_SAFE_COMPARISONS = (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)
+_EQUALITIES = (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)
+_ORDERS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 _EXITS = (cst.Return, cst.Break, cst.Continue)
 
-# `notifies(receiver)` says whether `receiver.notify()` is a notify on the
-# condition held in the window (the caller knows which lock that is).
-NotifyCheck = Callable[[cst.BaseExpression], bool]
+# `held(receiver)` says whether `receiver` is the condition held in the
+# window (the caller knows which lock that is): its `wait()` and `notify()`.
+Check = Callable[[cst.BaseExpression], bool]
+# `ends(step)` says whether a step releases the lock (a `release()`, a `try`
+# whose `finally` releases): the window ends there.
+Ends = Callable[[cst.CSTNode], bool]
+
+# What is known, as clauses (one literal of each is true). A literal is an
+# atom and its truth; atoms: ("truthy", X), ("in", K, X) and ("code", text),
+# with X and K the code of the expressions.
+_Atom = tuple[str, ...]
+_Literal = tuple[_Atom, bool]
+_Clause = frozenset[_Literal]
+
+
+def _never(step: cst.CSTNode) -> bool:
+    return False
 
 
 class CannotRaise:
-    def __init__(
-        self, ctx: ModuleContext, notifies_held: NotifyCheck, is_lock: NotifyCheck | None = None
-    ) -> None:
+    """Checks steps in the order they run, and learns from them what holds
+    after them (see "What is known" above): one instance per window."""
+
+    def __init__(self, ctx: ModuleContext, held: Check, is_lock: Check | None = None) -> None:
         self.ctx = ctx
-        self.notifies_held = notifies_held
+        self.held = held
         # `other_lock.acquire()` waits, it does not raise: two locks taken in
         # a row before the `try:` that releases both.
         self.is_lock = is_lock
+        self._known: list[_Clause] = []
+        self._flag: _Literal | None = None
 
     def statements(self, statements: Sequence[cst.CSTNode]) -> bool:
         return all(self.statement(s) for s in statements)
 
     def statement(self, node: cst.CSTNode) -> bool:
+        """One step that cannot raise (an `if` may leave in its branches)."""
+        return not isinstance(node, _EXITS) and self._step(node, _never) is not Reach.RAISES
+
+    def window(self, steps: Sequence[cst.CSTNode], ends: Ends, flag: str | None = None) -> Reach:
+        """How `steps`, run with the lock held, end. `flag` names the variable
+        that holds the `acquire()`'s result (`ok = lock.acquire(timeout=1)`):
+        where it is known false, the lock is not held."""
+        self._flag = (("truthy", flag), False) if flag is not None else None
+        return self._steps(steps, ends)
+
+    def test(self, expr: cst.BaseExpression) -> bool:
+        return self.value(expr)
+
+    # -- steps ---------------------------------------------------------------
+
+    def _steps(self, steps: Sequence[cst.CSTNode], ends: Ends) -> Reach:
+        for step in small_statements(list(steps)):
+            if self._unheld():
+                return Reach.LEFT
+            reach = self._step(step, ends)
+            if reach is not Reach.HELD:
+                return reach
+        return Reach.LEFT if self._unheld() else Reach.HELD
+
+    def _unheld(self) -> bool:
+        return self._flag is not None and self._knows(self._flag)
+
+    def _step(self, node: cst.CSTNode, ends: Ends) -> Reach:
+        if ends(node):
+            return Reach.LEFT
         if isinstance(node, cst.SimpleStatementLine):
-            return self.statements(list(node.body))
+            return self._steps(node.body, ends)
+        if isinstance(node, _EXITS):
+            value = node.value if isinstance(node, cst.Return) else None
+            return Reach.LEFT if value is None or self.value(value) else Reach.RAISES
+        if isinstance(node, cst.If):
+            return self._if(node, ends)
+        if isinstance(node, (cst.While, cst.For)):
+            return self._loop(node)
+        return Reach.HELD if self._simple(node) else Reach.RAISES
+
+    def _simple(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.Pass):
             return True
         if isinstance(node, cst.Assign):
-            return all(self._store_target(t.target) for t in node.targets) and self.value(node.value)
+            return self.value(node.value) and all(self._store(t.target) for t in node.targets)
         if isinstance(node, cst.AnnAssign):
-            return node.value is not None and self._store_target(node.target) and self.value(node.value)
+            return node.value is not None and self.value(node.value) and self._store(node.target)
         if isinstance(node, cst.AugAssign):
+            # The target is read first: a key must be known there (or a Counter's).
+            subscript = isinstance(node.target, cst.Subscript)
             return (
                 isinstance(node.operator, (cst.AddAssign, cst.SubtractAssign))
-                and self._store_target(node.target)
-                and isinstance(node.value, cst.Integer)
+                and self.value(node.value)
+                and (not subscript or self.value(node.target))
+                and self._store(node.target)
             )
+        if isinstance(node, cst.Del):
+            return self._delete(node.target)
         if isinstance(node, cst.Expr):
-            return self._call_statement(node.value)
-        if isinstance(node, cst.If):
-            return self._if(node)
+            return isinstance(node.value, cst.Call) and self.value(node.value)
         return False
 
-    def _if(self, node: cst.If) -> bool:
-        if not self.test(node.test) or not self._branch(node.body):
-            return False
+    def _if(self, node: cst.If, ends: Ends) -> Reach:
+        if not self.value(node.test):
+            return Reach.RAISES
+        start = list(self._known)
+        body, after_body = self._branch(start, node.test, True, list(node.body.body), ends)
         orelse = node.orelse
-        if orelse is None:
-            return True
         if isinstance(orelse, cst.If):
-            return self._if(orelse)
-        return self._branch(orelse.body)
+            self._known = start
+            with self._assuming(node.test, False):
+                other = self._if(orelse, ends)
+                after_other = list(self._known)
+        else:
+            steps = list(orelse.body.body) if orelse is not None else []
+            other, after_other = self._branch(start, node.test, False, steps, ends)
+        if Reach.RAISES in (body, other):
+            return Reach.RAISES
+        going_on = [k for r, k in ((body, after_body), (other, after_other)) if r is Reach.HELD]
+        if not going_on:
+            return Reach.LEFT
+        # What holds after the `if`: what every branch that goes on knows.
+        self._known = [c for c in going_on[0] if all(c in k for k in going_on[1:])]
+        return Reach.HELD
 
-    def _branch(self, body: cst.BaseSuite) -> bool:
-        """A branch made of safe steps, maybe leaving with a plain `return`/`break`."""
-        for step in small_statements(list(body.body)):
-            if isinstance(step, _EXITS):
-                value = step.value if isinstance(step, cst.Return) else None
-                if value is not None and not self.value(value):
-                    return False
-            elif not self.statement(step):
-                return False
+    def _branch(
+        self, start: list[_Clause], test: cst.BaseExpression, truth: bool,
+        steps: list[cst.CSTNode], ends: Ends,
+    ) -> tuple[Reach, list[_Clause]]:
+        self._known = list(start)
+        self._assume(test, truth)
+        reach = self._steps(steps, ends)
+        return reach, list(self._known)
+
+    def _loop(self, node: cst.While | cst.For) -> Reach:
+        """A loop whose body cannot raise (nor release: a release in a loop is
+        not a window this check follows)."""
+        if isinstance(node, cst.While):
+            if not self.value(node.test):
+                return Reach.RAISES
+        elif node.asynchronous is not None or not self._iterable(node.iter):
+            return Reach.RAISES
+        else:
+            iterated = _container_of_iteration(node.iter)
+            if iterated is not None and self._changes(node.body, iterated):
+                return Reach.RAISES
+        start = list(self._known)
+        # Twice: the second pass starts from what survives a first iteration.
+        for _ in range(2):
+            self._known = list(start)
+            if not self._enter(node) or self._steps(list(node.body.body), _never) is Reach.RAISES:
+                return Reach.RAISES
+            start = [c for c in start if c in self._known]
+        self._known = start
+        orelse = list(node.orelse.body.body) if node.orelse is not None else []
+        if self._steps(orelse, _never) is Reach.RAISES:
+            return Reach.RAISES
+        breaks = any(isinstance(n, cst.Break) for n in _own_statements(node.body))
+        if isinstance(node, cst.While) and node.orelse is None and not breaks:
+            self._assume(node.test, False)
+        return Reach.HELD
+
+    def _enter(self, node: cst.While | cst.For) -> bool:
+        """What holds at the start of an iteration: the test, or the loop
+        variable stored (a key of the mapping iterated)."""
+        if isinstance(node, cst.While):
+            self._assume(node.test, True)
+            return True
+        if not self._store(node.target):
+            return False
+        iterated = _container_of_iteration(node.iter)
+        key = _iteration_key(node.iter, node.target)
+        if key is not None and iterated is not None:
+            self._add([(("in", self._text(key), self._text(iterated)), True)])
         return True
 
-    def _store_target(self, target: cst.BaseExpression) -> bool:
+    def _changes(self, body: cst.BaseSuite, container: cst.BaseExpression) -> bool:
+        """The loop body changes the size of the container it iterates."""
+        text = self._text(container)
+        for node in descendants(body):
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in MUTATORS
+                and self._text(node.func.value) == text
+            ):
+                return True
+            targets: list[cst.BaseExpression] = []
+            if isinstance(node, cst.Assign):
+                targets = [t.target for t in node.targets]
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.Del)):
+                targets = [node.target]
+            for target in targets:
+                base = target.value if isinstance(target, cst.Subscript) else target
+                if self._text(base) == text:
+                    return True
+        return False
+
+    # -- stores --------------------------------------------------------------
+
+    def _store(self, target: cst.BaseExpression) -> bool:
         if isinstance(target, cst.Name):
+            self._forget(target)
             return True
         if isinstance(target, cst.Attribute):
+            self._forget(target)
             return self._plain_reference(target.value)
         if isinstance(target, (cst.Tuple, cst.List)):
             return all(
-                not isinstance(e, cst.StarredElement) and self._store_target(e.value)
+                not isinstance(e, cst.StarredElement) and self._store(e.value)
                 for e in target.elements
             )
+        if isinstance(target, cst.Subscript):
+            index = _index(target)
+            safe = (
+                index is not None
+                and self.value(index)
+                and self._plain_reference(target.value)
+                and self.ctx.container_type(target.value) in _MAPPINGS
+            )
+            self._forget(target.value, growing=True)
+            return safe
+        return False
+
+    def _delete(self, target: cst.BaseExpression) -> bool:
+        if isinstance(target, cst.Name):
+            self._forget(target)
+            return True
+        if isinstance(target, cst.Subscript):
+            safe = self.value(target)  # the key is known to be there
+            self._forget(target.value)
+            return safe
         return False
 
     def _plain_reference(self, expr: cst.BaseExpression) -> bool:
@@ -134,53 +481,441 @@ class CannotRaise:
             return True
         return isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)
 
+    # -- values --------------------------------------------------------------
+
     def value(self, expr: cst.BaseExpression) -> bool:
-        """A name, a constant, or a value the interpreter hands out without failing."""
+        """A value computed without running code of the project (see the module doc)."""
         if isinstance(expr, (cst.Name, *_CONSTANTS)):
             return True
+        if isinstance(expr, cst.ConcatenatedString):
+            return _constant_string(expr)
         if isinstance(expr, cst.Attribute):
             return self._plain_reference(expr)
         if isinstance(expr, cst.UnaryOperation):
             return isinstance(expr.operator, (cst.Minus, cst.Not)) and self.value(expr.expression)
+        if isinstance(expr, cst.BinaryOperation):
+            return (
+                isinstance(expr.operator, (cst.Add, cst.Subtract))
+                and self.value(expr.left)
+                and self.value(expr.right)
+            )
         if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
-            return all(not isinstance(e, cst.StarredElement) and self.value(e.value) for e in expr.elements)
+            return all(
+                not isinstance(e, cst.StarredElement) and self.value(e.value) for e in expr.elements
+            )
         if isinstance(expr, cst.Dict):
-            return not expr.elements
+            return all(
+                isinstance(e, cst.DictElement) and self.value(e.key) and self.value(e.value)
+                for e in expr.elements
+            )
+        if isinstance(expr, cst.BooleanOperation):
+            if not self.value(expr.left):
+                return False
+            with self._assuming(expr.left, isinstance(expr.operator, cst.And)):
+                return self.value(expr.right)
+        if isinstance(expr, cst.IfExp):
+            if not self.value(expr.test):
+                return False
+            with self._assuming(expr.test, True):
+                if not self.value(expr.body):
+                    return False
+            with self._assuming(expr.test, False):
+                return self.value(expr.orelse)
+        if isinstance(expr, cst.Comparison):
+            return self._comparison(expr)
+        if isinstance(expr, cst.Subscript):
+            return self._subscript(expr)
         if isinstance(expr, cst.Call):
-            return not expr.args and self.ctx.qualname(expr.func) in _SAFE_CALLS
+            return self._call(expr)
         return False
 
-    def test(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.BooleanOperation):
-            return self.test(expr.left) and self.test(expr.right)
-        if isinstance(expr, cst.Comparison):
-            return (
-                self.value(expr.left)
-                and all(
-                    isinstance(c.operator, _SAFE_COMPARISONS) and self.value(c.comparator)
-                    for c in expr.comparisons
-                )
-            )
-        return self.value(expr)
+    def _comparison(self, expr: cst.Comparison) -> bool:
+        if not self.value(expr.left):
+            return False
+        left = expr.left
+        for comparison in expr.comparisons:
+            right, operator = comparison.comparator, comparison.operator
+            if not self.value(right):
+                return False
+            if isinstance(operator, (cst.In, cst.NotIn)):
+                if not self._iterable(right):
+                    return False  # `x in obj` runs `obj.__contains__`
+            elif isinstance(operator, _ORDERS):
+                if not (self._number(left) or self._number(right)):
+                    return False
+            elif not isinstance(operator, _EQUALITIES):
+                return False
+            left = right
+        return True
 
-    def _call_statement(self, expr: cst.BaseExpression) -> bool:
-        if not isinstance(expr, cst.Call):
+    def _number(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+            expr = expr.expression
+        return isinstance(expr, (cst.Integer, cst.Float)) or self._length_of(expr) is not None
+
+    def _length_of(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """`x` in `len(x)`."""
+        if self._builtin(expr, ("len",)) is None:
+            return None
+        assert isinstance(expr, cst.Call)
+        args = _positional(expr)
+        return args[0] if len(args) == 1 else None
+
+    def _subscript(self, expr: cst.Subscript) -> bool:
+        index = _index(expr)
+        container = expr.value
+        if index is None or not self._plain_reference(container) or not self.value(index):
+            return False
+        kind = self.ctx.container_type(container)
+        if kind in _MAPPINGS:
+            return kind == "collections.Counter" or self._has(container, index)
+        if kind in _SEQUENCES:
+            return _end_index(index) and self._not_empty(container)
+        return False
+
+    def _iterable(self, expr: cst.BaseExpression) -> bool:
+        """A built-in container, a view of one, a range: iterating it runs no
+        code of the project."""
+        if isinstance(expr, (cst.Tuple, cst.List, cst.Set, cst.Dict)):
+            return self.value(expr)
+        if self._plain_reference(expr):
+            return self.ctx.container_type(expr) is not None
+        if not isinstance(expr, cst.Call) or not self.value(expr):
             return False
         func = expr.func
-        if not isinstance(func, cst.Attribute):
-            return self.value(expr)
-        method = func.attr.value
-        if method in _NOTIFIES:
-            return self.notifies_held(func.value)
-        if method == "acquire" and not expr.args:
-            return self.is_lock is not None and self._plain_reference(func.value) and self.is_lock(func.value)
-        if method in _APPENDS:
-            return (
-                len(expr.args) == 1
-                and not expr.args[0].star
-                and expr.args[0].keyword is None
-                and self.value(expr.args[0].value)
-                and self._plain_reference(func.value)
-                and self.ctx.kind_of(func.value) in (api.DEQUE, None)
+        if isinstance(func, cst.Attribute):
+            kind = self.ctx.container_type(func.value)
+            return (func.attr.value in VIEWS and kind in _MAPPINGS) or (
+                kind in _SETS and func.attr.value in _SET_METHODS
             )
-        return self.value(expr)
+        return self._builtin(expr, _CONTAINER_BUILTINS) is not None
+
+    # -- calls ---------------------------------------------------------------
+
+    def _call(self, call: cst.Call) -> bool:
+        # The arguments are evaluated first, whatever the callee.
+        if any(a.star for a in call.args) or not all(self.value(a.value) for a in call.args):
+            return False
+        qualified = self.ctx.qualname(call.func)
+        if qualified in _SAFE_CALLS:
+            return not call.args
+        if qualified in _THREADING_FACTORIES:
+            return True
+        builtin = self._builtin(call, _VALUE_BUILTINS | _ITERATING_BUILTINS)
+        if builtin is not None:
+            return self._builtin_call(builtin, call)
+        if qualified in CONTAINER_FACTORIES:
+            first = _positional(call)[:1]
+            # `defaultdict(list)`: the first argument makes the missing values.
+            return not first or qualified == "collections.defaultdict" or self._iterable(first[0])
+        func = call.func
+        if not isinstance(func, cst.Attribute) or not self._plain_reference(func.value):
+            return False
+        return self._method(func.value, func.attr.value, call)
+
+    def _builtin(
+        self, expr: cst.BaseExpression, names: frozenset[str] | tuple[str, ...]
+    ) -> str | None:
+        """The builtin of `names` that `expr` calls (not a name the module
+        binds, imports or defines)."""
+        if not isinstance(expr, cst.Call) or not isinstance(expr.func, cst.Name):
+            return None
+        name = expr.func.value
+        if (
+            name not in names
+            or name in self.ctx.imports
+            or self.ctx.bindings_of(name, expr.func)
+            or name in _module_definitions(self.ctx)
+        ):
+            return None
+        return name
+
+    def _builtin_call(self, name: str, call: cst.Call) -> bool:
+        positional = _positional(call)
+        if name in _VALUE_BUILTINS:
+            return True
+        if not positional:
+            return name in ("list", "tuple", "set", "frozenset")
+        if name in ("min", "max"):
+            if len(positional) >= 2:
+                return True
+            if not any(a.keyword is not None and a.keyword.value == "default" for a in call.args):
+                return False  # of an empty sequence: ValueError
+        return self._iterable(positional[0])
+
+    def _method(self, receiver: cst.BaseExpression, method: str, call: cst.Call) -> bool:
+        if method in _NOTIFIES:
+            return self.held(receiver)
+        if method == "wait" and len(call.args) <= 1 and self.held(receiver):
+            # The wait lets other threads in: what was known may have changed.
+            self._known = []
+            return True
+        if method == "acquire" and not call.args:
+            return self.is_lock is not None and self.is_lock(receiver)
+        kind = self.ctx.kind_of(receiver)
+        if kind == api.EVENT and method in _EVENT_METHODS and not call.args:
+            return True
+        if kind in api.LOCK_KINDS and method == "locked" and not call.args:
+            return True
+        if method in _LOG_METHODS and self._is_logger(receiver):
+            return _log_arguments(method, call)
+        container = self.ctx.container_type(receiver)
+        if container is None:
+            return (
+                method in _APPENDS
+                and len(call.args) == 1
+                and call.args[0].keyword is None
+                and kind in (api.DEQUE, None)
+            )
+        return self._container_method(receiver, container, method, call)
+
+    def _container_method(
+        self, receiver: cst.BaseExpression, container: str, method: str, call: cst.Call
+    ) -> bool:
+        specs: tuple[_Method, ...] = ()
+        if container in _MAPPINGS:
+            if container == "collections.Counter":
+                specs = _COUNTER_METHODS.get(method, ())
+            specs = specs or _MAPPING_METHODS.get(method, ())
+        elif container in _SEQUENCES:
+            extra = _LIST_METHODS if container == "list" else _DEQUE_METHODS
+            specs = extra.get(method, ()) or _SEQUENCE_METHODS.get(method, ())
+        elif container in _SETS:
+            specs = _SET_METHODS.get(method, ())
+        positional = _positional(call)
+        if len(positional) != len(call.args) and not (
+            method == "update" and container in _MAPPINGS
+        ):
+            return False  # keywords: only `d.update(a=1)`
+        safe = any(self._meets(spec, receiver, positional) for spec in specs)
+        if method in MUTATORS:
+            self._forget(receiver, growing=method in _GROWERS)
+        return safe
+
+    def _meets(
+        self, spec: _Method, receiver: cst.BaseExpression, args: list[cst.BaseExpression]
+    ) -> bool:
+        if len(args) not in spec.arity:
+            return False
+        if spec.needs == "iterable":
+            return self._iterable(args[0])
+        if spec.needs == "mapping":
+            return isinstance(args[0], cst.Dict) or self.ctx.container_type(args[0]) in _MAPPINGS
+        if spec.needs == "nonempty":
+            return self._not_empty(receiver)
+        if spec.needs == "key":
+            return self._has(receiver, args[0])
+        return True
+
+    def _is_logger(self, receiver: cst.BaseExpression) -> bool:
+        if self.ctx.qualname(receiver) == "logging":
+            return True
+        values = [b.value for b in self.ctx.bindings_of_expr(receiver) if b.value is not None]
+        if values and all(
+            isinstance(v, cst.Call) and self.ctx.qualname(v.func) in _LOGGER_FACTORIES
+            for v in values
+        ):
+            return True
+        dotted = dotted_name(receiver)
+        return dotted is not None and _named_like_logger(dotted.rsplit(".", 1)[-1])
+
+    # -- what is known -------------------------------------------------------
+
+    def _text(self, expr: cst.BaseExpression) -> str:
+        if getattr(expr, "lpar", ()):
+            expr = expr.with_changes(lpar=[], rpar=[])
+        return " ".join(self.ctx.code_for(expr).split())
+
+    def _literal(self, expr: cst.BaseExpression) -> _Literal:
+        """The atom `expr` tests, and whether it says the atom is true."""
+        truth = True
+        while isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            expr, truth = expr.expression, not truth
+        sized = self._length_of(expr)
+        if sized is not None:
+            return ("truthy", self._text(sized)), truth
+        if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
+            comparison = expr.comparisons[0]
+            operator, right = comparison.operator, comparison.comparator
+            if isinstance(operator, (cst.In, cst.NotIn)):
+                atom = ("in", self._text(expr.left), self._text(right))
+                return atom, truth == isinstance(operator, cst.In)
+            length = self._length_of(expr.left)
+            if length is not None and isinstance(right, cst.Integer):
+                counted = ("truthy", self._text(length))
+                bound = right.evaluated_value
+                if (bound == 0 and isinstance(operator, (cst.Equal, cst.LessThanEqual))) or (
+                    bound == 1 and isinstance(operator, cst.LessThan)
+                ):
+                    return counted, not truth
+                if (bound == 0 and isinstance(operator, (cst.NotEqual, cst.GreaterThan))) or (
+                    bound == 1 and isinstance(operator, cst.GreaterThanEqual)
+                ):
+                    return counted, truth
+        if self._plain_reference(expr):
+            return ("truthy", self._text(expr)), truth
+        return ("code", self._text(expr)), truth
+
+    def _assume(self, expr: cst.BaseExpression, truth: bool) -> None:
+        """Record that `expr` is true (or false) from here on."""
+        while isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            expr, truth = expr.expression, not truth
+        if isinstance(expr, cst.BooleanOperation):
+            conjunction = isinstance(expr.operator, cst.And)
+            if conjunction == truth:  # `a and b` true, `a or b` false: both sides
+                self._assume(expr.left, truth)
+                self._assume(expr.right, truth)
+                return
+            sides = list(_operands(expr, type(expr.operator)))
+            if all(not isinstance(s, cst.BooleanOperation) for s in sides):
+                literals = [self._literal(s) for s in sides]
+                self._add([(atom, known == truth) for atom, known in literals])
+            return
+        atom, known = self._literal(expr)
+        self._add([(atom, known == truth)])
+
+    @contextmanager
+    def _assuming(self, expr: cst.BaseExpression, truth: bool) -> Iterator[None]:
+        saved = list(self._known)
+        self._assume(expr, truth)
+        try:
+            yield
+        finally:
+            self._known = saved
+
+    def _add(self, literals: list[_Literal]) -> None:
+        self._known.append(frozenset(literals))
+
+    def _knows(self, literal: _Literal) -> bool:
+        """`literal` follows from what is known (by unit propagation)."""
+        units: set[_Literal] = set()
+        changed = True
+        while changed:
+            changed = False
+            for clause in self._known:
+                open_literals = [lit for lit in clause if (lit[0], not lit[1]) not in units]
+                if len(open_literals) == 1 and open_literals[0] not in units:
+                    units.add(open_literals[0])
+                    changed = True
+        return literal in units
+
+    def _forget(self, changed: cst.BaseExpression, growing: bool = False) -> None:
+        """Drop what was known about `changed` (and anything whose code
+        contains it). A container that only `growing` keeps its keys and
+        stays not empty: only what said it lacked something goes."""
+        text = self._text(changed)
+        mention = re.compile(rf"(?<![\w.]){re.escape(text)}(?!\w)")
+
+        def stale(literal: _Literal) -> bool:
+            (kind, *parts), truth = literal
+            if growing and truth and kind in ("in", "truthy") and parts[-1] == text:
+                return False
+            return any(mention.search(part) for part in parts)
+
+        self._known = [c for c in self._known if not any(stale(lit) for lit in c)]
+
+    def _not_empty(self, container: cst.BaseExpression) -> bool:
+        return self._knows((("truthy", self._text(container)), True))
+
+    def _has(self, container: cst.BaseExpression, key: cst.BaseExpression) -> bool:
+        return self._knows((("in", self._text(key), self._text(container)), True))
+
+
+def _module_definitions(ctx: ModuleContext) -> frozenset[str]:
+    """The names the module's `def` and `class` statements bind at its top level."""
+    key = ("cannot-raise-definitions", ctx.module)
+    found = ctx.memo.get(key)
+    if not isinstance(found, frozenset):
+        found = ctx.memo[key] = frozenset(
+            s.name.value for s in ctx.module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))
+        )
+    return found
+
+
+def _named_like_logger(name: str) -> bool:
+    """`log`, `logger`, `_LOG`, `self.audit_log`, `request_logger`."""
+    lowered = name.lower()
+    return lowered.split("_")[-1] in ("log", "logger") or lowered.endswith("logger")
+
+
+def _log_arguments(method: str, call: cst.Call) -> bool:
+    """A constant message (`%`-arguments are formatted by logging, which
+    catches the errors), and only logging's own keywords."""
+    positional = _positional(call)
+    message_at = 1 if method == "log" else 0
+    if len(positional) <= message_at or not _constant_string(positional[message_at]):
+        return False
+    return all(a.keyword is None or a.keyword.value in _LOG_KEYWORDS for a in call.args)
+
+
+def _constant_string(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.SimpleString):
+        return True
+    return (
+        isinstance(expr, cst.ConcatenatedString)
+        and _constant_string(expr.left)
+        and _constant_string(expr.right)
+    )
+
+
+def _positional(call: cst.Call) -> list[cst.BaseExpression]:
+    return [a.value for a in call.args if a.keyword is None]
+
+
+def _index(expr: cst.Subscript) -> cst.BaseExpression | None:
+    if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+        return None
+    return expr.slice[0].slice.value
+
+
+def _end_index(expr: cst.BaseExpression) -> bool:
+    """`[0]` or `[-1]`: in range of any container that is not empty."""
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        return isinstance(expr.expression, cst.Integer) and expr.expression.evaluated_value == 1
+    return isinstance(expr, cst.Integer) and expr.evaluated_value == 0
+
+
+def _operands(expr: cst.BaseExpression, operator: type) -> Iterator[cst.BaseExpression]:
+    """`a and b and c` as a, b, c."""
+    if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, operator):
+        yield from _operands(expr.left, operator)
+        yield from _operands(expr.right, operator)
+    else:
+        yield expr
+
+
+def _container_of_iteration(iterable: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`d` in `for k in d:` and `for k, v in d.items():`."""
+    if isinstance(iterable, (cst.Name, cst.Attribute)):
+        return iterable
+    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
+        return iterable.func.value
+    return None
+
+
+def _iteration_key(
+    iterable: cst.BaseExpression, target: cst.BaseExpression
+) -> cst.BaseExpression | None:
+    """The loop variable known to be a key of the iterated mapping."""
+    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
+        view = iterable.func.attr.value
+        if view == "items" and isinstance(target, cst.Tuple) and len(target.elements) == 2:
+            return target.elements[0].value
+        if view != "keys":
+            return None
+    return target if isinstance(target, cst.Name) else None
+
+
+_OWN_SCOPES = (cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
+def _own_statements(body: cst.BaseSuite) -> Iterator[cst.CSTNode]:
+    """The nodes of a loop body, not those of loops or functions nested in it."""
+    pending: list[cst.CSTNode] = [body]
+    while pending:
+        node = pending.pop()
+        yield node
+        if node is not body and isinstance(node, _OWN_SCOPES):
+            continue
+        pending.extend(children(node))
+

@@ -22,6 +22,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from threadlint.analysis import threading_api as api
+from threadlint.analysis.state_api import CONTAINER_FACTORIES
 from threadlint.analysis.walk import walk
 
 if TYPE_CHECKING:
@@ -474,6 +475,38 @@ class ModuleContext:
         if isinstance(expr, cst.Attribute):
             return self.self_attr_bindings(expr) or []
         return []
+
+    def container_type(self, expr: cst.BaseExpression, or_none: bool = False) -> str | None:
+        """The built-in container a name or `self.x` holds: "dict", "list",
+        "set" or a factory of `state_api.CONTAINER_FACTORIES`
+        ("collections.Counter"...), when every binding makes one of that type
+        (`{}`, `dict()`, `[x for x in y]`); `obj.__dict__` is a dict.  With
+        `or_none`, `x = None` placeholders are left out (the container may not
+        exist yet); otherwise they make the type unknown, as does any binding
+        that is not such a display or call (a parameter, `x += ...`).  What
+        `__setstate__` stores is left out too: unpickling gives back the
+        value pickled from such an object, of the same type."""
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "__dict__":
+            return "dict"
+        types: set[str | None] = set()
+        for binding in self.bindings_of_expr(expr):
+            value = binding.value
+            if or_none and isinstance(value, cst.Name) and value.value == "None":
+                continue
+            function = self.enclosing_function(value) if value is not None else None
+            if function is not None and function.name.value == "__setstate__":
+                continue
+            if isinstance(value, (cst.List, cst.ListComp)):
+                types.add("list")
+            elif isinstance(value, (cst.Dict, cst.DictComp)):
+                types.add("dict")
+            elif isinstance(value, (cst.Set, cst.SetComp)):
+                types.add("set")
+            elif isinstance(value, cst.Call) and self.qualname(value.func) in CONTAINER_FACTORIES:
+                types.add(self.qualname(value.func))
+            else:
+                return None
+        return types.pop() if len(types) == 1 else None
 
     def self_attr_bindings(self, expr: cst.Attribute) -> list[Binding] | None:
         """Bindings of `self.x`/`cls.x` in the enclosing class; None if not such an access."""

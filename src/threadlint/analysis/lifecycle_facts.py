@@ -455,25 +455,14 @@ class ThreadFate:
         return True
 
 
-# Expressions that make a new, empty or filled, container.
-_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 _CONTAINER_TYPES = frozenset({"list", "dict", "set", "collections.deque", "collections.OrderedDict"})
 
 
 def _owned_container(ctx: ModuleContext, holder: cst.BaseExpression) -> bool:
     """A container made here (`threads = []`), not one received from elsewhere."""
-    if isinstance(holder, cst.Name):
-        bindings = ctx.bindings_of(holder.value, holder)
-    elif isinstance(holder, cst.Attribute):
-        bindings = ctx.self_attr_bindings(holder) or []
-    else:
-        return False
-    values = [b.value for b in bindings if not is_none(b.value)]
-    return bool(values) and all(
-        isinstance(v, _CONTAINER_LITERALS)
-        or (isinstance(v, cst.Call) and ctx.qualname(v.func) in _CONTAINER_TYPES)
-        for v in values
-    )
+    if isinstance(holder, cst.Attribute) and ctx.self_attr_bindings(holder) is None:
+        return False  # `other.items`: not an attribute of this object
+    return ctx.container_type(holder, or_none=True) in _CONTAINER_TYPES
 
 
 def _is_len_argument(ctx: ModuleContext, node: cst.CSTNode) -> bool:

@@ -9,7 +9,7 @@ import libcst as cst
 from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.cannot_raise import CannotRaise
+from threadlint.analysis.cannot_raise import CannotRaise, Reach
 from threadlint.analysis.context import Binding, ModuleContext, dotted_name
 from threadlint.analysis.locks import (
     LockAnalysis,
@@ -18,6 +18,7 @@ from threadlint.analysis.locks import (
     method_call_on,
     small_statements,
 )
+from threadlint.analysis.test_code import in_test_code
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
 
@@ -206,16 +207,30 @@ class AcquireWithoutRelease(_LockRule):
     """
     ## What it does
     Flags `lock.acquire()` when the same function releases the lock on its
-    normal path but the release is not guaranteed: the `release()` is not in
-    a `finally` (or a catch-all `except` that re-raises), or code that can
-    raise runs between the `acquire()` and the `try` whose `finally`
-    releases it.
+    normal path but the release is not guaranteed, and something that can
+    really raise runs while the lock is held: the `release()` is not in a
+    `finally` (or a catch-all `except` that re-raises), or such code runs
+    between the `acquire()` and the `try` whose `finally` releases it.
+
+    "Can really raise" means a call of a function or method of the project
+    or of unknown code (a callback, a user function, I/O such as a socket, a
+    file or a subprocess), a subscript of an object of unknown type, a key
+    not known to be in a dict, `raise`. The steps that cannot raise are
+    listed in `analysis/cannot_raise.py`: stores in names, attributes and
+    dict keys; built-in container methods (`d.get(k)`, `d.pop(k, None)`,
+    `d.clear()`, `s.add(x)`, `l.append(x)`); builtins over values and
+    containers (`len`, `sum(c.values())`, `sorted(d)`,
+    `max(..., default=0)`); a logging call with a constant message;
+    `wait()` and `notify()` of the condition that is held; `set()` of an
+    event; `if`, `while` and `for` made of such steps. The check also knows
+    what the code has just tested: `d[k]` inside `if k in d:`,
+    `q.popleft()` or `q[0]` after `while not q: cond.wait()`.
 
     ## Why is this bad?
-    If anything raises between `acquire()` and `release()` — a bug, a
-    `KeyError`, a `KeyboardInterrupt` — the release never runs and the lock
-    stays held forever: every other thread that needs it blocks, and the
-    program hangs with no error pointing at the cause.
+    If anything raises between `acquire()` and `release()` (a bug, a
+    failed connection, a callback's error) the release never runs and the
+    lock stays held forever: every other thread that needs it blocks, and
+    the program hangs with no error pointing at the cause.
 
     ## Example
     ```python
@@ -244,16 +259,20 @@ class AcquireWithoutRelease(_LockRule):
 
     Also accepted: `acquire()` as a statement inside the `try` whose
     `finally` releases, `if not lock.acquire(...): return` (or `raise`)
-    before that `try`, `lock.acquire(); lock.release()` (waiting for the lock
-    to be free), an `acquire()` followed only by steps that cannot raise
-    before the `release()` or before the `try:` that releases (storing a name
-    or a constant in a local, an attribute or a slot, `+= 1` on an integer,
-    `append` to a deque or list, `notify()` of the held condition,
-    `threading.current_thread()`, an `if` over such steps),
-    `assert not lock.acquire(False)` (a check of the
-    lock's state), a semaphore made with no permit (`Semaphore(0)`, a signal
-    between threads), and a release registered as a callback
+    before that `try`, a lock taken and given straight back
+    (`lock.acquire(); lock.release()`, `ok = lock.acquire(timeout=t)` then
+    `if ok: lock.release()`: a wait for the lock to be free, or a wake-up
+    signal), `assert not lock.acquire(False)` (a check of the lock's state),
+    a semaphore made with no permit (`Semaphore(0)`, a signal between
+    threads), and a release registered as a callback
     (`stack.callback(lock.release)`).
+
+    Test code is not checked (a `tests/` folder, `test_*.py`, `*_test.py`,
+    `conftest.py`, a `test*` function): an exception between `acquire()` and
+    `release()` there already fails the test. Tests also drive the
+    low-level protocol on purpose (`acquire()`, `wait()`, `release()` to
+    test a condition), and the worst a leaked lock adds is a hang of the
+    failing test, not of a program.
 
     ## How to suppress
     `# noqa: TL301` on the `acquire()` line.
@@ -274,6 +293,20 @@ class AcquireWithoutRelease(_LockRule):
     `acquire()`/`release()` methods, a lock released by another thread or
     method), and threadlint cannot tell such a hand-off from a forgotten
     release.
+
+    "Cannot raise" is judged as real code needs it. An asynchronous
+    `KeyboardInterrupt` can land anywhere, `with lock:` included, and a
+    `wait()` in the main thread is where Ctrl-C most often lands: a lock
+    left held after an interrupted `wait()` is not reported. Nor are
+    programming errors that would fail on every run: a key that cannot be
+    hashed, a tuple unpacked into the wrong number of names, values of a
+    container that cannot be added or ordered. A container is known only by
+    what every binding of it makes (`self.d = {}`, `Counter()`); one that
+    may still be `None`, comes in as a parameter, or is of unknown type
+    counts as unknown code (only `append` is trusted on any object). A
+    logger is recognised by `logging.getLogger()` or by its name (`log`,
+    `logger`, `self._log`), so a project object named like a logger is
+    trusted with a constant message too.
     """
 
     code = "TL301"
@@ -289,6 +322,8 @@ class AcquireWithoutRelease(_LockRule):
             return
         if self.locks.signal_semaphore(receiver) or self._asserted(node):
             return
+        if in_test_code(self.ctx, node, self.settings.root):
+            return  # an exception there fails the test already; the held lock only adds a hang
         key = self.locks.key(receiver)
         if self._guaranteed(node, key, owner):
             return
@@ -306,7 +341,7 @@ class AcquireWithoutRelease(_LockRule):
             return  # otherwise released elsewhere or by another thread: a hand-off
         if self._signals(node, release, key, owner):
             return
-        if self._nothing_raises_between(node, release, key, owner):
+        if self._nothing_raises_before_release(node, key, owner):
             return
         if any(isinstance(a, cst.Finally) for a in self._ancestors_within(release, owner)):
             message = (
@@ -323,36 +358,56 @@ class AcquireWithoutRelease(_LockRule):
         self.report(node, message)
 
     def _safe_steps(self, key: str) -> CannotRaise:
-        """What cannot raise while `key` is held (a notify only on that lock)."""
+        """What cannot raise while `key` is held (a wait or notify only on that lock)."""
         return CannotRaise(
             self.ctx,
             lambda receiver: key in self.locks.same_lock_keys(receiver),
             lambda receiver: self.locks.key(receiver) != key and self.is_lock(receiver),
         )
 
-    def _nothing_raises_between(
-        self, acquire: cst.Call, release: cst.Call, key: str, owner: cst.CSTNode
+    def _nothing_raises_before_release(
+        self, acquire: cst.Call, key: str, owner: cst.CSTNode
     ) -> bool:
-        """`acquire(); self.owner = me; self.count += 1; release()`: nothing in
-        between can raise (see analysis/cannot_raise.py), so the release is
-        reached on every path."""
-        first = self._statement_of(acquire, owner)
-        last = self._statement_of(release, owner)
-        if first is None or last is None:
+        """`acquire(); self.owner = me; self.count += 1; release()`: nothing
+        can raise while the lock is held (see analysis/cannot_raise.py) before
+        each path releases it, so the release is reached on every path.
+
+        The steps are followed from the acquire on, out of the `if`/`with`
+        bodies they end (as `_following` does); `ok = lock.acquire(timeout=1)`
+        holds the lock only where `ok` is true, `if lock.acquire(False):` only
+        in its body."""
+        anchor = self._statement_of(acquire, owner)
+        safe = self._safe_steps(key)
+
+        def ends(step: cst.CSTNode) -> bool:
+            return _releases_key(step, key, self.locks) or (
+                isinstance(step, _TRIES) and self._releases_on_exit(step, key)
+            )
+
+        flag: str | None = None
+        if isinstance(anchor, cst.If) and _implies_acquired(anchor.test, acquire):
+            reach = safe.window(list(anchor.body.body), ends)  # `else:` runs without the lock
+        elif isinstance(anchor, cst.Expr) and anchor.value is acquire:
+            reach = Reach.HELD
+        elif isinstance(anchor, cst.Assign) and anchor.value is acquire:
+            target = anchor.targets[0].target
+            if len(anchor.targets) != 1 or not isinstance(target, cst.Name):
+                return False
+            flag, reach = target.value, Reach.HELD
+        else:
             return False
-        first_line, last_line = self.ctx.parent(first), self.ctx.parent(last)
-        if first_line is None or last_line is None:
-            return False
-        block = self.ctx.parent(first_line)
-        if not isinstance(block, _BLOCKS):
-            return False
-        if self.ctx.parent(last_line) is not block and last_line is not first_line:
-            return False
-        statements = small_statements(list(block.body))
-        if first not in statements or last not in statements:
-            return False
-        between = statements[statements.index(first) + 1 : statements.index(last)]
-        return self._safe_steps(key).statements(between)
+        current: cst.CSTNode | None = anchor
+        while reach is Reach.HELD and current is not None:
+            block = self.ctx.parent(current)
+            if not isinstance(block, _BLOCKS):
+                return False
+            statements = list(block.body)
+            reach = safe.window(statements[statements.index(current) + 1 :], ends, flag)
+            if isinstance(block, cst.SimpleStatementLine):
+                current = block  # the rest of the line is done: go on after it
+            else:
+                current = self._continues_after(block, owner)
+        return reach is Reach.LEFT
 
     def _asserted(self, call: cst.Call) -> bool:
         """`assert lock.acquire(False)` / `assert not sem.acquire(False)`: a
@@ -492,14 +547,22 @@ class AcquireWithoutRelease(_LockRule):
             safe = self._safe_steps(key)
             if not all(safe.statement(s) or _guard_exit(s, safe, key, self.locks) for s in small_statements(following)):
                 return following
-            holder = self.ctx.parent(block)
-            if isinstance(holder, cst.Else):
-                holder = self.ctx.parent(holder)
-            while isinstance(holder, cst.If) and isinstance(self.ctx.parent(holder), cst.If):
-                holder = self.ctx.parent(holder)  # an `elif` continues after its `if`
-            if not isinstance(holder, (cst.If, cst.With)) or holder is owner:
+            holder = self._continues_after(block, owner)
+            if holder is None:
                 return following
             current = holder
+
+    def _continues_after(self, block: cst.CSTNode, owner: cst.CSTNode) -> cst.CSTNode | None:
+        """The `if`/`with` statement after which execution goes on when the
+        body `block` ends normally; None for loops, `try` and the function."""
+        holder = self.ctx.parent(block)
+        if isinstance(holder, cst.Else):
+            holder = self.ctx.parent(holder)
+        while isinstance(holder, cst.If) and isinstance(self.ctx.parent(holder), cst.If):
+            holder = self.ctx.parent(holder)  # an `elif` continues after its `if`
+        if not isinstance(holder, (cst.If, cst.With)) or holder is owner:
+            return None
+        return holder
 
     def _first_step_releases(self, statements: list[cst.CSTNode], key: str) -> bool:
         safe = self._safe_steps(key)
