@@ -1,5 +1,6 @@
 """TL201 in test code, told apart by where it lives: a stopped thread is
-handled there as anywhere, and a loop of one-shot helper threads is not a
+handled there as anywhere (a stop method ends its loop even when nothing
+here calls it), and a loop of one-shot helper threads is not a
 finding there, while it is one in library code."""
 from __future__ import annotations
 
@@ -61,8 +62,14 @@ def test_a_stopped_thread_is_handled_in_library_and_test_code(tmp_path: Path, re
     assert _messages(tmp_path, relative, STOPPED) == []
 
 
+def test_a_stop_method_nobody_here_calls_still_ends_the_loop(tmp_path: Path) -> None:
+    # The caller of `stop()` may be in another module: the protocol is there.
+    assert _messages(tmp_path, "tests/helpers.py", STOPPED.replace("    server.stop()\n", "")) == []
+
+
 def test_without_the_stop_the_loop_holds_up_exit(tmp_path: Path) -> None:
-    [message] = _messages(tmp_path, "tests/helpers.py", STOPPED.replace("    server.stop()\n", ""))
+    unstoppable = STOPPED.replace("    server.stop()\n", "").replace("self.serving = False", "print('stop')")
+    [message] = _messages(tmp_path, "tests/helpers.py", unstoppable)
     assert "it runs a loop that nothing here ends (`while self.serving:`, line 9)" in message
 
 

@@ -150,7 +150,7 @@ class Use:
     node: cst.CSTNode  # the occurrence itself
     member: str = ""  # the method or attribute, for call/attr/setattr
     call: cst.Call | None = None  # the method call, for "call"
-    value: cst.BaseExpression | None = None  # the assigned value, for "setattr"
+    value: cst.BaseExpression | None = None  # the assigned value, for "setattr" and "store"
 
 
 def classify(ctx: ModuleContext, occurrence: cst.BaseExpression) -> Use:
@@ -164,7 +164,7 @@ def classify(ctx: ModuleContext, occurrence: cst.BaseExpression) -> Use:
             return Use("setattr", occurrence, member, value=_assigned_value(ctx, parent))
         return Use("attr", occurrence, member)
     if is_store(ctx, occurrence):
-        return Use("store", occurrence)
+        return Use("store", occurrence, value=_assigned_value(ctx, occurrence))
     if isinstance(parent, cst.Subscript) and parent.value is occurrence and is_store(ctx, parent):
         return Use("setitem", occurrence)
     if _is_truth_test(parent, occurrence):
@@ -540,6 +540,19 @@ def holder_occurrences(
 
 
 # -- other shared checks -------------------------------------------------------
+
+
+def repeating_loop(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The loop (or comprehension) of the same function that runs `node`
+    again and again, if any."""
+    for ancestor in ctx.ancestors(node):
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return None
+        if isinstance(ancestor, (cst.For, cst.While)):
+            return ancestor
+        if isinstance(ancestor, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return ancestor.for_in
+    return None
 
 
 def in_thread_helper(ctx: ModuleContext, node: cst.CSTNode) -> bool:

@@ -10,23 +10,46 @@ none of these is a one-shot job (a flush, a clean-up, a test's helper that
 sleeps a moment and releases a lock): it ends by itself once its calls
 return, and exit waits for it no longer than that work takes.
 
+Evidence that has an end the module shows is not evidence:
+
+- a loop that reads until its input ends (an `except EOFError:` or
+  `except OSError:` that leaves it, `if not data: break` after a read);
+- a loop, or a blocking wait, that another function of the module ends by
+  a signal (`stop_protocol.loop_stop`, `stop_protocol.wait_released`): the
+  thread is then handled, not forgotten (`Lifetime.ended_by`); the loops
+  and sleeps inside such a loop, and in the functions it calls, pace it
+  and are not evidence of their own;
+- whatever the body does, when it keeps a handle on its own thread that
+  the module joins (`stop_protocol.joined_current_thread`).
+
 `lifetime` answers for one thread constructor call: long (with the evidence
-named for a message), one-shot, or None when the body is not visible (an
-imported function, a method of an object of unknown type).
+named for a message), one-shot, ended by a stop the module shows, or None
+when the body is not visible (an imported function, a method of an object
+of unknown type).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.context import ModuleContext
-from threadlint.analysis.lifecycle_facts import definitions_visible
-from threadlint.analysis.walk import children
+from threadlint.analysis.lifecycle_facts import definitions_visible, is_inside, repeating_loop
+from threadlint.analysis.stop_protocol import (
+    Env,
+    StopEvidence,
+    exit_tests,
+    joined_current_thread,
+    leaves_loop,
+    loop_stop,
+    wait_released,
+)
+from threadlint.analysis.walk import executed
 
 # A delay or sleep of at most this many seconds ends soon enough that exit
 # waiting for it is no hazard.
@@ -42,6 +65,22 @@ _BLOCKING_WAITS = {
     api.BARRIER: ("wait",),
 }
 _ENDLESS_ITERATORS = frozenset({"itertools.count", "itertools.cycle", "itertools.repeat"})
+# Exceptions that say there is no more to read: the input ended, the
+# connection closed, the queue stayed empty past the timeout. A loop that
+# leaves on one ends when its input does.
+_END_OF_INPUT = frozenset(
+    {
+        "EOFError", "OSError", "IOError", "EnvironmentError", "ConnectionError",
+        "BrokenPipeError", "ConnectionResetError", "ConnectionAbortedError",
+        "socket.error", "select.error", "StopIteration", "queue.Empty",
+    }
+)
+# ... and so do exceptions named for it (`ConnectionClosed`, `ChannelEOF`).
+_END_OF_INPUT_WORDS = ("eof", "closed", "disconnect")
+# Reads that return an empty value at the end of their input.
+_READS = frozenset({"read", "read1", "readline", "recv", "recv_into", "readinto"})
+# Where Thread and Timer take their argument tuple and keyword dict.
+_ARGUMENTS = {api.THREAD: ((3, "args"), (4, "kwargs")), api.TIMER: ((2, "args"), (3, "kwargs"))}
 
 
 @dataclass(frozen=True)
@@ -49,23 +88,45 @@ class Lifetime:
     long: bool  # it can run for long or for ever
     why: str = ""  # for a long one, the evidence, in a message's words
     node: cst.CSTNode | None = None  # where that evidence is
+    # Not long because the module ends it: the stop (or join) that does.
+    ended_by: StopEvidence | None = None
 
 
 ONE_SHOT = Lifetime(False)
 
 
+@dataclass(frozen=True)
+class _Body:
+    """Code the thread runs, with what its parameters were passed."""
+
+    code: cst.CSTNode
+    env: Env
+    # Run once for each pass of a loop that is ended (by a signal, or by the
+    # end of its input): its own loops and sleeps pace that loop.
+    paced: bool = False
+
+
+@dataclass(frozen=True)
+class _Callee:
+    body: cst.CSTNode
+    function: cst.FunctionDef | None  # None for a lambda
+    bound: bool  # a method called on its object: `self` is not passed
+
+
 def lifetime(ctx: ModuleContext, creation: cst.Call, thread_class: cst.ClassDef | None) -> Lifetime | None:
     """How long the thread `creation` makes can run; None when unknown."""
-    if ctx.kind_of_type(creation.func) == api.TIMER:
+    kind = ctx.kind_of_type(creation.func)
+    many = repeating_loop(ctx, creation) is not None
+    if kind == api.TIMER:
         delay = _timer_delay(ctx, creation)
         if delay is not None:
             return delay
-        return _callable_lifetime(ctx, argument(creation, 1, "function"), creation)
     if thread_class is not None:
         run = _method(ctx, thread_class, "run")
         if run is not None:
-            return _body_lifetime(ctx, [run.body], set())
-    return _callable_lifetime(ctx, argument(creation, 1, "target"), creation)
+            return _body_lifetime(ctx, [_Body(run.body, {})], many)
+    target = argument(creation, 1, "function" if kind == api.TIMER else "target")
+    return _callable_lifetime(ctx, target, creation, _started_with(creation, kind), many)
 
 
 def _timer_delay(ctx: ModuleContext, creation: cst.Call) -> Lifetime | None:
@@ -91,39 +152,101 @@ def _constant_seconds(expr: cst.BaseExpression | None) -> float | None:
 
 
 def _callable_lifetime(
-    ctx: ModuleContext, target: cst.BaseExpression | None, at: cst.CSTNode
+    ctx: ModuleContext,
+    target: cst.BaseExpression | None,
+    at: cst.CSTNode,
+    arguments: Sequence[cst.Arg],
+    many: bool,
 ) -> Lifetime | None:
     if target is None:
         return None
     if isinstance(target, cst.Call) and ctx.qualname(target.func) in ("functools.partial", "partial"):
-        return _callable_lifetime(ctx, argument(target, 0, None), at)
+        return _callable_lifetime(ctx, argument(target, 0, None), at, [*target.args[1:], *arguments], many)
     if isinstance(target, cst.Attribute):
         shown = _one_line(ctx, target)
         method = target.attr.value
         if method in _FOREVER_METHODS:
             return Lifetime(True, f"it runs `{shown}()`, which returns only when told to stop", target)
-        if method in _BLOCKING_WAITS.get(ctx.kind_of(target.value) or "", ()):
+        kind = ctx.kind_of(target.value) or ""
+        if method in _BLOCKING_WAITS.get(kind, ()):
+            released = wait_released(ctx, target, kind, {})
+            if released is not None:
+                return Lifetime(False, ended_by=released)
             return Lifetime(True, f"it runs `{shown}()`, which can wait for ever", target)
-    body = _callable_body(ctx, target, at)
-    if body is None:
+    callee = _callee(ctx, target, at)
+    if callee is None:
         return None
-    return _body_lifetime(ctx, [body], set())
+    return _body_lifetime(ctx, [_Body(callee.body, _parameters(callee, arguments, {}))], many)
 
 
-def _callable_body(ctx: ModuleContext, target: cst.BaseExpression, at: cst.CSTNode) -> cst.CSTNode | None:
+def _started_with(creation: cst.Call, kind: str | None) -> list[cst.Arg]:
+    """The arguments a Thread or Timer passes its function, as call
+    arguments: `args=(q,)` and `kwargs={"timeout": 5}` (literals only)."""
+    if kind not in _ARGUMENTS:
+        return []
+    (args_at, args_name), (kwargs_at, kwargs_name) = _ARGUMENTS[kind]
+    found: list[cst.Arg] = []
+    args = argument(creation, args_at, args_name)
+    if isinstance(args, (cst.Tuple, cst.List)):
+        for element in args.elements:
+            if isinstance(element, cst.StarredElement):
+                return found  # the rest is not known by position
+            found.append(cst.Arg(element.value))
+    kwargs = argument(creation, kwargs_at, kwargs_name)
+    if isinstance(kwargs, cst.Dict):
+        for item in kwargs.elements:
+            if isinstance(item, cst.DictElement) and isinstance(item.key, cst.SimpleString):
+                key = item.key.evaluated_value
+                if isinstance(key, str) and key.isidentifier():
+                    found.append(cst.Arg(item.value, keyword=cst.Name(key)))
+    return found
+
+
+def _parameters(callee: _Callee, arguments: Sequence[cst.Arg], outer: Env) -> dict[str, cst.BaseExpression]:
+    """What each parameter of `callee` is passed, as the caller names it (a
+    parameter of the caller is replaced by what the caller was passed)."""
+    if callee.function is None:
+        return {}
+    params = callee.function.params
+    positional = [*params.posonly_params, *params.params]
+    if callee.bound and positional:
+        positional = positional[1:]
+    env: dict[str, cst.BaseExpression] = {}
+    position = 0
+    for arg in arguments:
+        if arg.star:
+            break  # `*args`, `**kwargs`: the rest is not known
+        value = arg.value
+        if isinstance(value, cst.Name) and value.value in outer:
+            value = outer[value.value]
+        if arg.keyword is not None:
+            env[arg.keyword.value] = value
+            continue
+        if position < len(positional):
+            env[positional[position].name.value] = value
+        position += 1
+    return env
+
+
+def _callee(ctx: ModuleContext, target: cst.BaseExpression, at: cst.CSTNode) -> _Callee | None:
     """The code a callable expression runs, when the module shows it."""
     if isinstance(target, cst.Lambda):
-        return target.body
+        return _Callee(target.body, None, False)
     if isinstance(target, cst.Name):
         found = definitions_visible(ctx, target.value, at)
         if found and len(found) == 1 and isinstance(found[0], cst.FunctionDef):
-            return found[0].body
+            return _Callee(found[0].body, found[0], False)
         return None
     if isinstance(target, cst.Attribute):
         cls = _class_of(ctx, target.value, at)
         if cls is not None:
             method = _method(ctx, cls, target.attr.value)
-            return method.body if method is not None else None
+            if method is None:
+                return None
+            static = any(
+                isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in method.decorators
+            )
+            return _Callee(method.body, method, not static)
     return None
 
 
@@ -157,38 +280,120 @@ def _method(ctx: ModuleContext, cls: cst.ClassDef, name: str) -> cst.FunctionDef
     return None
 
 
-def _body_lifetime(ctx: ModuleContext, bodies: list[cst.CSTNode], seen: set[cst.CSTNode]) -> Lifetime:
+def _body_lifetime(ctx: ModuleContext, bodies: list[_Body], many: bool) -> Lifetime:
     """Long when the code (or a function of the module it calls, a few calls
-    deep) loops, serves, waits with no timeout or sleeps for long."""
+    deep) loops, serves, waits with no timeout or sleeps for long, and
+    nothing the module shows ends that; ended when a stop the module shows
+    ends all of it, or the thread keeps a handle on itself that is joined.
+    `many`: the thread is one of several started in a loop."""
+    seen: set[cst.CSTNode] = set()
+    ended: list[cst.CSTNode] = []  # loops that end: what runs in them paces them
+    stop: StopEvidence | None = None
+    long: Lifetime | None = None
     depth = 0
     while bodies and depth <= _DEPTH:
-        callees: list[cst.CSTNode] = []
+        callees: list[_Body] = []
         for body in bodies:
-            if body in seen:
+            if body.code in seen:
                 continue
-            seen.add(body)
-            for node in _executed(body):
-                found = _evidence(ctx, node)
+            seen.add(body.code)
+            for node in executed(body.code):
+                joined = joined_current_thread(ctx, node)
+                if joined is not None:
+                    return Lifetime(False, ended_by=joined)
+                paced = body.paced or any(is_inside(ctx, node, loop) for loop in ended)
+                found = _evidence(ctx, node) if long is None else None
                 if found is not None:
-                    return found
+                    ending = _ending(ctx, node, body.env, many, paced)
+                    if ending is None:
+                        long = found
+                    elif isinstance(ending, StopEvidence):
+                        stop = stop or ending
+                    if ending is not None and isinstance(node, (cst.While, cst.For)):
+                        ended.append(node)
                 if isinstance(node, cst.Call):
-                    callee = _callable_body(ctx, node.func, node)
+                    callee = _callee(ctx, node.func, node)
                     if callee is not None:
-                        callees.append(callee)
+                        env = _parameters(callee, node.args, body.env)
+                        callees.append(_Body(callee.body, env, paced))
         bodies, depth = callees, depth + 1
-    return ONE_SHOT
+    if long is not None:
+        return long
+    return Lifetime(False, ended_by=stop) if stop is not None else ONE_SHOT
 
 
-def _executed(body: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The nodes of `body` that run when it runs: not those of the functions,
-    lambdas and classes it only defines."""
-    stack = [body]
-    while stack:
-        node = stack.pop()
-        yield node
-        below = [c for c in children(node) if not isinstance(c, (cst.FunctionDef, cst.Lambda, cst.ClassDef))]
-        below.reverse()
-        stack.extend(below)
+def _ending(
+    ctx: ModuleContext, node: cst.CSTNode, env: Env, many: bool, paced: bool
+) -> StopEvidence | Literal[True] | None:
+    """What ends the loop, sleep or wait `node` (evidence of a long life):
+    the stop the module sends; True when it ends by itself (a loop that
+    reads to the end of its input) or paces a loop that ends; None when
+    nothing does."""
+    if isinstance(node, (cst.While, cst.For)):
+        if paced or _reads_to_the_end(ctx, node):
+            return True
+        return loop_stop(ctx, node, env, many)
+    if not isinstance(node, cst.Call):
+        return None
+    if ctx.qualname(node.func) == "time.sleep":
+        return True if paced else None
+    func = node.func
+    if isinstance(func, cst.Attribute):
+        kind = ctx.kind_of(func.value)
+        if kind is not None and func.attr.value in _BLOCKING_WAITS.get(kind, ()):
+            return wait_released(ctx, node, kind, env)
+    return None
+
+
+def _reads_to_the_end(ctx: ModuleContext, loop: cst.While | cst.For) -> bool:
+    """The loop leaves when its input ends: a handler of an end-of-input
+    exception that leaves it (`except EOFError: break`, `except OSError:
+    return`), a `try` around it with such a handler, or an exit on an empty
+    read (`if not data: break`, `while data:`)."""
+    for ancestor in ctx.ancestors(loop):
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            break
+        if isinstance(ancestor, cst.Try) and is_inside(ctx, loop, ancestor.body):
+            if any(_catches_end_of_input(ctx, h) for h in ancestor.handlers):
+                return True
+    for node in executed(loop.body):
+        if isinstance(node, cst.Try) and any(
+            _catches_end_of_input(ctx, h) and leaves_loop(ctx, h.body, loop) for h in node.handlers
+        ):
+            return True
+    return any(_ends_on_empty_read(ctx, test, ends_when) for test, ends_when in exit_tests(ctx, loop))
+
+
+def _catches_end_of_input(ctx: ModuleContext, handler: cst.ExceptHandler) -> bool:
+    caught = handler.type
+    types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+    for exc in types:
+        name = ctx.qualname(exc) if exc is not None else None
+        if name is None:
+            continue
+        last = name.rpartition(".")[2].lower()
+        if name in _END_OF_INPUT or any(word in last for word in _END_OF_INPUT_WORDS):
+            return True
+    return False
+
+
+def _ends_on_empty_read(ctx: ModuleContext, test: cst.BaseExpression, ends_when: bool) -> bool:
+    """`test` ends the loop when a read returns nothing: `not data` after
+    `data = sock.recv(n)`, `not f.readline()`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _ends_on_empty_read(ctx, test.expression, not ends_when)
+    return not ends_when and _is_read(ctx, test, 0)
+
+
+def _is_read(ctx: ModuleContext, expr: cst.BaseExpression, depth: int) -> bool:
+    if isinstance(expr, cst.NamedExpr):
+        return _is_read(ctx, expr.value, depth)
+    if isinstance(expr, cst.Call):
+        return isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _READS
+    if isinstance(expr, cst.Name) and depth == 0:
+        bindings = ctx.bindings_of(expr.value, expr)
+        return bool(bindings) and all(b.value is not None and _is_read(ctx, b.value, 1) for b in bindings)
+    return False
 
 
 def _evidence(ctx: ModuleContext, node: cst.CSTNode) -> Lifetime | None:
@@ -256,7 +461,7 @@ def line_of(ctx: ModuleContext, node: cst.CSTNode) -> int:
     # costly position provider.
     if isinstance(node, (cst.While, cst.For, cst.CompFor)):
         header = node.test if isinstance(node, cst.While) else node.iter
-        node = next((n for n in _executed(header) if isinstance(n, (cst.Name, cst.Call))), header)
+        node = next((n for n in executed(header) if isinstance(n, (cst.Name, cst.Call))), header)
     return ctx.position(node).start.line
 
 

@@ -127,3 +127,16 @@ def descendants(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
         below = children(current)
         below.reverse()
         stack.extend(below)
+
+
+def executed(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    """`node` and the nodes below it that run when it runs, depth first in
+    source order: not the bodies of the functions, lambdas and classes it
+    only defines."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        below = [c for c in children(current) if not isinstance(c, (cst.FunctionDef, cst.Lambda, cst.ClassDef))]
+        below.reverse()
+        stack.extend(below)

@@ -292,15 +292,52 @@ class ThreadNeverJoined(FileRule):
     a thread that can hang the test run is.
 
     A thread ended by a stop protocol is handled, not forgotten, in library
-    and test code alike: its loop (the target method, or `run()` of a
-    subclass) reads a queue, an `Event` or a flag of its object, and a stop
-    method of the class (`stop()`, `close()`, `shutdown()`, `__exit__`, ...)
-    puts a sentinel on that queue, sets that Event or assigns that flag; or
-    its target is a method of another object (`server.serve_forever`) on
-    which the module calls a stop method (`server.shutdown()`,
-    `addfinalizer(server.stop)`) — the same variable, not a local of the
-    same name in another function — or which the function hands on
-    (returns, yields, stores), so that whoever receives it can stop it.
+    and test code alike, even when the module does not show who calls the
+    stop (its caller may be in another module):
+
+    - its loop tests a flag or an `Event` (`while not self._stop.is_set():`,
+      `while self.running:`, `while not exit_flag:`, `if done.wait(1):
+      break`) that another function of the module, whatever its name
+      (`stop()`, `unsubscribe()`, a command handler), changes: it assigns
+      the flag a value that ends the loop, or sets the Event. The flag or
+      Event may be an attribute (matched by name), a global, a variable of
+      an enclosing function, or (an Event, not a flag: a flag passed is a
+      copy) an argument the thread was started with (`args=(self._done,)`);
+    - its loop returns on a sentinel taken from its queue (`if item is
+      None: return`, `iter(q.get, STOP)`, a quit message), and the module
+      puts that sentinel on that queue, inside a loop or more than once
+      when several threads are started in a loop (one for each);
+    - it waits with no timeout (`event.wait()`, `queue.get()`) on an object
+      another function of the module releases (`set()`, `put()`), or whose
+      `set` it hands on: `atexit.register(done.set)` and
+      `threading._register_atexit(done.set)` release it at exit;
+    - a stop method of the class (`stop()`, `close()`, `shutdown()`,
+      `__exit__`, ...) puts on a queue, sets an Event or assigns a flag its
+      loop reads;
+    - it keeps a handle on itself (`self._thread =
+      threading.current_thread()`) that the module joins (in `close()`,
+      `__del__`);
+    - its target is a method of another object (`server.serve_forever`) on
+      which the module calls a stop method (`server.shutdown()`,
+      `addfinalizer(server.stop)`) — the same variable, not a local of the
+      same name in another function — or which the function hands on
+      (returns, yields, stores), so that whoever receives it can stop it.
+
+    A loop that reads until its input ends is not one that nothing ends:
+    it leaves on an end-of-input exception (`except EOFError: break`,
+    `except OSError: return`, a closed connection, `queue.Empty`), inside
+    it or around it, or on an empty read (`if not data: break` after
+    `data = sock.recv(n)`). It ends when its peer does. A loop that leaves
+    on any exception (`except Exception: break`) is still reported, and so
+    is one that breaks on a value of unknown meaning.
+
+    Once a loop is ended, by a stop or by the end of its input, the loops
+    and sleeps inside it (and in the functions it calls) only pace it
+    (`time.sleep(10)` between passes) and are no evidence of their own;
+    its blocking waits still are, unless released as above. A stop is not
+    checked to be reachable (a `stop()` nothing ever calls still counts),
+    and a flag tested in a comparison (`while self.state != "closed":`)
+    counts as ended by any assignment elsewhere.
 
     A `Timer` with a constant interval of at most one second is not
     reported: it runs its function and ends by itself, so exit waits for it
@@ -373,11 +410,15 @@ class ThreadNeverJoined(FileRule):
         can run for long (the message names the loop, wait, sleep or delay),
         or, outside test code, one of many started by a loop that nothing
         waits for. A one-shot thread started once ends by itself (a flush,
-        a clean-up, a test's helper), and one whose body is not visible
-        gives no evidence either way: neither is reported."""
+        a clean-up, a test's helper), one whose body is not visible gives
+        no evidence either way, and one whose loops and waits the module
+        ends (a flag, an Event or a sentinel it sends, a join of the handle
+        the thread keeps on itself) is handled: none of them is reported."""
         ending = "joined or cancelled" if what == "timer" else "joined"
         kept = ": no reference to it is kept" if unnamed else ""
         life = lifetime(self.ctx, creation, cls)
+        if life is not None and life.ended_by is not None:
+            return
         if life is not None and life.long:
             how_long = "until it fires" if what == "timer" else "as long as it runs (the program hangs at exit)"
             self.report(
@@ -386,7 +427,7 @@ class ThreadNeverJoined(FileRule):
                 f"and {life.why}: interpreter exit waits for it {how_long}; {_remedy(what)}",
             )
             return
-        loop = _repeating_loop(self.ctx, start)
+        loop = facts.repeating_loop(self.ctx, start)
         if loop is None or in_test_code(self.ctx, start, self.settings.root):
             return
         kept = " (no reference to them is kept)" if unnamed else ""
@@ -488,19 +529,6 @@ def _remedy(what: str, many: bool = False) -> str:
             "`cancel()` it when it is no longer wanted, or make it a daemon"
         )
     return f"`join()` {it}, or pass `daemon=True` if {them_may} be cut off at exit"
-
-
-def _repeating_loop(ctx: ModuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
-    """The loop (or comprehension) of the same function that runs `node`
-    again and again, if any."""
-    for ancestor in ctx.ancestors(node):
-        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            return None
-        if isinstance(ancestor, (cst.For, cst.While)):
-            return ancestor
-        if isinstance(ancestor, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-            return ancestor.for_in
-    return None
 
 
 @register
