@@ -236,6 +236,15 @@ def constructor_daemon(ctx: ModuleContext, call: cst.Call) -> bool:
     return thread_class_daemon(ctx, call.func)
 
 
+def chose_non_daemon(call: cst.Call) -> bool:
+    """`Thread(..., daemon=False)`: the author asked for a thread that keeps
+    the process alive (a supervisor, a job runner ended by a signal)."""
+    return any(
+        arg.keyword is not None and arg.keyword.value == "daemon" and is_false(arg.value)
+        for arg in call.args
+    )
+
+
 def thread_class_daemon(ctx: ModuleContext, type_expr: cst.BaseExpression) -> bool:
     """A local Thread subclass (or one of its local bases) that makes itself a daemon."""
     qualified = ctx.qualname(type_expr)

@@ -188,17 +188,10 @@ class LockRegions:
             cls = self.ctx.enclosing_class(call)
             if cls is None:
                 return None
-            method = self.method(cls, func.attr.value)
+            method = self.ctx.method(cls, func.attr.value)
             if method is not None:
                 return method
             return self._bound_method(func, call)
-        return None
-
-    def method(self, cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
-        for member in [cls, *self.ctx.local_bases(cls)]:
-            method = self.ctx.classes[member].methods.get(name)
-            if method is not None:
-                return method
         return None
 
     def _bound_method(self, func: cst.BaseExpression, at: cst.CSTNode) -> cst.FunctionDef | None:
@@ -222,7 +215,7 @@ class LockRegions:
             ):
                 return None
             cls = self.ctx.enclosing_class(value)
-            method = self.method(cls, value.attr.value) if cls is not None else None
+            method = self.ctx.method(cls, value.attr.value) if cls is not None else None
             if method is None:
                 return None
             methods.add(method)

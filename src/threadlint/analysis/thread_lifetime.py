@@ -122,7 +122,7 @@ def lifetime(ctx: ModuleContext, creation: cst.Call, thread_class: cst.ClassDef 
         if delay is not None:
             return delay
     if thread_class is not None:
-        run = _method(ctx, thread_class, "run")
+        run = ctx.method(thread_class, "run")
         if run is not None:
             return _body_lifetime(ctx, [_Body(run.body, {})], many)
     target = argument(creation, 1, "function" if kind == api.TIMER else "target")
@@ -240,7 +240,7 @@ def _callee(ctx: ModuleContext, target: cst.BaseExpression, at: cst.CSTNode) -> 
     if isinstance(target, cst.Attribute):
         cls = _class_of(ctx, target.value, at)
         if cls is not None:
-            method = _method(ctx, cls, target.attr.value)
+            method = ctx.method(cls, target.attr.value)
             if method is None:
                 return None
             static = any(
@@ -268,15 +268,6 @@ def _class_of(ctx: ModuleContext, owner: cst.BaseExpression, at: cst.CSTNode) ->
     }
     if len(classes) == 1:
         return classes.pop()
-    return None
-
-
-def _method(ctx: ModuleContext, cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
-    """`name` as `cls` (or a base class of the module) defines it."""
-    for member in [cls, *ctx.local_bases(cls)]:
-        method = ctx.classes[member].methods.get(name)
-        if method is not None:
-            return method
     return None
 
 

@@ -263,7 +263,10 @@ class ThreadNeverJoined(FileRule):
     ```
     A background thread can be a daemon: `Thread(target=poll, daemon=True)`,
     `t.daemon = True`, `self.daemon = True` in a subclass's `__init__`, or
-    `daemon = True` in the subclass's body.
+    `daemon = True` in the subclass's body. A thread made with an explicit
+    `daemon=False` is not reported: the author asked for a thread that
+    keeps the process alive (a supervisor or job runner that a signal
+    ends; two such threads of mlflow were judged false on real code).
 
     ## How to suppress
     `# noqa: TL201` on the line of the `.start()` call.
@@ -362,7 +365,9 @@ class ThreadNeverJoined(FileRule):
         creations = _thread_creations(self.ctx, receiver)
         if creations is None:
             return
-        if any(facts.constructor_daemon(self.ctx, c) for c in creations):
+        if any(
+            facts.constructor_daemon(self.ctx, c) or facts.chose_non_daemon(c) for c in creations
+        ):
             return
         cls = facts.local_thread_class(self.ctx, creations[0].func)
         if facts.publishes_self(self.ctx, cls) or facts.in_thread_helper(self.ctx, node):
