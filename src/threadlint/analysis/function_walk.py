@@ -337,6 +337,7 @@ class FunctionWalker:
                 return "post"
             return ""
 
+        read_again = self._read_again()
         accesses = []
         for index, rec in enumerate(self.recs):
             if rec.seq <= self.foreign_release:
@@ -362,7 +363,7 @@ class FunctionWalker:
                     rec.gates - {rec.location},
                     rec.removes,
                     rec.counter,
-                    self._read_again(index) if rec.kind == F.RMW else 0,
+                    read_again[index] if rec.kind == F.RMW else 0,
                 )
             )
         checks = []
@@ -614,14 +615,17 @@ class FunctionWalker:
                     self.expr(child, held)
         return held
 
-    def _read_again(self, index: int) -> int:
-        """The line where the function next reads the location that
-        `self.recs[index]` updated (0: it does not)."""
-        location = self.recs[index].location
-        for later in self.recs[index + 1 :]:
-            if later.location == location and later.kind in _READ_KINDS:
-                return self.m.pos.of(later.node)[0]
-        return 0
+    def _read_again(self) -> list[int]:
+        """Per access, the line where the function next reads its location
+        (0: it does not): one pass from the end, not a scan per update."""
+        next_read: dict[F.Location, int] = {}
+        lines = [0] * len(self.recs)
+        for index in range(len(self.recs) - 1, -1, -1):
+            rec = self.recs[index]
+            lines[index] = next_read.get(rec.location, 0)
+            if rec.kind in _READ_KINDS:
+                next_read[rec.location] = self.m.pos.of(rec.node)[0]
+        return lines
 
     def _is_list(self, location: F.Location) -> bool:
         scope, owner, name = location

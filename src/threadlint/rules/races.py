@@ -348,14 +348,14 @@ class NonAtomicReadModifyWrite(_RaceRule):
     def find(self, model: Model, preview: bool) -> Iterator[Diagnostic]:
         for location, sites in model.sites.items():
             # A count that some update reads back right away (an id, a
-            # sequence number, a reference count) decides something: its
-            # lost updates are reported by default.
-            decides = any(s.access.counter and s.access.used_line for s in sites)
+            # sequence number, a reference count) decides something, and its
+            # lost updates are reported by default; `user` is such an update.
+            user = next((s for s in sites if s.access.counter and s.access.used_line), None)
             for site in sites:
                 access = site.access
                 if access.kind != F.RMW or not access.counter or not site.roots or site.locks:
                     continue
-                if not preview and not decides:
+                if not preview and user is None:
                     continue
                 other = next(iter(_racing_writes(model, site, sites, location)), None)
                 if other is None:
@@ -367,8 +367,7 @@ class NonAtomicReadModifyWrite(_RaceRule):
                         f", and the value read back at line {access.used_line} "
                         "can be another thread's (two threads can get the same number)"
                     )
-                elif decides:
-                    user = next(s for s in sites if s.access.counter and s.access.used_line)
+                elif user is not None:
                     harm += f", and the count decides something at {_where(model, user, site.path)}"
                 yield self.diagnostic(
                     site,
@@ -496,7 +495,7 @@ class CheckThenAct(_RaceRule):
                 racing = list(_racing_writes(model, site, sites, location))
                 # A test whose action fails when the item is gone, against a
                 # write that can take it away, is reported by default.
-                removal = next((o for o in racing if check.raises and _takes_away(o.access)), None)
+                removal = next((o for o in racing if o.access.removes), None) if check.raises else None
                 if not racing or (removal is None and check.action_kind == F.ITEM_READ):
                     continue  # a read after `k in d` fails only if `k` can go
                 reported.add((fid, check.line))
@@ -529,12 +528,6 @@ _RAISING_CONSEQUENCE = (
     "another thread can take the item away in between (at {where}), and the action "
     "then raises (`KeyError`, `IndexError` or `ValueError`)"
 )
-
-
-def _takes_away(access: F.Access) -> bool:
-    """Can this write make a tested item vanish (`pop`, `del`, `clear`, a
-    rebinding to `None` or an empty container)?"""
-    return access.removes
 
 
 # What a resize during the iteration does: a dict or set iterator checks its
