@@ -1170,7 +1170,10 @@ class FutureExceptionLost(FileRule):
     A callable that is a parameter of the enclosing function (a scheduler's
     `def schedule(self, callback, *args): self._executor.submit(callback,
     *args)`), also through forwarding (`submit(lambda: callback(x))`,
-    `partial(callback, x)`), is not reported: guarding it is its callers'
+    `partial(callback, x)`, a nested `def` calling it inside `try:` ...
+    `finally:` that only releases a semaphore or updates a counter under a
+    condition, inside a `with` block, or through `contextvars`'
+    `context.run(callback)`), is not reported: guarding it is its callers'
     contract, and its body is not visible here. A discarded future of such
     a scheduler goes unreported even when no caller wraps its callbacks.
     """
@@ -1265,18 +1268,76 @@ class FutureExceptionLost(FileRule):
             for statement in statements
         ):
             return True
+        return self._forwarding_block(statements, call, depth) is True
+
+    def _forwarding_block(self, statements: list[cst.CSTNode], call: cst.Call, depth: int) -> bool | None:
+        """True when the block forwards to accounted-for callables beside
+        steps that cannot raise; None when it forwards nothing; False when it
+        does work of its own that may raise.
+
+        A wrapper may put the forwarding call inside `try:` ... `finally:`
+        with bookkeeping in the `finally` (a semaphore or lock released, a
+        counter decremented under a condition), or inside a `with` block (a
+        context attached around the task): what runs is still the forwarded
+        callable."""
         safe = CannotRaise(self.ctx, lambda receiver: False)
-        forwarded = False
+        forwarded: bool | None = None
         for statement in statements:
             value = statement.value if isinstance(statement, (cst.Expr, cst.Return)) else None
             if isinstance(value, cst.Call) and self._forwards(value, call, depth):
                 forwarded = True
+                continue
+            if isinstance(statement, cst.Try) and not statement.handlers and statement.orelse is None:
+                inner = self._forwarding_block(small_statements(list(statement.body.body)), call, depth)
+                if inner is False or not self._bookkeeping(statement.finalbody):
+                    return False
+                forwarded = forwarded or inner
+            elif isinstance(statement, cst.With) and all(
+                isinstance(item.item, cst.Call) and all(safe.value(arg.value) for arg in item.item.args)
+                for item in statement.items
+            ):
+                inner = self._forwarding_block(small_statements(list(statement.body.body)), call, depth)
+                if inner is False:
+                    return False
+                forwarded = forwarded or inner
             elif isinstance(statement, cst.Return):
                 if statement.value is not None and not safe.value(statement.value):
                     return False
             elif not (_is_docstring(statement) or safe.statement(statement)):
                 return False  # work of its own that may raise
         return forwarded
+
+    def _bookkeeping(self, block: cst.Finally | None) -> bool:
+        """A `finally` that only releases or signals thread locks and updates
+        plain state (`slots.release()`; `with cond: self.n -= 1;
+        cond.notify_all()`): nothing there raises into the future."""
+        if block is None:
+            return True
+        safe = CannotRaise(self.ctx, lambda receiver: self.ctx.kind_of(receiver) in api.LOCK_KINDS)
+
+        def steps_ok(statements: list[cst.CSTNode]) -> bool:
+            for step in small_statements(statements):
+                if isinstance(step, cst.With):
+                    if not all(self.ctx.kind_of(item.item) in api.LOCK_KINDS for item in step.items):
+                        return False
+                    if not steps_ok(list(step.body.body)):
+                        return False
+                elif not (self._releases_lock(step) or safe.statement(step)):
+                    return False
+            return True
+
+        return steps_ok(list(block.body.body))
+
+    def _releases_lock(self, step: cst.CSTNode) -> bool:
+        """`lock.release()` of a thread lock or semaphore, as a statement."""
+        if not isinstance(step, cst.Expr) or not isinstance(step.value, cst.Call):
+            return False
+        func = step.value.func
+        return (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "release"
+            and self.ctx.kind_of(func.value) in api.LOCK_KINDS
+        )
 
     def _forwards(self, expr: cst.BaseExpression, call: cst.Call, depth: int) -> bool:
         """`expr` is a call, with arguments that cannot fail, of a callable
@@ -1286,7 +1347,21 @@ class FutureExceptionLost(FileRule):
         safe = CannotRaise(self.ctx, lambda receiver: False)
         if not all(safe.value(arg.value) for arg in expr.args):
             return False
+        if self._context_run(expr.func) and expr.args:
+            # `context.run(fn, *args)` of `contextvars`: what runs is `fn`.
+            return self._callable_accounted_for(expr.args[0].value, call, depth + 1)
         return self._callable_accounted_for(expr.func, call, depth + 1)
+
+    def _context_run(self, func: cst.BaseExpression) -> bool:
+        """`ctx.run` on a `contextvars` context (`contextvars.copy_context()`)."""
+        if not isinstance(func, cst.Attribute) or func.attr.value != "run":
+            return False
+        bindings = self.ctx.bindings_of_expr(func.value)
+        return bool(bindings) and all(
+            isinstance(b.value, cst.Call)
+            and self.ctx.qualname(b.value.func) in ("contextvars.copy_context", "contextvars.Context")
+            for b in bindings
+        )
 
     def _is_parameter(self, name: cst.Name, call: cst.Call) -> bool:
         """`name` is a parameter of a `def` around the submitting `call` (not

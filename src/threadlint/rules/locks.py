@@ -265,7 +265,9 @@ class AcquireWithoutRelease(_LockRule):
     signal), `assert not lock.acquire(False)` (a check of the lock's state),
     a semaphore made with no permit (`Semaphore(0)`, a signal between
     threads), and a release registered as a callback
-    (`stack.callback(lock.release)`).
+    (`stack.callback(lock.release)`), and a lock the function takes again
+    after its release and keeps (`release(); acquire()` wakes a waiter,
+    then the lock stays held as a token for another function to release).
 
     Test code is not checked (a `tests/` folder, `test_*.py`, `*_test.py`,
     `conftest.py`, a `test*` function): an exception between `acquire()` and
@@ -469,12 +471,18 @@ class AcquireWithoutRelease(_LockRule):
           (the second one waits for a release by another thread);
         - a `return` between the acquire and the release, leaving with it held;
         - a nested (or enclosing) function acquires or releases it too: the
-          spawner and its thread pass it back and forth.
+          spawner and its thread pass it back and forth;
+        - the function takes it again after the release and leaves holding it
+          (`release(); acquire()` pulses a waiter, then keeps the lock as a
+          token another function releases).
         """
         start, end = self._where(acquire), self._where(release)
         held = False
-        for call in sorted(self._lock_calls(owner, key), key=self._where):
-            method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+        calls = sorted(self._lock_calls(owner, key), key=self._where)
+        if calls and self._where(calls[-1]) > end and _method_name(calls[-1]) == "acquire":
+            return True
+        for call in calls:
+            method = _method_name(call)
             where = self._where(call)
             if call is acquire:
                 if held:
@@ -649,6 +657,10 @@ class AcquireWithoutRelease(_LockRule):
             if handler is None:  # one released only on error hands the lock over otherwise
                 return candidate
         return None
+
+
+def _method_name(call: cst.Call) -> str:
+    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
 
 
 def _implies_acquired(test: cst.BaseExpression, call: cst.Call) -> bool:
