@@ -405,6 +405,11 @@ class ModuleContext:
             attr_bindings = self.self_attr_bindings(expr)
             if attr_bindings is not None:
                 return self._kind_of_bindings(attr_bindings, _depth)
+        if isinstance(expr, cst.IfExp):
+            # `Semaphore(n) if n > 0 else None`: the kind of the branches that
+            # make something, when they agree.
+            kinds = {self.kind_of(branch, _depth + 1) for branch in (expr.body, expr.orelse) if not _is_none(branch)}
+            return kinds.pop() if len(kinds) == 1 else None
         return None
 
     def kind_of_type(self, type_expr: cst.BaseExpression) -> str | None:
@@ -542,9 +547,17 @@ class ModuleContext:
                 if isinstance(element, cst.Index):
                     return self._kind_of_annotation(element.value)
             return None
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            # `threading.Thread | None`
+            sides = [side for side in (annotation.left, annotation.right) if not _is_none(side)]
+            return self._kind_of_annotation(sides[0]) if len(sides) == 1 else None
         if isinstance(annotation, cst.SimpleString):
             return None
         return self.kind_of_type(annotation)
 
     def code_for(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"

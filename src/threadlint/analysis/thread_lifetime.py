@@ -129,6 +129,11 @@ def lifetime(ctx: ModuleContext, creation: cst.Call, thread_class: cst.ClassDef 
     return _callable_lifetime(ctx, target, creation, _started_with(creation, kind), many)
 
 
+def timer_seconds(creation: cst.Call) -> float | None:
+    """The constant delay of `Timer(delay, ...)`, None when not a constant."""
+    return _constant_seconds(argument(creation, 0, "interval"))
+
+
 def _timer_delay(ctx: ModuleContext, creation: cst.Call) -> Lifetime | None:
     """A Timer fires after its delay: long unless a small constant (None
     when the delay is not visible: then its function decides)."""

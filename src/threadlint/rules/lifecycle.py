@@ -20,11 +20,14 @@ from threadlint.analysis.stop_protocol import (
     stop_evidence,
 )
 from threadlint.analysis.test_code import in_test_code
-from threadlint.analysis.thread_lifetime import lifetime, line_of
+from threadlint.analysis.thread_lifetime import lifetime, line_of, timer_seconds
 from threadlint.analysis.walk import children
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
 from threadlint.stdlib_modules import stdlib_module_names
+
+# A Timer in test code with a constant delay shorter than this is a test's helper.
+_TEST_TIMER_SECONDS = 60
 
 # Where each thread-starting API takes its argument tuple: (position, keyword).
 _ARGS_PARAMETER = {
@@ -344,7 +347,10 @@ class ThreadNeverJoined(FileRule):
 
     A `Timer` with a constant interval of at most one second is not
     reported: it runs its function and ends by itself, so exit waits for it
-    no longer than that.
+    no longer than that. In test code, the same holds for a constant
+    interval shorter than a minute (`Timer(3, stop.set).start()`): the test
+    usually waits for what the timer does, and the run ends at most that
+    much later.
 
     A `Timer` whose `cancel()` comes later in the same block (or in the
     body of a `with` there, such as `with lock:`), after a step that can
@@ -424,6 +430,8 @@ class ThreadNeverJoined(FileRule):
         life = lifetime(self.ctx, creation, cls)
         if life is not None and life.ended_by is not None:
             return
+        if what == "timer" and self._short_test_timer(start, creation):
+            return
         if life is not None and life.long:
             how_long = "until it fires" if what == "timer" else "as long as it runs (the program hangs at exit)"
             self.report(
@@ -442,6 +450,17 @@ class ThreadNeverJoined(FileRule):
             f"these {what}s is {ending}{by} or a daemon{kept}: nothing waits for their work to "
             f"finish, so the code that started them cannot tell when it is done or whether it "
             f"failed, and interpreter exit waits for every one; {_remedy(what, many=True)}",
+        )
+
+    def _short_test_timer(self, start: cst.Call, creation: cst.Call) -> bool:
+        """A Timer of a constant delay shorter than a minute in test code: the
+        test run ends at most that much later, and the test normally waits
+        for what the timer does (`Timer(2, stop.set)` then `stop.wait()`)."""
+        seconds = timer_seconds(creation)
+        return (
+            seconds is not None
+            and seconds < _TEST_TIMER_SECONDS
+            and in_test_code(self.ctx, start, self.settings.root)
         )
 
     def _stop_called(
