@@ -408,7 +408,7 @@ class ModuleContext:
         if isinstance(expr, cst.IfExp):
             # `Semaphore(n) if n > 0 else None`: the kind of the branches that
             # make something, when they agree.
-            kinds = {self.kind_of(branch, _depth + 1) for branch in (expr.body, expr.orelse) if not _is_none(branch)}
+            kinds = {self.kind_of(branch, _depth + 1) for branch in (expr.body, expr.orelse) if not is_none(branch)}
             return kinds.pop() if len(kinds) == 1 else None
         return None
 
@@ -531,7 +531,7 @@ class ModuleContext:
             if binding.annotation is not None:
                 kinds.add(self._kind_of_annotation(binding.annotation))
             elif binding.value is not None:
-                if isinstance(binding.value, cst.Name) and binding.value.value == "None":
+                if is_none(binding.value):
                     continue  # `self._thread = None` placeholders say nothing
                 kinds.add(self.kind_of(binding.value, depth + 1))
             else:
@@ -549,7 +549,7 @@ class ModuleContext:
             return None
         if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
             # `threading.Thread | None`
-            sides = [side for side in (annotation.left, annotation.right) if not _is_none(side)]
+            sides = [side for side in (annotation.left, annotation.right) if not is_none(side)]
             return self._kind_of_annotation(sides[0]) if len(sides) == 1 else None
         if isinstance(annotation, cst.SimpleString):
             return None
@@ -559,5 +559,5 @@ class ModuleContext:
         return self.module.code_for_node(node)
 
 
-def _is_none(expr: cst.BaseExpression) -> bool:
+def is_none(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"

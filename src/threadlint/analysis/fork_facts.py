@@ -34,6 +34,7 @@ from threadlint.analysis.context import (
     dotted_name,
     import_bindings,
     import_from_prefix,
+    is_none,
 )
 from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.spawn import find_spawn
@@ -400,14 +401,14 @@ class _Collector:
             found = (f"`{qualified}()`", ALWAYS)
         elif qualified in _SUBPROCESS_CALLS:
             value = _keyword(call, "preexec_fn")
-            if value is None or lf.is_none(value):
+            if value is None or is_none(value):
                 return None
             preexec = _short(ctx.code_for(value))
             found = (f"`{qualified}(..., preexec_fn={preexec})`", ALWAYS)
         elif qualified in _POOL_TYPES:
             keyword = _POOL_TYPES[qualified]
             context = _keyword(call, keyword) if keyword else None
-            form = DEFAULT if context is None or lf.is_none(context) else self._context_form(context)
+            form = DEFAULT if context is None or is_none(context) else self._context_form(context)
             if form is not None:
                 found = (f"`{qualified}()`", form)
         elif isinstance(call.func, cst.Attribute) and call.func.attr.value in _CONTEXT_FORKS - {"Process"}:
@@ -451,7 +452,7 @@ class _Collector:
             creations = [b.value for b in found or []]
         else:
             return None
-        made = [c for c in creations if not lf.is_none(c)]
+        made = [c for c in creations if not is_none(c)]
         if not made or not all(isinstance(c, cst.Call) for c in made):
             return None
         answers: set[tuple[str, str]] = set()
@@ -492,7 +493,7 @@ class _Collector:
             if (ctx.qualname(expr.func) or "") not in _CONTEXT_FACTORIES:
                 return None
             method = argument(expr, 0, "method")
-            if method is None or lf.is_none(method):
+            if method is None or is_none(method):
                 return DEFAULT
             value = _string(method)
             if value == "fork":
@@ -509,7 +510,7 @@ class _Collector:
         forms = {
             self._context_form(v, depth + 1) if v is not None else None
             for v in values
-            if not lf.is_none(v)
+            if not is_none(v)
         }
         return forms.pop() if len(forms) == 1 else None
 

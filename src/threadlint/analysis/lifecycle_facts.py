@@ -200,10 +200,6 @@ def is_false(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value in ("False", "None")
 
 
-def is_none(expr: cst.BaseExpression | None) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
-
-
 # -- threads -----------------------------------------------------------------
 
 # Thread methods that neither end the thread nor hand it to anybody.

@@ -29,7 +29,7 @@ import libcst as cst
 
 from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.context import ModuleContext, is_none
 from threadlint.analysis.locks import (
     Held,
     LockAnalysis,
@@ -206,7 +206,7 @@ class LockRegions:
         methods: set[cst.FunctionDef] = set()
         for binding in bindings:
             value = binding.value
-            if facts.is_none(value):
+            if is_none(value):
                 continue
             if not (
                 isinstance(value, cst.Attribute)

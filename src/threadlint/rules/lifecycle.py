@@ -10,8 +10,8 @@ from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument, has_keyword
 from threadlint.analysis.cannot_raise import CannotRaise
-from threadlint.analysis.context import ModuleContext, dotted_name
-from threadlint.analysis.locks import small_statements
+from threadlint.analysis.context import ModuleContext, dotted_name, is_none
+from threadlint.analysis.locks import method_call_on, small_statements
 from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.stop_protocol import (
     StopEvidence,
@@ -194,7 +194,7 @@ def _thread_creations(ctx: ModuleContext, holder: cst.BaseExpression) -> list[cs
     creations: list[cst.Call] = []
     for binding in bindings:
         value = binding.value
-        if facts.is_none(value):
+        if is_none(value):
             continue
         if not (isinstance(value, cst.Call) and ctx.kind_of_type(value.func) in api.THREAD_KINDS):
             return None
@@ -1032,7 +1032,7 @@ class ThreadTargetCalled(FileRule):
         return all(not self._may_be_callable(value, function) for value in _return_values(function))
 
     def _may_be_callable(self, value: cst.BaseExpression, function: cst.FunctionDef) -> bool:
-        if isinstance(value, _NOT_CALLABLE) or facts.is_none(value):
+        if isinstance(value, _NOT_CALLABLE) or is_none(value):
             return False
         if isinstance(value, cst.Name) and value.value in ("True", "False"):
             return False
@@ -1349,14 +1349,8 @@ class FutureExceptionLost(FileRule):
 
     def _releases_lock(self, step: cst.CSTNode) -> bool:
         """`lock.release()` of a thread lock or semaphore, as a statement."""
-        if not isinstance(step, cst.Expr) or not isinstance(step.value, cst.Call):
-            return False
-        func = step.value.func
-        return (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "release"
-            and self.ctx.kind_of(func.value) in api.LOCK_KINDS
-        )
+        lock = method_call_on(step.value, ("release",)) if isinstance(step, cst.Expr) else None
+        return lock is not None and self.ctx.kind_of(lock) in api.LOCK_KINDS
 
     def _forwards(self, expr: cst.BaseExpression, call: cst.Call, depth: int) -> bool:
         """`expr` is a call, with arguments that cannot fail, of a callable
