@@ -19,6 +19,12 @@ class Downloader(threading.Thread):
         print(f"page {fetched}: {self.url}")  # and two pages can get one number
 
 
+def report_progress():
+    while True:
+        print("still fetching")
+        time.sleep(1)
+
+
 def download(url):
     time.sleep(0.01)
     return url
@@ -32,9 +38,12 @@ def checksum(block):
 
 
 def main():
-    # Twenty threads started in a loop and never joined.
+    # Twenty threads started in a loop, all updating one counter.
     for n in range(20):
         Downloader(f"https://example.com/{n}").start()
+
+    # A reporter that loops for ever and is not a daemon: the program never exits.
+    threading.Thread(target=report_progress).start()
 
     # A string instead of a one-element tuple: the target gets one argument per character.
     threading.Thread(target=download, args=("https://example.com")).start()

@@ -428,8 +428,9 @@ class Worker(threading.Thread):
         self.number = number
 
     def run(self):
-        time.sleep(0.1)
-        print("worker", self.number, "done")
+        while True:
+            print("worker", self.number, "polling")
+            time.sleep(1)
 
 
 def main():

@@ -14,6 +14,11 @@ Evidence that has an end the module shows is not evidence:
 
 - a loop that reads until its input ends (an `except EOFError:` or
   `except OSError:` that leaves it, `if not data: break` after a read);
+- a loop that ends by itself: one timed against a clock (`while deadline >
+  time.time():`, a deadline moved on by activity still ends when activity
+  stops), or one that leaves when the main thread is no longer alive
+  (`if not threading.main_thread().is_alive(): break`): at exit the
+  interpreter marks the main thread stopped before it joins the others;
 - a loop, or a blocking wait, that another function of the module ends by
   a signal (`stop_protocol.loop_stop`, `stop_protocol.wait_released`): the
   thread is then handled, not forgotten (`Lifetime.ended_by`); the loops
@@ -49,7 +54,7 @@ from threadlint.analysis.stop_protocol import (
     loop_stop,
     wait_released,
 )
-from threadlint.analysis.walk import executed
+from threadlint.analysis.walk import descendants, executed
 
 # A delay or sleep of at most this many seconds ends soon enough that exit
 # waiting for it is no hazard.
@@ -79,6 +84,12 @@ _END_OF_INPUT = frozenset(
 _END_OF_INPUT_WORDS = ("eof", "closed", "disconnect")
 # Reads that return an empty value at the end of their input.
 _READS = frozenset({"read", "read1", "readline", "recv", "recv_into", "readinto"})
+# Clocks a loop can be timed against.
+_CLOCKS = frozenset(
+    {"time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns", "time.perf_counter",
+     "time.perf_counter_ns"}
+)
+_ORDERS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 # Where Thread and Timer take their argument tuple and keyword dict.
 _ARGUMENTS = {api.THREAD: ((3, "args"), (4, "kwargs")), api.TIMER: ((2, "args"), (3, "kwargs"))}
 
@@ -129,9 +140,15 @@ def lifetime(ctx: ModuleContext, creation: cst.Call, thread_class: cst.ClassDef 
     return _callable_lifetime(ctx, target, creation, _started_with(creation, kind), many)
 
 
-def timer_seconds(creation: cst.Call) -> float | None:
-    """The constant delay of `Timer(delay, ...)`, None when not a constant."""
-    return _constant_seconds(argument(creation, 0, "interval"))
+def timer_seconds(ctx: ModuleContext, creation: cst.Call) -> float | None:
+    """The constant delay of `Timer(delay, ...)`, also through a name bound
+    once to a constant (`trigger = 0.5`); None when not a constant."""
+    interval = argument(creation, 0, "interval")
+    if isinstance(interval, cst.Name):
+        bindings = ctx.bindings_of(interval.value, interval)
+        if len(bindings) == 1 and bindings[0].value is not None:
+            interval = bindings[0].value
+    return _constant_seconds(interval)
 
 
 def _timer_delay(ctx: ModuleContext, creation: cst.Call) -> Lifetime | None:
@@ -140,7 +157,7 @@ def _timer_delay(ctx: ModuleContext, creation: cst.Call) -> Lifetime | None:
     interval = argument(creation, 0, "interval")
     if interval is None:
         return None
-    seconds = _constant_seconds(interval)
+    seconds = timer_seconds(ctx, creation)
     if seconds is not None and seconds <= SOON_SECONDS:
         return ONE_SHOT  # it runs its function and ends by itself
     shown = _one_line(ctx, interval)
@@ -326,7 +343,7 @@ def _ending(
     reads to the end of its input) or paces a loop that ends; None when
     nothing does."""
     if isinstance(node, (cst.While, cst.For)):
-        if paced or _reads_to_the_end(ctx, node):
+        if paced or _reads_to_the_end(ctx, node) or _ends_by_itself(ctx, node):
             return True
         return loop_stop(ctx, node, env, many)
     if not isinstance(node, cst.Call):
@@ -358,6 +375,70 @@ def _reads_to_the_end(ctx: ModuleContext, loop: cst.While | cst.For) -> bool:
         ):
             return True
     return any(_ends_on_empty_read(ctx, test, ends_when) for test, ends_when in exit_tests(ctx, loop))
+
+
+def _ends_by_itself(ctx: ModuleContext, loop: cst.While | cst.For) -> bool:
+    """A test that ends the loop is timed against a clock (`while stoptime >
+    time.time():`) or asks whether the main thread is still alive."""
+    return any(
+        _timed(ctx, test) or _asks_main_thread_alive(ctx, test, follow=True)
+        for test, _ in exit_tests(ctx, loop)
+    )
+
+
+def _timed(ctx: ModuleContext, test: cst.BaseExpression) -> bool:
+    """An ordering comparison with a clock reading on one side."""
+    return any(
+        isinstance(node, cst.Comparison)
+        and any(isinstance(c.operator, _ORDERS) for c in node.comparisons)
+        and any(
+            isinstance(side, cst.Call) and ctx.qualname(side.func) in _CLOCKS
+            for side in (node.left, *(c.comparator for c in node.comparisons))
+        )
+        for node in (test, *descendants(test))
+    )
+
+
+def _asks_main_thread_alive(ctx: ModuleContext, code: cst.CSTNode, follow: bool) -> bool:
+    """`code` calls `is_alive()` on `threading.main_thread()`, or on the
+    threads of `threading.enumerate()` (`any(t.name == "MainThread" and
+    t.is_alive() for t in threading.enumerate())`); with `follow`, also
+    through a call of a lambda or function of the module that does."""
+    for node in (code, *descendants(code)):
+        if isinstance(node, (cst.GeneratorExp, cst.ListComp)) and any(
+            isinstance(n, cst.Call) and ctx.qualname(n.func) == "threading.enumerate"
+            for n in descendants(node.for_in)
+        ) and any(_is_alive_call(n) for n in descendants(node.elt)):
+            return True
+        if not isinstance(node, cst.Call):
+            continue
+        if _is_alive_call(node):
+            assert isinstance(node.func, cst.Attribute)
+            owner = node.func.value
+            if isinstance(owner, cst.Call) and ctx.qualname(owner.func) == "threading.main_thread":
+                return True
+        elif follow and any(
+            _asks_main_thread_alive(ctx, body, follow=False) for body in _bodies_called(ctx, node)
+        ):
+            return True
+    return False
+
+
+def _is_alive_call(node: cst.CSTNode) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("is_alive", "isAlive")
+    )
+
+
+def _bodies_called(ctx: ModuleContext, call: cst.Call) -> list[cst.CSTNode]:
+    """The code a call runs, where the module shows it: a function or method
+    of the module, or a lambda bound to the name or attribute called."""
+    callee = _callee(ctx, call.func, call)
+    if callee is not None:
+        return [callee.body]
+    return [b.value.body for b in ctx.bindings_of_expr(call.func) if isinstance(b.value, cst.Lambda)]
 
 
 def _catches_end_of_input(ctx: ModuleContext, handler: cst.ExceptHandler) -> bool:

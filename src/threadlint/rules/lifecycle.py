@@ -20,8 +20,8 @@ from threadlint.analysis.stop_protocol import (
     stop_evidence,
 )
 from threadlint.analysis.test_code import in_test_code
-from threadlint.analysis.thread_lifetime import lifetime, line_of, timer_seconds
-from threadlint.analysis.walk import children
+from threadlint.analysis.thread_lifetime import lifetime, timer_seconds
+from threadlint.analysis.walk import children, executed
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
 from threadlint.stdlib_modules import stdlib_module_names
@@ -230,16 +230,13 @@ class ThreadNeverJoined(FileRule):
     interpreter exit: its body runs a loop that nothing ends, serves
     (`serve_forever()`), waits with no timeout (`queue.get()`,
     `event.wait()`), sleeps for more than a second, or it is a `Timer` of
-    more than a second; or, outside test code, it is one of many started
-    by a loop that nothing waits for. The message names that evidence.
+    more than a second. The message names that evidence.
 
     ## Why is this bad?
     Python waits for every non-daemon thread before the interpreter exits.
     A forgotten thread that loops or waits keeps the program alive after
     the main thread has finished (a hung CLI, a test run that never ends),
-    and a long `Timer` delays exit until it fires. Threads started in a
-    loop and never joined leave the code that started them unable to know
-    when their work is done or whether it failed.
+    and a long `Timer` delays exit until it fires.
 
     ## Example
     ```python
@@ -249,20 +246,11 @@ class ThreadNeverJoined(FileRule):
                 poll()
 
     Poller().start()
-
-    for i in range(20):
-        Worker().start()
     ```
 
     ## Use instead
     ```python
     Poller(daemon=True).start()
-
-    workers = [Worker() for _ in range(20)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
     ```
     A background thread can be a daemon: `Thread(target=poll, daemon=True)`,
     `t.daemon = True`, `self.daemon = True` in a subclass's `__init__`, or
@@ -284,18 +272,17 @@ class ThreadNeverJoined(FileRule):
     thread subclass that hands `self` to somebody in its methods
     (`registry.add(self)`) is assumed to be joined by them.
 
-    A thread started once whose body does none of the above is a one-shot
-    job (a flush started off-thread, a clean-up, a test's helper that sleeps
-    a moment and releases a lock): it ends by itself when its calls return,
-    and is not reported. Nor is a thread whose body the module does not
+    A thread whose body does none of the above is a one-shot job (a flush
+    started off-thread, a clean-up, one update of many started by a loop, a
+    test's helper that sleeps a moment and releases a lock): it ends by
+    itself when its calls return, and is not reported, once or in a loop
+    (four such loops of real code were all judged debatable: exit waits at
+    most for the work in flight). Nor is a thread whose body the module does not
     show (an imported function, a method of an object of unknown type),
     unless its target is a serving method (`server.serve_forever`) or a
     blocking wait (`event.wait`): it gives no evidence either way. The body
     is followed into the functions and methods of the module it calls, a
     few calls deep; a call that blocks inside another module is not seen.
-    In test code (a `tests/` folder, `test_*.py`, `conftest.py`, a `test*`
-    function) a loop of one-shot helper threads is not reported either;
-    a thread that can hang the test run is.
 
     A thread ended by a stop protocol is handled, not forgotten, in library
     and test code alike, even when the module does not show who calls the
@@ -418,12 +405,10 @@ class ThreadNeverJoined(FileRule):
         by: str = "",
     ) -> None:
         """Report an unended thread that can hold up exit: one whose body
-        can run for long (the message names the loop, wait, sleep or delay),
-        or, outside test code, one of many started by a loop that nothing
-        waits for. A one-shot thread started once ends by itself (a flush,
-        a clean-up, a test's helper), one whose body is not visible gives
-        no evidence either way, and one whose loops and waits the module
-        ends (a flag, an Event or a sentinel it sends, a join of the handle
+        can run for long (the message names the loop, wait, sleep or delay).
+        A one-shot thread ends by itself (a flush, a clean-up, a test's
+        helper), one whose body is not visible gives no evidence either
+        way, and one whose loops and waits the module ends (a flag, an Event or a sentinel it sends, a join of the handle
         the thread keeps on itself) is handled: none of them is reported."""
         ending = "joined or cancelled" if what == "timer" else "joined"
         kept = ": no reference to it is kept" if unnamed else ""
@@ -432,31 +417,20 @@ class ThreadNeverJoined(FileRule):
             return
         if what == "timer" and self._short_test_timer(start, creation):
             return
-        if life is not None and life.long:
-            how_long = "until it fires" if what == "timer" else "as long as it runs (the program hangs at exit)"
-            self.report(
-                start,
-                f"{what} {subject} is started but never {ending}{by} and is not a daemon{kept}, "
-                f"and {life.why}: interpreter exit waits for it {how_long}; {_remedy(what)}",
-            )
+        if life is None or not life.long:
             return
-        loop = facts.repeating_loop(self.ctx, start)
-        if loop is None or in_test_code(self.ctx, start, self.settings.root):
-            return
-        kept = " (no reference to them is kept)" if unnamed else ""
+        how_long = "until it fires" if what == "timer" else "as long as it runs (the program hangs at exit)"
         self.report(
             start,
-            f"{what} {subject} is started in a loop (line {line_of(self.ctx, loop)}), and none of "
-            f"these {what}s is {ending}{by} or a daemon{kept}: nothing waits for their work to "
-            f"finish, so the code that started them cannot tell when it is done or whether it "
-            f"failed, and interpreter exit waits for every one; {_remedy(what, many=True)}",
+            f"{what} {subject} is started but never {ending}{by} and is not a daemon{kept}, "
+            f"and {life.why}: interpreter exit waits for it {how_long}; {_remedy(what)}",
         )
 
     def _short_test_timer(self, start: cst.Call, creation: cst.Call) -> bool:
         """A Timer of a constant delay shorter than a minute in test code: the
         test run ends at most that much later, and the test normally waits
         for what the timer does (`Timer(2, stop.set)` then `stop.wait()`)."""
-        seconds = timer_seconds(creation)
+        seconds = timer_seconds(self.ctx, creation)
         return (
             seconds is not None
             and seconds < _TEST_TIMER_SECONDS
@@ -545,14 +519,11 @@ class ThreadNeverJoined(FileRule):
         return None
 
 
-def _remedy(what: str, many: bool = False) -> str:
-    """How to end a forgotten thread or timer (or many), in the message's words."""
-    it, them_may = ("them", "they may") if many else ("it", "it may")
+def _remedy(what: str) -> str:
+    """How to end a forgotten thread or timer, in the message's words."""
     if what == "timer":
-        return f"`cancel()` {it} when no longer wanted, or make {it} daemons" if many else (
-            "`cancel()` it when it is no longer wanted, or make it a daemon"
-        )
-    return f"`join()` {it}, or pass `daemon=True` if {them_may} be cut off at exit"
+        return "`cancel()` it when it is no longer wanted, or make it a daemon"
+    return "`join()` it, or pass `daemon=True` if it may be cut off at exit"
 
 
 @register
@@ -1167,17 +1138,23 @@ class FutureExceptionLost(FileRule):
     (a list, an attribute, passed to a call) counts as observed.
 
     A task that handles its own exceptions is not reported: a function or
-    method of this module with a top-level `try` whose handler catches
-    `Exception`, `BaseException` or everything (a bare `except:`) and does
-    not just raise it again (it logs it, records it in an errors dict or
-    list that the caller raises from later, or drops it on purpose): its
-    future never holds an exception. A handler that catches less
-    (`except KeyError`) does not count; the statements outside that `try`
-    are not checked (a debug log line before it).
+    method of this module with a `try` whose handler catches `Exception`,
+    `BaseException` or everything (a bare `except:`) and does not just
+    raise it again (it logs it, records it in an errors dict or list that
+    the caller raises from later, or drops it on purpose): its future never
+    holds an exception. The `try` may be nested (inside `with conn.mutex:`,
+    under an `if`), and the statements outside it are not checked (a state
+    check before it, bookkeeping after it): whoever wrote the catch-all put
+    the work that can fail inside it. A handler that catches less
+    (`except KeyError`) does not count. A task whose body cannot raise at
+    all (`pass`, a docstring, `time.sleep(0.1)`, setting an event: the
+    warm-up tasks that start a pool's threads early) is not reported
+    either.
 
     Such a handler is found through thin forwarding, up to four calls deep
     within the module: `functools.partial` (`submit(partial(log_errors,
-    task))`: the wrapper is what runs), a lambda, a closure or nested
+    task))`: the wrapper is what runs), `submit(context.run, task)` of a
+    `contextvars` context (`task` is what runs), a lambda, a closure or nested
     `def`, or a variable bound to one of these, whose body only calls the
     handling function, `self.method` or a method of an object of a class
     of the module, with plain names, attributes and constants as
@@ -1240,7 +1217,17 @@ class FutureExceptionLost(FileRule):
         """Nothing here can lose the task's exception: the task handles it
         itself, or the task is a callable the caller handed in."""
         target = argument(call, 0, "fn" if method in _SUBMIT_METHODS else "func")
-        return target is not None and self._callable_accounted_for(target, call, 0)
+        if target is None:
+            return False
+        if method == "submit" and self._context_run(target) and len(call.args) > 1:
+            # `submit(ctx.run, task)` of a `contextvars` context runs `task`.
+            return self._callable_accounted_for(call.args[1].value, call, 0)
+        if method == "submit" and all(arg.keyword is None for arg in call.args):
+            # `submit(time.sleep, 0)` runs `time.sleep(0)`, which cannot raise.
+            task = cst.Call(func=target, args=call.args[1:])
+            if CannotRaise(self.ctx, lambda receiver: False).value(task):
+                return True
+        return self._callable_accounted_for(target, call, 0)
 
     def _callable_accounted_for(self, target: cst.BaseExpression, call: cst.Call, depth: int) -> bool:
         """`target` (a callable expression) handles its exceptions, directly or
@@ -1255,7 +1242,9 @@ class FutureExceptionLost(FileRule):
         # `submit(partial(log_errors, task))`: the wrapper is what runs.
         target = unwrap_target(self.ctx, target)
         if isinstance(target, cst.Lambda):
-            return self._forwards(target.body, call, depth)
+            # `lambda: time.sleep(0.1)`, a warm-up task: nothing to lose.
+            safe = CannotRaise(self.ctx, lambda receiver: False)
+            return safe.value(target.body) or self._forwards(target.body, call, depth)
         if isinstance(target, cst.Name):
             if self._is_parameter(target, call):
                 return True
@@ -1278,16 +1267,23 @@ class FutureExceptionLost(FileRule):
         return False
 
     def _body_accounted_for(self, function: cst.FunctionDef, call: cst.Call, depth: int) -> bool:
-        """The function catches every exception around its work (a top-level
-        `try` with a broad handler that does not just re-raise), or only
-        forwards to callables that do."""
-        statements = small_statements(list(function.body.body))
+        """The function catches every exception around its work (a `try`
+        with a broad handler that does not just re-raise), or only forwards
+        to callables that do.
+
+        The `try` may be nested (inside `with conn.mutex:`, under an `if`):
+        an author who wrote a catch-all in the task put the work that can
+        fail inside it, and what stays outside is the task's bookkeeping."""
         if any(
-            isinstance(statement, cst.Try) and any(_handles_everything(h) for h in statement.handlers)
-            for statement in statements
+            isinstance(node, cst.Try) and any(_handles_everything(h) for h in node.handlers)
+            for node in executed(function.body)
         ):
             return True
-        return self._forwarding_block(statements, call, depth) is True
+        statements = small_statements(list(function.body.body))
+        forwarding = self._forwarding_block(statements, call, depth)
+        # None: nothing forwarded and nothing that may raise (a body of
+        # `pass`, a constant sleep, a docstring): its future holds no error.
+        return forwarding is not False
 
     def _forwarding_block(self, statements: list[cst.CSTNode], call: cst.Call, depth: int) -> bool | None:
         """True when the block forwards to accounted-for callables beside
@@ -1470,30 +1466,38 @@ class ExecutorNotShutDown(FileRule):
     """
     ## What it does
     Flags a `ThreadPoolExecutor`, `ProcessPoolExecutor`,
-    `multiprocessing.pool.ThreadPool` or `multiprocessing.Pool` created in a
-    function outside `with` and never shut down: no `shutdown()`,
-    `close()` or `terminate()` on the variable in that function, or on the
-    `self` attribute it is stored in by any method of the module. Also a
-    pool used once and dropped: `ThreadPool(4).map(f, xs)`.
+    `multiprocessing.pool.ThreadPool` or `multiprocessing.Pool` created
+    outside `with` and kept on an object that outlives it unshut: a `self`
+    attribute that no method of the module shuts down (`shutdown()`,
+    `close()`, `terminate()`), on an owner that lives on (see below).
 
     ## Why is this bad?
-    The pool's worker threads (or processes) stay alive, idle, until the
-    interpreter exits: each call of the function leaks a pool. Exceptions
-    during shutdown and the ordering of cleanup are left to interpreter
-    exit, where they are hardest to debug.
+    The pool's worker threads (or processes) stay alive, idle, as long as
+    their owner: for a service, a registry or a thread, that is until the
+    interpreter exits. An owner whose `close()` forgets its executor tells
+    its users they cleaned up when they did not. Exceptions during shutdown
+    and the ordering of cleanup are left to interpreter exit, where they
+    are hardest to debug.
 
     ## Example
     ```python
-    def convert_all(paths):
-        executor = ThreadPoolExecutor(max_workers=8)
-        return list(executor.map(convert, paths))
+    class Exporter:
+        def __init__(self):
+            self._executor = ThreadPoolExecutor(max_workers=8)
+
+        def shutdown(self):
+            self._sink.close()
     ```
 
     ## Use instead
     ```python
-    def convert_all(paths):
-        with ThreadPoolExecutor(max_workers=8) as executor:
-            return list(executor.map(convert, paths))
+    class Exporter:
+        def __init__(self):
+            self._executor = ThreadPoolExecutor(max_workers=8)
+
+        def shutdown(self):
+            self._executor.shutdown(wait=True)
+            self._sink.close()
     ```
 
     ## How to suppress
@@ -1509,6 +1513,15 @@ class ExecutorNotShutDown(FileRule):
     `self` attribute, a shutdown anywhere in the module counts, and a class
     with a base class from a third-party module is not checked (the base
     may shut it down).
+
+    An executor kept only in a function's frame (a local variable, or
+    `ThreadPool(4).map(f, xs)` used once and dropped) is not reported: it
+    is reclaimed when the frame ends. A `ThreadPoolExecutor` that is
+    garbage-collected wakes its idle workers and they exit, a
+    `ProcessPoolExecutor`'s manager thread does the same for its processes,
+    and a `multiprocessing` pool's finalizer terminates it. `with` is
+    tidier there, but nothing is left running (a local in a generator
+    whose `finally` waits for its futures was judged false on real code).
 
     An executor kept on a short-lived object (one made per call, per
     request or per test, a progress bar) is reclaimed with its owner: when
@@ -1526,25 +1539,13 @@ class ExecutorNotShutDown(FileRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         kind = self.ctx.kind_of_type(node.func)
-        if kind not in api.EXECUTOR_KINDS or self.ctx.is_module_level(node):
+        if kind not in api.EXECUTOR_KINDS:
             return
-        if self.ctx.enclosing_scope(node) is not self.ctx.enclosing_function(node):
-            return  # a lambda or class body
-        shown = _shown(self.ctx, node.func)
-        verb = "shut down" if kind in _FUTURES_EXECUTORS else "closed"
-        parent = self.ctx.parent(node)
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            if parent.attr.value in _SHUTDOWN_MEMBERS or parent.attr.value == "__enter__":
-                return
-            self.report(
-                node,
-                f"`{shown}(...)` is used for one `.{parent.attr.value}()` and dropped, never "
-                f"{verb}: its workers stay alive until interpreter exit; use `with {shown}(...)`",
-            )
-            return
-        target = _assignment_target(parent, node)
+        target = _self_attribute_target(self.ctx.parent(node), node)
         if target is None:
             return
+        shown = _shown(self.ctx, node.func)
+        verb = "shut down" if kind in _FUTURES_EXECUTORS else "closed"
         evidence = self._unhandled(target)
         if evidence is None:
             return
@@ -1552,19 +1553,11 @@ class ExecutorNotShutDown(FileRule):
             node,
             f"`{shown}(...)` is created outside `with` and {evidence} is never {verb} "
             f"(no `shutdown()`/`close()`, and it is not handed on): its workers stay alive "
-            f"until interpreter exit; use `with {shown}(...) as ...:`",
+            f"as long as its owner; shut it down where the owner is closed",
         )
 
-    def _unhandled(self, target: cst.BaseExpression) -> str | None:
+    def _unhandled(self, target: cst.Attribute) -> str | None:
         """How the executor is held, if nothing shuts it down; else None."""
-        if isinstance(target, cst.Name):
-            scope = facts.resolving_scope(self.ctx, target.value, target)
-            if not isinstance(scope, cst.FunctionDef):
-                return None  # a module global, long-lived
-            occurrences = facts.name_occurrences(self.ctx, target.value, scope)
-            if self._any_handles(occurrences):
-                return None
-            return f"`{target.value}` in `{scope.name.value}()`"
         holder = facts.holder_occurrences(self.ctx, target)
         cls = self.ctx.enclosing_class(target)
         if holder is None or cls is None or self._opaque(cls):
@@ -1659,17 +1652,17 @@ class ExecutorNotShutDown(FileRule):
 _STDLIB_TOPS = stdlib_module_names() - {"concurrent", "multiprocessing"}
 
 
-def _assignment_target(
+def _self_attribute_target(
     parent: cst.CSTNode | None, value: cst.BaseExpression
-) -> cst.BaseExpression | None:
+) -> cst.Attribute | None:
+    """`self.x` (or `cls.x`) in `self.x = value`. A local is reclaimed with
+    its frame and a module global is long-lived by design: neither is one."""
     if isinstance(parent, cst.Assign) and parent.value is value and len(parent.targets) == 1:
         target = parent.targets[0].target
     elif isinstance(parent, cst.AnnAssign) and parent.value is value:
         target = parent.target
     else:
         return None
-    if isinstance(target, cst.Name):
-        return target
     if (
         isinstance(target, cst.Attribute)
         and isinstance(target.value, cst.Name)

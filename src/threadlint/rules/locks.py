@@ -19,6 +19,7 @@ from threadlint.analysis.locks import (
     small_statements,
 )
 from threadlint.analysis.test_code import in_test_code
+from threadlint.analysis.walk import descendants
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
 
@@ -382,13 +383,24 @@ class AcquireWithoutRelease(_LockRule):
         safe = self._safe_steps(key)
 
         def ends(step: cst.CSTNode) -> bool:
-            return _releases_key(step, key, self.locks) or (
-                isinstance(step, _TRIES) and self._releases_on_exit(step, key)
+            return (
+                _releases_key(step, key, self.locks)
+                or (isinstance(step, _TRIES) and self._releases_on_exit(step, key))
+                or self._releases_each(step, key, safe)
             )
 
         flag: str | None = None
         if isinstance(anchor, cst.If) and _implies_acquired(anchor.test, acquire):
             reach = safe.window(list(anchor.body.body), ends)  # `else:` runs without the lock
+        elif isinstance(anchor, cst.While) and _implies_acquired(anchor.test, acquire):
+            # `while sem.acquire(blocking=False): taken += 1`: each pass holds
+            # one more permit, and the code after the loop runs holding them.
+            # The loop must not leave early (a `break` would skip the rest).
+            if anchor.orelse is not None or any(
+                isinstance(n, (cst.Break, cst.Return, cst.Raise)) for n in descendants(anchor.body)
+            ):
+                return False
+            reach = safe.window(list(anchor.body.body), _never_ends)
         elif isinstance(anchor, cst.Expr) and anchor.value is acquire:
             reach = Reach.HELD
         elif isinstance(anchor, cst.Assign) and anchor.value is acquire:
@@ -410,6 +422,14 @@ class AcquireWithoutRelease(_LockRule):
             else:
                 current = self._continues_after(block, owner)
         return reach is Reach.LEFT
+
+    def _releases_each(self, step: cst.CSTNode, key: str, safe: CannotRaise) -> bool:
+        """`for _ in range(taken): sem.release()`: gives back every permit a
+        loop of non-blocking acquires took, iterating what cannot raise."""
+        if not isinstance(step, cst.For) or step.orelse is not None or not safe.value(step.iter):
+            return False
+        body = small_statements(list(step.body.body))
+        return bool(body) and all(_releases_key(b, key, self.locks) for b in body)
 
     def _asserted(self, call: cst.Call) -> bool:
         """`assert lock.acquire(False)` / `assert not sem.acquire(False)`: a
@@ -688,6 +708,10 @@ def _guard_exit(statement: cst.CSTNode, safe: CannotRaise, key: str, locks: Lock
     if releases and not safe.test(statement.test):
         return False
     return safe.statements([s for s in steps if s not in releases])
+
+
+def _never_ends(step: cst.CSTNode) -> bool:
+    return False
 
 
 def _releases_key(step: cst.CSTNode, key: str, locks: LockAnalysis) -> bool:
