@@ -15,7 +15,7 @@ now and then.
 
 Steps that cannot raise:
 
-- `pass`; storing a safe value (below) in a local or global name, in an
+- `pass`, `global`, `nonlocal`; storing a safe value (below) in a local or global name, in an
   attribute of a name or of a name's attribute (`self.owner = me`,
   `state.busy = True`, `self._local.depth = 0`), or at a key of a built-in
   mapping (`self._entries[key] = value`, `self.__dict__[name] = value`);
@@ -32,7 +32,9 @@ Steps that cannot raise:
 Safe values: names, constants, attributes of a name, displays of them, and
 `not`, `-`, `+`, `and`, `or` and `x if c else y` of them. Comparisons count
 too: `==`, `!=`, `is`, `in` a built-in container, and `<`, `<=`, `>`, `>=`
-against a number or a `len()`. So do a subscript of a `Counter` (a missing
+against a number or a `len()`, or between names and attributes
+(`self._inflight < self._max_inflight`: counters and limits; values that
+cannot be ordered are a programming error). So do a subscript of a `Counter` (a missing
 key reads 0), of a mapping at a key known to be in it, or `[0]` / `[-1]` of
 a list or deque known not to be empty. The calls that cannot raise are:
 
@@ -64,8 +66,9 @@ a list or deque known not to be empty. The calls that cannot raise are:
   handlers' errors itself (`Handler.handleError`);
 - on the condition held in the window: `notify()`, `notify_all()`, `wait()`
   and `wait(timeout)`; on any event: `set()`, `clear()`,
-  `is_set()`; `locked()` on a lock; a plain `acquire()` of another thread
-  lock (it waits, it does not raise).
+  `is_set()`; `locked()` on a lock; `acquire()` of another thread lock,
+  with or without `blocking=False` or a timeout (it waits or returns
+  False, it does not raise), and its `release()`.
 
 What is known: inside `if t:` that `t` is true (and false in its `else`); in
 the right operand of `a and b`, that `a` is true; after `if t: <leave>`, that
@@ -75,8 +78,14 @@ about a container. A store and a call that changes a container forget what
 was known about what they change (one that only grows keeps its keys). A
 `wait()` lets other threads in, so it forgets everything.
 
-Anything else can raise: a call of a function or method of the project or
-of unknown code (a callback, a user function), I/O, a subscript of an
+A call of a function of the module (named directly, or `self.method()` of
+the enclosing class that no class of the module overrides, undecorated)
+cannot raise when its arguments are safe values and every step of its body
+cannot raise, judged the same way a few calls deep (`def socket(self):
+return self._sock`).
+
+Anything else can raise: a call of a function or method of another module
+or of unknown code (a callback, a user function), I/O, a subscript of an
 object of unknown type, a key not known to be present, `raise`.
 """
 
@@ -161,6 +170,8 @@ class _Method:
     "iterable": the argument is a built-in container, a view or a range;
     "mapping": the argument is a built-in mapping or a dict display;
     "nonempty": the container is known not to be empty;
+    "end": the argument is `0` or `-1` and the container is known not to
+    be empty;
     "key": the argument is known to be in the container."""
 
     arity: tuple[int, ...]
@@ -197,7 +208,10 @@ _SEQUENCE_METHODS: dict[str, tuple[_Method, ...]] = {
     "reverse": (_M((0,)),),
     "pop": (_M((0,), "nonempty"),),
 }
-_LIST_METHODS: dict[str, tuple[_Method, ...]] = {"insert": (_M((2,)),)}
+_LIST_METHODS: dict[str, tuple[_Method, ...]] = {
+    "insert": (_M((2,)),),
+    "pop": (_M((0,), "nonempty"), _M((1,), "end")),
+}
 _DEQUE_METHODS: dict[str, tuple[_Method, ...]] = {
     "appendleft": (_M((1,)),),
     "extendleft": (_M((1,), "iterable"),),
@@ -259,6 +273,14 @@ Ends = Callable[[cst.CSTNode], bool]
 _Atom = tuple[str, ...]
 _Literal = tuple[_Atom, bool]
 _Clause = frozenset[_Literal]
+
+
+# Calls of the module's functions are followed this deep.
+_CALLEE_DEPTH = 3
+
+
+def is_docstring(step: cst.CSTNode) -> bool:
+    return isinstance(step, cst.Expr) and isinstance(step.value, (cst.SimpleString, cst.ConcatenatedString))
 
 
 def _never(step: cst.CSTNode) -> bool:
@@ -324,7 +346,7 @@ class CannotRaise:
         return Reach.HELD if self._simple(node) else Reach.RAISES
 
     def _simple(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Pass):
+        if isinstance(node, (cst.Pass, cst.Global, cst.Nonlocal)):
             return True
         if isinstance(node, cst.Assign):
             return self.value(node.value) and all(self._store(t.target) for t in node.targets)
@@ -543,7 +565,11 @@ class CannotRaise:
                 if not self._iterable(right):
                     return False  # `x in obj` runs `obj.__contains__`
             elif isinstance(operator, _ORDERS):
-                if not (self._number(left) or self._number(right)):
+                if not (
+                    self._number(left)
+                    or self._number(right)
+                    or (self._plain_reference(left) and self._plain_reference(right))
+                ):
                     return False
             elif not isinstance(operator, _EQUALITIES):
                 return False
@@ -612,10 +638,72 @@ class CannotRaise:
             first = _positional(call)[:1]
             # `defaultdict(list)`: the first argument makes the missing values.
             return not first or qualified == "collections.defaultdict" or self._iterable(first[0])
+        callee = self._module_callee(call)
+        if callee is not None:
+            return self._body_cannot_raise(callee)
         func = call.func
         if not isinstance(func, cst.Attribute) or not self._plain_reference(func.value):
             return False
         return self._method(func.value, func.attr.value, call)
+
+    def _module_callee(self, call: cst.Call) -> cst.FunctionDef | None:
+        """The function of this module a call runs: a module-level function
+        named directly, or `self.method(...)` of the enclosing class, that no
+        class of the module overrides and no decorator wraps."""
+        func = call.func
+        found: cst.FunctionDef | None = None
+        if isinstance(func, cst.Name) and func.value in _module_definitions(self.ctx):
+            if self.ctx.bindings_of(func.value, func) or func.value in self.ctx.imports:
+                return None
+            matches = [
+                s for s in self.ctx.module.body
+                if isinstance(s, cst.FunctionDef) and s.name.value == func.value
+            ]
+            found = matches[0] if len(matches) == 1 else None
+        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            cls = self.ctx.enclosing_class(func)
+            name = func.attr.value
+            if cls is None:
+                return None
+            overridden = [
+                info for node, info in self.ctx.classes.items()
+                if node is not cls and name in info.methods
+            ]
+            found = None if overridden else self.ctx.method(cls, name)
+        if found is None or found.decorators or found.asynchronous is not None:
+            return None
+        return found
+
+    def _body_cannot_raise(self, function: cst.FunctionDef) -> bool:
+        """Every step of the function's body cannot raise (its returns give
+        back safe values), judged a few calls deep: `def socket(self):
+        return self._sock`."""
+        key = ("cannot-raise-body", function)
+        known = self.ctx.memo.get(key)
+        if isinstance(known, bool):
+            return known
+        # The functions being judged, innermost last: never one already open.
+        opened = self.ctx.memo.setdefault(("cannot-raise-open", self.ctx.module), [])
+        assert isinstance(opened, list)
+        if function in opened or len(opened) >= _CALLEE_DEPTH:
+            return False
+        opened.append(function)
+        try:
+            # No lock is known held in there: its lock calls count as raising.
+            inner = CannotRaise(self.ctx, lambda receiver: False)
+            result = True
+            for step in small_statements(list(function.body.body)):
+                if isinstance(step, cst.Return):
+                    if step.value is not None and not inner.value(step.value):
+                        result = False
+                elif not (is_docstring(step) or inner.statement(step)):
+                    result = False
+                if not result:
+                    break
+        finally:
+            opened.pop()
+        self.ctx.memo[key] = result
+        return result
 
     def _builtin(
         self, expr: cst.BaseExpression, names: frozenset[str] | tuple[str, ...]
@@ -654,7 +742,9 @@ class CannotRaise:
             # The wait lets other threads in: what was known may have changed.
             self._known = []
             return True
-        if method == "acquire" and not call.args:
+        if method == "acquire" or (method == "release" and not call.args):
+            # It waits, or (`blocking=False`, a timeout) returns False; a
+            # release of a lock not held is a programming error.
             return self.is_lock is not None and self.is_lock(receiver)
         kind = self.ctx.kind_of(receiver)
         if kind == api.EVENT and method in _EVENT_METHODS and not call.args:
@@ -707,6 +797,8 @@ class CannotRaise:
             return isinstance(args[0], cst.Dict) or self.ctx.container_type(args[0]) in _MAPPINGS
         if spec.needs == "nonempty":
             return self._not_empty(receiver)
+        if spec.needs == "end":
+            return _end_index(args[0]) and self._not_empty(receiver)
         if spec.needs == "key":
             return self._has(receiver, args[0])
         return True

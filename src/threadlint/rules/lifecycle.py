@@ -9,7 +9,7 @@ import libcst as cst
 from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument, has_keyword
-from threadlint.analysis.cannot_raise import CannotRaise
+from threadlint.analysis.cannot_raise import CannotRaise, is_docstring
 from threadlint.analysis.context import ModuleContext, dotted_name, is_none
 from threadlint.analysis.locks import method_call_on, small_statements
 from threadlint.analysis.spawn import find_spawn, unwrap_target
@@ -344,7 +344,7 @@ class ThreadNeverJoined(FileRule):
     raise and outside `try/finally`, is reported too: an exception skips
     the cancel, and the non-daemon timer still fires and holds up
     interpreter exit until it does. The message names that step and the
-    delay.
+    delay. Not in test code, where the exception fails the test already.
     """
 
     code = "TL201"
@@ -461,7 +461,13 @@ class ThreadNeverJoined(FileRule):
         """A local timer whose only ending is a `cancel()` later in the same
         block, with a step that can raise in between and no `finally`: an
         exception skips the cancel, and the non-daemon timer still fires
-        (and holds up exit until it does). Reports it; True when reported."""
+        (and holds up exit until it does). Reports it; True when reported.
+
+        Not in test code: an exception there fails the test already, and the
+        timer only delays the end of the run by its delay (a watchdog of a
+        test's child process, cancelled after `p.join()`)."""
+        if in_test_code(self.ctx, start, self.settings.root):
+            return False
         uses = [facts.classify(self.ctx, occ) for occ in occurrences]
         cancels = [u.call for u in uses if u.kind == "call" and u.member == "cancel" and u.call]
         others = [
@@ -1318,7 +1324,7 @@ class FutureExceptionLost(FileRule):
             elif isinstance(statement, cst.Return):
                 if statement.value is not None and not safe.value(statement.value):
                     return False
-            elif not (_is_docstring(statement) or safe.statement(statement)):
+            elif not (is_docstring(statement) or safe.statement(statement)):
                 return False  # work of its own that may raise
         return forwarded
 
@@ -1400,6 +1406,8 @@ class FutureExceptionLost(FileRule):
                 classes = [d for d in found if isinstance(d, cst.ClassDef)]
                 return classes[0] if len(classes) == 1 == len(found) else None
         known: set[cst.ClassDef] = set()
+        if isinstance(owner, cst.Name):
+            known.update(self._element_classes(owner))
         for binding in self.ctx.bindings_of_expr(owner):
             type_expr = binding.annotation
             if type_expr is None and isinstance(binding.value, cst.Call):
@@ -1408,6 +1416,51 @@ class FutureExceptionLost(FileRule):
             if cls is not None:
                 known.add(cls)
         return known.pop() if len(known) == 1 else None
+
+    def _element_classes(self, name: cst.Name) -> set[cst.ClassDef]:
+        """The module classes of what a `for` over a local list binds to
+        `name`: `for job in jobs:` where `jobs` is built of `Job(...)` (a list
+        display or comprehension of them, or `jobs.append(Job(...))`)."""
+        loop = next(
+            (a for a in self.ctx.ancestors(name)
+             if isinstance(a, cst.For) and isinstance(a.target, cst.Name) and a.target.value == name.value),
+            None,
+        )
+        if loop is None or not isinstance(loop.iter, cst.Name):
+            return set()
+        items = loop.iter
+        scope = facts.resolving_scope(self.ctx, items.value, items)
+        if not isinstance(scope, cst.FunctionDef):
+            return set()
+        made: list[cst.BaseExpression] = []
+        for binding in self.ctx.bindings_of(items.value, items):
+            value = binding.value
+            if isinstance(value, cst.List):
+                made.extend(e.value for e in value.elements)
+            elif isinstance(value, cst.ListComp):
+                made.append(value.elt)
+            else:
+                return set()  # a list from elsewhere: its items are unknown
+        for node in executed(scope.body):
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and isinstance(node.func.value, cst.Name)
+                and node.func.value.value == items.value
+                and node.func.attr.value == "append"
+                and len(node.args) == 1
+            ):
+                made.append(node.args[0].value)
+        classes = set()
+        for value in made:
+            cls = (
+                self.ctx.classes_by_name.get(self.ctx.qualname(value.func) or "")
+                if isinstance(value, cst.Call) else None
+            )
+            if cls is None:
+                return set()
+            classes.add(cls)
+        return classes
 
     def _named_executor(self, receiver: cst.BaseExpression) -> bool:
         if not any(m == "concurrent.futures" or m.startswith("concurrent.futures.")
@@ -1448,10 +1501,6 @@ def _handles_everything(handler: cst.ExceptHandler) -> bool:
     return not all(isinstance(step, cst.Raise) for step in small_statements(list(handler.body.body)))
 
 
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.Expr) and isinstance(
-        statement.value, (cst.SimpleString, cst.ConcatenatedString)
-    )
 
 
 _SHUTDOWN_MEMBERS = frozenset({"shutdown", "close", "terminate", "__exit__"})
