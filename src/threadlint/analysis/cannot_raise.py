@@ -44,7 +44,8 @@ a list or deque known not to be empty. The calls that cannot raise are:
   `lambda: time.sleep(0.1)`);
 - making a `threading` lock, condition, semaphore or event (a
   `multiprocessing` one can fail: no semaphores on the platform);
-- builtins on values: `len`, `bool`, `id`, `isinstance`, `callable`, `type`;
+- builtins on values: `len`, `bool`, `id`, `isinstance`, `callable`, `type`,
+  `hasattr` and `getattr` with a default;
   builtins over a built-in container or view: `sum`, `sorted`, `list`,
   `tuple`, `set`, `frozenset`, `any`, `all`, and `min` / `max` with a
   `default=` or of two or more values (of an empty sequence they raise);
@@ -143,6 +144,7 @@ _THREADING_FACTORIES = frozenset(
     }
 )
 _VALUE_BUILTINS = frozenset({"len", "bool", "id", "isinstance", "callable", "type", "range"})
+_ATTRIBUTE_BUILTINS = frozenset({"getattr", "hasattr"})
 _ITERATING_BUILTINS = frozenset(
     {"sum", "sorted", "list", "tuple", "set", "frozenset", "any", "all", "min", "max"}
 )
@@ -342,7 +344,7 @@ class CannotRaise:
         if isinstance(node, cst.If):
             return self._if(node, ends)
         if isinstance(node, (cst.While, cst.For)):
-            return self._loop(node)
+            return self._loop(node, ends)
         return Reach.HELD if self._simple(node) else Reach.RAISES
 
     def _simple(self, node: cst.CSTNode) -> bool:
@@ -399,9 +401,13 @@ class CannotRaise:
         reach = self._steps(steps, ends)
         return reach, list(self._known)
 
-    def _loop(self, node: cst.While | cst.For) -> Reach:
-        """A loop whose body cannot raise (nor release: a release in a loop is
-        not a window this check follows)."""
+    def _loop(self, node: cst.While | cst.For, ends: Ends) -> Reach:
+        """A loop whose body cannot raise. A release in its body counts only
+        where the loop is left right after it (`release(); return found`):
+        that path is out of the window, and every other pass still holds
+        the lock. A release the loop goes on after is not followed."""
+        if not self._releases_then_leaves(node.body, ends):
+            ends = _never
         if isinstance(node, cst.While):
             if not self.value(node.test):
                 return Reach.RAISES
@@ -415,7 +421,7 @@ class CannotRaise:
         # Twice: the second pass starts from what survives a first iteration.
         for _ in range(2):
             self._known = list(start)
-            if not self._enter(node) or self._steps(list(node.body.body), _never) is Reach.RAISES:
+            if not self._enter(node) or self._steps(list(node.body.body), ends) is not Reach.HELD:
                 return Reach.RAISES
             start = [c for c in start if c in self._known]
         self._known = start
@@ -426,6 +432,20 @@ class CannotRaise:
         if isinstance(node, cst.While) and node.orelse is None and not breaks:
             self._assume(node.test, False)
         return Reach.HELD
+
+    def _releases_then_leaves(self, body: cst.BaseSuite, ends: Ends) -> bool:
+        """Each step of `body` that ends the window is followed at once, in
+        its block, by a `return` or `break`."""
+        for block in (body, *descendants(body)):
+            if not isinstance(block, cst.IndentedBlock):
+                continue
+            steps = small_statements(list(block.body))
+            for index, step in enumerate(steps):
+                if ends(step) and not (
+                    index + 1 < len(steps) and isinstance(steps[index + 1], (cst.Return, cst.Break))
+                ):
+                    return False
+        return True
 
     def _enter(self, node: cst.While | cst.For) -> bool:
         """What holds at the start of an iteration: the test, or the loop
@@ -631,7 +651,7 @@ class CannotRaise:
             return len(call.args) == 1 and isinstance(call.args[0].value, (cst.Integer, cst.Float))
         if qualified in _THREADING_FACTORIES:
             return True
-        builtin = self._builtin(call, _VALUE_BUILTINS | _ITERATING_BUILTINS)
+        builtin = self._builtin(call, _VALUE_BUILTINS | _ITERATING_BUILTINS | _ATTRIBUTE_BUILTINS)
         if builtin is not None:
             return self._builtin_call(builtin, call)
         if qualified in CONTAINER_FACTORIES:
@@ -726,6 +746,9 @@ class CannotRaise:
         positional = _positional(call)
         if name in _VALUE_BUILTINS:
             return True
+        if name in _ATTRIBUTE_BUILTINS:
+            # With a default, a missing attribute is no error.
+            return len(positional) == (3 if name == "getattr" else 2) == len(call.args)
         if not positional:
             return name in ("list", "tuple", "set", "frozenset")
         if name in ("min", "max"):
