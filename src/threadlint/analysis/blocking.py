@@ -27,7 +27,7 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.context import ModuleContext, is_none
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "send")
 
@@ -192,7 +192,7 @@ def _maker(ctx: ModuleContext, receiver: cst.BaseExpression) -> str | None:
     makers = {
         ctx.qualname(value.func) if isinstance(value, cst.Call) else None
         for value in _values(ctx, receiver)
-        if not (isinstance(value, cst.Name) and value.value == "None")
+        if not is_none(value)
     }
     if len(makers) == 1:
         return makers.pop()

@@ -496,7 +496,7 @@ class ModuleContext:
         types: set[str | None] = set()
         for binding in self.bindings_of_expr(expr):
             value = binding.value
-            if or_none and isinstance(value, cst.Name) and value.value == "None":
+            if or_none and is_none(value):
                 continue
             function = self.enclosing_function(value) if value is not None else None
             if function is not None and function.name.value == "__setstate__":

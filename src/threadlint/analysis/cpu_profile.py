@@ -68,7 +68,7 @@ from typing import Union
 import libcst as cst
 
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.context import ModuleContext, dotted_name, import_bindings
+from threadlint.analysis.context import ModuleContext, dotted_name, import_bindings, is_none
 from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.walk import children, walk
@@ -546,7 +546,7 @@ class _Collector:
         found: set[tuple[str | None, str | None]] = set()
         for binding in bindings:
             if binding.value is not None:
-                if isinstance(binding.value, cst.Name) and binding.value.value == "None":
+                if is_none(binding.value):
                     continue
                 found.add(self.value_category(binding.value, binding.value, depth + 1))
             elif binding.annotation is not None:

@@ -23,7 +23,7 @@ import libcst as cst
 from threadlint import facts as F
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import Binding, dotted_name
+from threadlint.analysis.context import Binding, dotted_name, is_none
 from threadlint.analysis.locks import blocking_acquire
 from threadlint.analysis.module_scope import ModuleScope, absolute_name, annotated, container_kind
 from threadlint.analysis.spawn import find_spawn, unwrap_target
@@ -1310,7 +1310,7 @@ class FunctionWalker:
         made = set()
         for binding in bindings:
             value = binding.value
-            if isinstance(value, cst.Name) and value.value == "None":
+            if is_none(value):
                 continue
             if isinstance(value, cst.Call) and self.ctx.kind_of_type(value.func) is None:
                 made.add(absolute_name(self.m, value.func))

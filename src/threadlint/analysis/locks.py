@@ -35,7 +35,7 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import ModuleContext, dotted_name
+from threadlint.analysis.context import ModuleContext, dotted_name, is_none
 from threadlint.config import Settings
 
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -224,7 +224,7 @@ class LockAnalysis:
                     verdicts.append((_NOT_LOCK, None))
             elif binding.value is None:
                 verdicts.append((_UNKNOWN, None))
-            elif not (isinstance(binding.value, cst.Name) and binding.value.value == "None"):
+            elif not is_none(binding.value):
                 verdicts.append(self._verdict(binding.value, depth + 1))
         return _combine(verdicts)
 
@@ -333,9 +333,7 @@ class LockAnalysis:
         if creation is None or self.ctx.kind_of(creation) != api.CONDITION:
             return None
         lock = argument(creation, 0, "lock")
-        if lock is None or isinstance(lock, cst.Call) or (
-            isinstance(lock, cst.Name) and lock.value == "None"
-        ):
+        if lock is None or isinstance(lock, cst.Call) or is_none(lock):
             return None
         return lock
 

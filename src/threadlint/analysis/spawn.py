@@ -14,7 +14,7 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.context import ModuleContext, is_none
 
 # Constructors and functions: qualified name -> (position, keyword) of the target.
 _FUNCTION_TARGETS = {
@@ -108,7 +108,7 @@ def _method_spawn(ctx: ModuleContext, call: cst.Call) -> tuple[str, tuple[int, s
         executor = argument(call, 0, "executor")
         if executor is None:
             return None
-        if isinstance(executor, cst.Name) and executor.value == "None":
+        if is_none(executor):
             return "loop.run_in_executor", (1, "func"), True
         kind = ctx.kind_of(executor)
         if kind == api.THREAD_EXECUTOR:

@@ -33,7 +33,7 @@ import libcst as cst
 
 from threadlint import facts as F
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import Binding, dotted_name
+from threadlint.analysis.context import Binding, dotted_name, is_none
 from threadlint.analysis.test_code import in_test_code
 
 if TYPE_CHECKING:
@@ -377,7 +377,7 @@ class ThreadCalls:
                     return None
                 found.append(declared)
                 continue
-            if isinstance(value, cst.Name) and value.value == "None":
+            if is_none(value):
                 continue  # a placeholder until the object is made
             inner = self.resolve(value, depth + 1)
             if inner is None and binding.annotation is not None:

@@ -10,7 +10,7 @@ from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.cannot_raise import CannotRaise, Reach
-from threadlint.analysis.context import Binding, ModuleContext, dotted_name
+from threadlint.analysis.context import Binding, ModuleContext, dotted_name, is_none
 from threadlint.analysis.locks import (
     LockAnalysis,
     always_leaves,
@@ -870,7 +870,7 @@ def _fresh(call: cst.Call, kind: str) -> bool:
     if kind != api.CONDITION:
         return True
     lock = argument(call, 0, "lock")
-    return lock is None or (isinstance(lock, cst.Name) and lock.value == "None")
+    return lock is None or is_none(lock)
 
 
 @register
@@ -1012,7 +1012,7 @@ def _has_timeout(call: cst.Call) -> bool:
     if any(arg.star for arg in call.args):
         return True
     timeout = argument(call, 0, "timeout")
-    return timeout is not None and not (isinstance(timeout, cst.Name) and timeout.value == "None")
+    return timeout is not None and not is_none(timeout)
 
 
 def _loop_rechecks(ctx: ModuleContext, call: cst.Call) -> bool:
