@@ -213,9 +213,10 @@ class AcquireWithoutRelease(_LockRule):
     `finally` (or a catch-all `except` that re-raises), or such code runs
     between the `acquire()` and the `try` whose `finally` releases it.
 
-    "Can really raise" means a call of a function or method of the project
-    or of unknown code (a callback, a user function, I/O such as a socket, a
-    file or a subprocess), a subscript of an object of unknown type, a key
+    "Can really raise" means a call of a function or method of another
+    module or of unknown code (a callback, a user function, I/O such as a
+    socket, a file or a subprocess), a call of the module's own code that
+    can, a subscript of an object of unknown type, a key
     not known to be in a dict, `raise`. The steps that cannot raise are
     listed in `analysis/cannot_raise.py`: stores in names, attributes and
     dict keys; built-in container methods (`d.get(k)`, `d.pop(k, None)`,
@@ -223,7 +224,9 @@ class AcquireWithoutRelease(_LockRule):
     containers (`len`, `sum(c.values())`, `sorted(d)`,
     `max(..., default=0)`); a logging call with a constant message;
     `wait()` and `notify()` of the condition that is held; `set()` of an
-    event; `if`, `while` and `for` made of such steps. The check also knows
+    event; `if`, `while` and `for` made of such steps; a call of a function
+    of the module (or of `self.method()`, not overridden in the module)
+    whose body is made of such steps. The check also knows
     what the code has just tested: `d[k]` inside `if k in d:`,
     `q.popleft()` or `q[0]` after `while not q: cond.wait()`.
 
