@@ -15,10 +15,10 @@ now and then.
 
 Steps that cannot raise:
 
-- `pass`, `global`, `nonlocal`; storing a safe value (below) in a local or global name, in an
-  attribute of a name or of a name's attribute (`self.owner = me`,
-  `state.busy = True`, `self._local.depth = 0`), or at a key of a built-in
-  mapping (`self._entries[key] = value`, `self.__dict__[name] = value`);
+- `pass`, `global`, `nonlocal`; storing a safe value (below) in a local
+  or global name, in an attribute of a name or of a name's attribute
+  (`self.owner = me`, `state.busy = True`, `self._local.depth = 0`), or at
+  a key of a built-in mapping (`self._entries[key] = value`, `self.__dict__[name] = value`);
 - `+=` / `-=` of a safe value on such a target (at a key, one that can be
   read: see below);
 - `del d[k]` where `d[k]` can be read;
@@ -34,9 +34,9 @@ Safe values: names, constants, attributes of a name, displays of them, and
 too: `==`, `!=`, `is`, `in` a built-in container, and `<`, `<=`, `>`, `>=`
 against a number or a `len()`, or between names and attributes
 (`self._inflight < self._max_inflight`: counters and limits; values that
-cannot be ordered are a programming error). So do a subscript of a `Counter` (a missing
-key reads 0), of a mapping at a key known to be in it, or `[0]` / `[-1]` of
-a list or deque known not to be empty. The calls that cannot raise are:
+cannot be ordered are a programming error). So do a subscript of a
+`Counter` (a missing key reads 0), of a mapping at a key known to be in
+it, or `[0]` / `[-1]` of a list or deque known not to be empty. The calls that cannot raise are:
 
 - the interpreter's own state: `threading.current_thread()`, `get_ident()`,
   `get_native_id()`, `os.getpid()`, the clocks of `time`;
@@ -259,7 +259,7 @@ _LOG_KEYWORDS = frozenset({"exc_info", "stack_info", "stacklevel", "extra"})
 _LOGGER_FACTORIES = frozenset({"logging.getLogger", "logging.Logger", "logging.LoggerAdapter"})
 _CONSTANTS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis)
 _EQUALITIES = (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)
-_ORDERS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+ORDERINGS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 _EXITS = (cst.Return, cst.Break, cst.Continue)
 
 # `held(receiver)` says whether `receiver` is the condition held in the
@@ -285,7 +285,8 @@ def is_docstring(step: cst.CSTNode) -> bool:
     return isinstance(step, cst.Expr) and isinstance(step.value, (cst.SimpleString, cst.ConcatenatedString))
 
 
-def _never(step: cst.CSTNode) -> bool:
+def never_ends(step: cst.CSTNode) -> bool:
+    """An `Ends` for a window no step of which releases the lock."""
     return False
 
 
@@ -307,7 +308,7 @@ class CannotRaise:
 
     def statement(self, node: cst.CSTNode) -> bool:
         """One step that cannot raise (an `if` may leave in its branches)."""
-        return not isinstance(node, _EXITS) and self._step(node, _never) is not Reach.RAISES
+        return not isinstance(node, _EXITS) and self._step(node, never_ends) is not Reach.RAISES
 
     def window(self, steps: Sequence[cst.CSTNode], ends: Ends, flag: str | None = None) -> Reach:
         """How `steps`, run with the lock held, end. `flag` names the variable
@@ -407,7 +408,7 @@ class CannotRaise:
         that path is out of the window, and every other pass still holds
         the lock. A release the loop goes on after is not followed."""
         if not self._releases_then_leaves(node.body, ends):
-            ends = _never
+            ends = never_ends
         if isinstance(node, cst.While):
             if not self.value(node.test):
                 return Reach.RAISES
@@ -426,7 +427,7 @@ class CannotRaise:
             start = [c for c in start if c in self._known]
         self._known = start
         orelse = list(node.orelse.body.body) if node.orelse is not None else []
-        if self._steps(orelse, _never) is Reach.RAISES:
+        if self._steps(orelse, never_ends) is Reach.RAISES:
             return Reach.RAISES
         breaks = any(isinstance(n, cst.Break) for n in _own_statements(node.body))
         if isinstance(node, cst.While) and node.orelse is None and not breaks:
@@ -584,7 +585,7 @@ class CannotRaise:
             if isinstance(operator, (cst.In, cst.NotIn)):
                 if not self._iterable(right):
                     return False  # `x in obj` runs `obj.__contains__`
-            elif isinstance(operator, _ORDERS):
+            elif isinstance(operator, ORDERINGS):
                 if not (
                     self._number(left)
                     or self._number(right)

@@ -43,6 +43,7 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
+from threadlint.analysis.cannot_raise import ORDERINGS
 from threadlint.analysis.context import ModuleContext
 from threadlint.analysis.lifecycle_facts import definitions_visible, is_inside, repeating_loop
 from threadlint.analysis.stop_protocol import (
@@ -89,7 +90,6 @@ _CLOCKS = frozenset(
     {"time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns", "time.perf_counter",
      "time.perf_counter_ns"}
 )
-_ORDERS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 # Where Thread and Timer take their argument tuple and keyword dict.
 _ARGUMENTS = {api.THREAD: ((3, "args"), (4, "kwargs")), api.TIMER: ((2, "args"), (3, "kwargs"))}
 
@@ -390,7 +390,7 @@ def _timed(ctx: ModuleContext, test: cst.BaseExpression) -> bool:
     """An ordering comparison with a clock reading on one side."""
     return any(
         isinstance(node, cst.Comparison)
-        and any(isinstance(c.operator, _ORDERS) for c in node.comparisons)
+        and any(isinstance(c.operator, ORDERINGS) for c in node.comparisons)
         and any(
             isinstance(side, cst.Call) and ctx.qualname(side.func) in _CLOCKS
             for side in (node.left, *(c.comparator for c in node.comparisons))

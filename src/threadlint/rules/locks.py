@@ -9,7 +9,7 @@ import libcst as cst
 from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.cannot_raise import CannotRaise, Reach
+from threadlint.analysis.cannot_raise import CannotRaise, Reach, never_ends
 from threadlint.analysis.context import Binding, ModuleContext, dotted_name, is_none
 from threadlint.analysis.locks import (
     LockAnalysis,
@@ -403,7 +403,7 @@ class AcquireWithoutRelease(_LockRule):
                 isinstance(n, (cst.Break, cst.Return, cst.Raise)) for n in descendants(anchor.body)
             ):
                 return False
-            reach = safe.window(list(anchor.body.body), _never_ends)
+            reach = safe.window(list(anchor.body.body), never_ends)
         elif isinstance(anchor, cst.Expr) and anchor.value is acquire:
             reach = Reach.HELD
         elif isinstance(anchor, cst.Assign) and anchor.value is acquire:
@@ -711,10 +711,6 @@ def _guard_exit(statement: cst.CSTNode, safe: CannotRaise, key: str, locks: Lock
     if releases and not safe.test(statement.test):
         return False
     return safe.statements([s for s in steps if s not in releases])
-
-
-def _never_ends(step: cst.CSTNode) -> bool:
-    return False
 
 
 def _releases_key(step: cst.CSTNode, key: str, locks: LockAnalysis) -> bool:
