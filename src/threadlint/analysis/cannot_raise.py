@@ -18,7 +18,8 @@ Steps that cannot raise:
 - `pass`, `global`, `nonlocal`; storing a safe value (below) in a local
   or global name, in an attribute of a name or of a name's attribute
   (`self.owner = me`, `state.busy = True`, `self._local.depth = 0`), or at
-  a key of a built-in mapping (`self._entries[key] = value`, `self.__dict__[name] = value`);
+  a key of a built-in mapping (`self._entries[key] = value`,
+  `self.__dict__[name] = value`);
 - `+=` / `-=` of a safe value on such a target (at a key, one that can be
   read: see below);
 - `del d[k]` where `d[k]` can be read;
@@ -36,7 +37,8 @@ against a number or a `len()`, or between names and attributes
 (`self._inflight < self._max_inflight`: counters and limits; values that
 cannot be ordered are a programming error). So do a subscript of a
 `Counter` (a missing key reads 0), of a mapping at a key known to be in
-it, or `[0]` / `[-1]` of a list or deque known not to be empty. The calls that cannot raise are:
+it, or `[0]` / `[-1]` of a list or deque known not to be empty. The calls
+that cannot raise are:
 
 - the interpreter's own state: `threading.current_thread()`, `get_ident()`,
   `get_native_id()`, `os.getpid()`, the clocks of `time`;
