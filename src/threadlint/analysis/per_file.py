@@ -216,8 +216,11 @@ def _analyze(result: FileResult, source: bytes, settings: Settings, force: bool 
 
 def not_analysed_diagnostic(path: str, why: str) -> Diagnostic:
     """TL003: CPython accepts the file (or could not be asked), threadlint could not
-    analyse it; `why` completes "could not be analysed: ..."."""
-    return Diagnostic(path, 1, 1, "TL003", f"could not be analysed: {why}")
+    analyse it; `why` completes "could not be analysed: ...". It is about the
+    whole file, so it covers the first line, whole (to the start of the
+    second), which editors and SARIF viewers can show even when the file's
+    text is not at hand (a worker that died)."""
+    return Diagnostic(path, 1, 1, "TL003", f"could not be analysed: {why}", end_line=2, end_col=1)
 
 
 def not_analysed(path: str, module_name: str, why: str) -> FileResult:
