@@ -103,3 +103,41 @@ def test_wait_fix_turns_if_into_while(tmp_path: Path) -> None:
     line = lines[edit.line - 1]
     lines[edit.line - 1] = line[: edit.col - 1] + edit.text + line[edit.end_col - 1 :]
     assert lines[4] == "        while not items:"
+
+
+def test_acquire_without_release_names_what_can_raise(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(
+        "import threading\n"
+        "lock = threading.Lock()\n"
+        "def bump(state, notify):\n"
+        "    lock.acquire()\n"
+        "    state.count += 1\n"
+        "    notify(state)\n"
+        "    lock.release()\n",
+        encoding="utf-8",
+    )
+    settings = replace(Settings(root=str(tmp_path)), select=("TL301",))
+    (diagnostic,) = run([str(path)], settings, jobs=1).diagnostics
+    assert "(`notify(state)`, line 6, can raise)" in diagnostic.message
+
+
+def test_window_failing_only_through_item_shape_is_preview(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(
+        "import threading\n"
+        "class Table:\n"
+        "    def __init__(self):\n"
+        "        self.rows = []\n"
+        "        self.lock = threading.Lock()\n"
+        "    def mark(self):\n"
+        "        self.lock.acquire()\n"
+        "        for i in range(len(self.rows)):\n"
+        "            self.rows[i].seen = True\n"
+        "        self.lock.release()\n",
+        encoding="utf-8",
+    )
+    settings = replace(Settings(root=str(tmp_path)), select=("TL301",))
+    assert run([str(path)], settings, jobs=1).diagnostics == []
+    (diagnostic,) = run([str(path)], replace(settings, preview=True), jobs=1).diagnostics
+    assert "line 9, fails only if an item is not what the code put there" in diagnostic.message

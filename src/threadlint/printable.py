@@ -58,3 +58,9 @@ def without_surrogates(text: str) -> str:
     if text.isprintable() or not any(0xDC80 <= ord(c) <= 0xDCFF for c in text):
         return text
     return "".join(_escape(c) if 0xDC80 <= ord(c) <= 0xDCFF else c for c in text)
+
+
+def shortened(code: str, limit: int = 40) -> str:
+    """Source code quoted in a message: on one line, at most `limit` characters."""
+    code = " ".join(code.split())
+    return code if len(code) <= limit else code[: limit - 3] + "..."

@@ -26,7 +26,8 @@ Steps that cannot raise:
 - a call of the tables below, as a statement;
 - `if` and `while` whose tests are safe values, and `for` over a built-in
   container, one of its views (`d.items()`) or a `range()`, when the loop
-  does not change that container ("changed size during iteration"). Their
+  does not change the size of a dict, set or deque it iterates ("changed
+  size during iteration"; a list changed so skips items but does not raise). Their
   bodies must be made of such steps, and may leave with `return`, `break` or
   `continue`.
 
@@ -76,7 +77,9 @@ that cannot raise are:
 What is known: inside `if t:` that `t` is true (and false in its `else`); in
 the right operand of `a and b`, that `a` is true; after `if t: <leave>`, that
 `t` is false; after `while t:` (no `break`), that `t` is false; in
-`for k in d:`, that `k in d`. `not q` and `len(q) == 0` say the same thing
+`for k in d:`, that `k in d`; in `for i in range(len(seq)):`, that `i` is
+an index of `seq` (`seq[i]`, `seq.pop(i)`, `seq[i] = x`), as is `seq.index(x)`
+with `x` in `seq`. `not q` and `len(q) == 0` say the same thing
 about a container. A store and a call that changes a container forget what
 was known about what they change (one that only grows keeps its keys). A
 `wait()` lets other threads in, so it forgets everything.
@@ -87,9 +90,22 @@ cannot raise when its arguments are safe values and every step of its body
 cannot raise, judged the same way a few calls deep (`def socket(self):
 return self._sock`).
 
+A `try` counts as one step: its parts must not raise, except its body
+when a catch-all handler (`except Exception:`, a bare `except:`) takes what
+the body raises and goes on. `sys.version_info` and its items are
+constants.
+
 Anything else can raise: a call of a function or method of another module
 or of unknown code (a callback, a user function), I/O, a subscript of an
 object of unknown type, a key not known to be present, `raise`.
+
+Items: with `trust_items`, an item of a list or mapping, once read
+safely, is trusted to have the shape the code gave it: its items and
+attributes can be read (`self._filters[i][0]` of a list of pairs,
+`self._messages[i].mid`) and its attributes stored. What the code puts in
+its containers is its own invariant, which a reader of one window cannot
+check: TL301 reports a window that fails only through such items in
+preview alone, and names in its default findings the call that can raise.
 """
 
 from __future__ import annotations
@@ -176,7 +192,8 @@ class _Method:
     "nonempty": the container is known not to be empty;
     "end": the argument is `0` or `-1` and the container is known not to
     be empty;
-    "key": the argument is known to be in the container."""
+    "key": the argument is known to be in the container;
+    "index": the argument is known to be an index of the list."""
 
     arity: tuple[int, ...]
     needs: str = ""
@@ -207,6 +224,8 @@ _SEQUENCE_METHODS: dict[str, tuple[_Method, ...]] = {
     "append": (_M((1,)),),
     "extend": (_M((1,), "iterable"),),
     "count": (_M((1,)),),
+    "remove": (_M((1,), "key"),),
+    "index": (_M((1,), "key"),),
     "copy": (_M((0,)),),
     "clear": (_M((0,)),),
     "reverse": (_M((0,)),),
@@ -214,7 +233,7 @@ _SEQUENCE_METHODS: dict[str, tuple[_Method, ...]] = {
 }
 _LIST_METHODS: dict[str, tuple[_Method, ...]] = {
     "insert": (_M((2,)),),
-    "pop": (_M((0,), "nonempty"), _M((1,), "end")),
+    "pop": (_M((0,), "nonempty"), _M((1,), "end"), _M((1,), "index")),
 }
 _DEQUE_METHODS: dict[str, tuple[_Method, ...]] = {
     "appendleft": (_M((1,)),),
@@ -296,14 +315,26 @@ class CannotRaise:
     """Checks steps in the order they run, and learns from them what holds
     after them (see "What is known" above): one instance per window."""
 
-    def __init__(self, ctx: ModuleContext, held: Check, is_lock: Check | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ModuleContext,
+        held: Check,
+        is_lock: Check | None = None,
+        trust_items: bool = False,
+    ) -> None:
         self.ctx = ctx
         self.held = held
+        # Whether items of the code's containers are trusted to have the
+        # shape it gave them (see "Items" in the module doc).
+        self.trust_items = trust_items
         # `other_lock.acquire()` waits, it does not raise: two locks taken in
         # a row before the `try:` that releases both.
         self.is_lock = is_lock
         self._known: list[_Clause] = []
         self._flag: _Literal | None = None
+        # The first step (or test, or iterable) found able to raise: what a
+        # finding names as its reason.
+        self.blame: cst.CSTNode | None = None
 
     def statements(self, statements: Sequence[cst.CSTNode]) -> bool:
         return all(self.statement(s) for s in statements)
@@ -333,6 +364,11 @@ class CannotRaise:
                 return reach
         return Reach.LEFT if self._unheld() else Reach.HELD
 
+    def _raises(self, node: cst.CSTNode) -> Reach:
+        if self.blame is None:
+            self.blame = node
+        return Reach.RAISES
+
     def _unheld(self) -> bool:
         return self._flag is not None and self._knows(self._flag)
 
@@ -343,12 +379,14 @@ class CannotRaise:
             return self._steps(node.body, ends)
         if isinstance(node, _EXITS):
             value = node.value if isinstance(node, cst.Return) else None
-            return Reach.LEFT if value is None or self.value(value) else Reach.RAISES
+            return Reach.LEFT if value is None or self.value(value) else self._raises(node)
         if isinstance(node, cst.If):
             return self._if(node, ends)
         if isinstance(node, (cst.While, cst.For)):
             return self._loop(node, ends)
-        return Reach.HELD if self._simple(node) else Reach.RAISES
+        if isinstance(node, cst.Try):
+            return self._try(node, ends)
+        return Reach.HELD if self._simple(node) else self._raises(node)
 
     def _simple(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.Pass, cst.Global, cst.Nonlocal)):
@@ -374,7 +412,7 @@ class CannotRaise:
 
     def _if(self, node: cst.If, ends: Ends) -> Reach:
         if not self.value(node.test):
-            return Reach.RAISES
+            return self._raises(node.test)
         start = list(self._known)
         body, after_body = self._branch(start, node.test, True, list(node.body.body), ends)
         orelse = node.orelse
@@ -395,6 +433,31 @@ class CannotRaise:
         self._known = [c for c in going_on[0] if all(c in k for k in going_on[1:])]
         return Reach.HELD
 
+    def _try(self, node: cst.Try, ends: Ends) -> Reach:
+        """A `try` whose parts cannot raise; its body may, when a catch-all
+        handler (`except Exception:`) takes what it raises and goes on with
+        the lock still held. A release inside it is not followed."""
+        if any(ends(n) for n in descendants(node)):
+            return self._raises(node)
+        start = list(self._known)
+        blame = self.blame
+        body = self._steps(list(node.body.body), never_ends)
+        if body is Reach.RAISES:
+            if not any(_catches_all(h) for h in node.handlers):
+                return Reach.RAISES
+            self.blame = blame  # what the body raises is caught
+        after = [c for c in start if c in self._known]
+        parts = [h.body for h in node.handlers]
+        parts += [p.body for p in (node.orelse, node.finalbody) if p is not None]
+        for part in parts:
+            self._known = list(start)
+            if self._steps(list(part.body), never_ends) is Reach.RAISES:
+                return Reach.RAISES
+            after = [c for c in after if c in self._known]
+        # What holds after it: what held before and no part of it changed.
+        self._known = after
+        return Reach.HELD
+
     def _branch(
         self, start: list[_Clause], test: cst.BaseExpression, truth: bool,
         steps: list[cst.CSTNode], ends: Ends,
@@ -413,19 +476,34 @@ class CannotRaise:
             ends = never_ends
         if isinstance(node, cst.While):
             if not self.value(node.test):
-                return Reach.RAISES
+                return self._raises(node.test)
         elif node.asynchronous is not None or not self._iterable(node.iter):
-            return Reach.RAISES
+            return self._raises(node.iter)
         else:
             iterated = _container_of_iteration(node.iter)
-            if iterated is not None and self._changes(node.body, iterated):
-                return Reach.RAISES
+            # A list changed while iterated skips or repeats items, but does
+            # not raise; a dict, a set or a deque does.
+            if (
+                iterated is not None
+                and not (node.iter is iterated and self.ctx.container_type(iterated) == "list")
+                and self._changes(node.body, iterated)
+            ):
+                return self._raises(node.iter)
         start = list(self._known)
+        # `for i in range(len(seq)):` makes `i` an index of `seq`, on each
+        # pass while no pass that goes on shrinks `seq`.
+        index = self._index_of_loop(node)
         # Twice: the second pass starts from what survives a first iteration.
         for _ in range(2):
             self._known = list(start)
-            if not self._enter(node) or self._steps(list(node.body.body), ends) is not Reach.HELD:
-                return Reach.RAISES
+            if not self._enter(node):
+                return self._raises(node)
+            if index is not None:
+                self._add([index])
+            if self._steps(list(node.body.body), ends) is not Reach.HELD:
+                return self._raises(node)
+            if index is not None and not self._knows(index):
+                index = None
             start = [c for c in start if c in self._known]
         self._known = start
         orelse = list(node.orelse.body.body) if node.orelse is not None else []
@@ -464,6 +542,19 @@ class CannotRaise:
             self._add([(("in", self._text(key), self._text(iterated)), True)])
         return True
 
+    def _index_of_loop(self, node: cst.While | cst.For) -> _Literal | None:
+        """That `i` is an index of `seq`, in `for i in range(len(seq)):`."""
+        if not isinstance(node, cst.For) or not isinstance(node.target, cst.Name):
+            return None
+        if self._builtin(node.iter, ("range",)) is None:
+            return None
+        assert isinstance(node.iter, cst.Call)
+        args = _positional(node.iter)
+        sequence = self._length_of(args[0]) if len(args) == 1 == len(node.iter.args) else None
+        if sequence is None:
+            return None
+        return ("index", node.target.value, self._text(sequence)), True
+
     def _changes(self, body: cst.BaseSuite, container: cst.BaseExpression) -> bool:
         """The loop body changes the size of the container it iterates."""
         text = self._text(container)
@@ -494,6 +585,8 @@ class CannotRaise:
             return True
         if isinstance(target, cst.Attribute):
             self._forget(target)
+            if self.trust_items and isinstance(target.value, cst.Subscript):
+                return self.value(target.value)  # `self._messages[i].mid = 0`
             return self._plain_reference(target.value)
         if isinstance(target, (cst.Tuple, cst.List)):
             return all(
@@ -506,7 +599,10 @@ class CannotRaise:
                 index is not None
                 and self.value(index)
                 and self._plain_reference(target.value)
-                and self.ctx.container_type(target.value) in _MAPPINGS
+                and (
+                    self.ctx.container_type(target.value) in _MAPPINGS
+                    or self._knows((("index", self._text(index), self._text(target.value)), True))
+                )
             )
             self._forget(target.value, growing=True)
             return safe
@@ -537,6 +633,8 @@ class CannotRaise:
         if isinstance(expr, cst.ConcatenatedString):
             return _constant_string(expr)
         if isinstance(expr, cst.Attribute):
+            if self.trust_items and isinstance(expr.value, cst.Subscript):
+                return self.value(expr.value)  # `self._messages[i].mid`
             return self._plain_reference(expr)
         if isinstance(expr, cst.UnaryOperation):
             return isinstance(expr.operator, (cst.Minus, cst.Not)) and self.value(expr.expression)
@@ -591,13 +689,28 @@ class CannotRaise:
                 if not (
                     self._number(left)
                     or self._number(right)
-                    or (self._plain_reference(left) and self._plain_reference(right))
+                    or (self._quantity(left) and self._quantity(right))
+                    or self._version(left)
+                    or self._version(right)
                 ):
                     return False
             elif not isinstance(operator, _EQUALITIES):
                 return False
             left = right
         return True
+
+    def _quantity(self, expr: cst.BaseExpression) -> bool:
+        """A name, an attribute of one, or a sum of them: `m.timestamp +
+        self._retry < now` orders counters, times and limits."""
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+            return self._quantity(expr.left) and self._quantity(expr.right)
+        return self._plain_reference(expr) or self._number(expr)
+
+    def _version(self, expr: cst.BaseExpression) -> bool:
+        """`sys.version_info` or an item of it: compared with a tuple or a number."""
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        return self.ctx.qualname(expr) == "sys.version_info"
 
     def _number(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
@@ -615,14 +728,33 @@ class CannotRaise:
     def _subscript(self, expr: cst.Subscript) -> bool:
         index = _index(expr)
         container = expr.value
-        if index is None or not self._plain_reference(container) or not self.value(index):
+        if index is None or not self.value(index):
+            return False
+        if self.ctx.qualname(container) == "sys.version_info":
+            return isinstance(index, cst.Integer)
+        if self.trust_items and isinstance(container, cst.Subscript):
+            # `self._filters[i][0]`: an item of an item the code put there.
+            return self._subscript(container)
+        if not self._plain_reference(container):
             return False
         kind = self.ctx.container_type(container)
         if kind in _MAPPINGS:
             return kind == "collections.Counter" or self._has(container, index)
         if kind in _SEQUENCES:
-            return _end_index(index) and self._not_empty(container)
+            return (_end_index(index) and self._not_empty(container)) or self._is_index(index, container)
         return False
+
+    def _is_index(self, index: cst.BaseExpression, sequence: cst.BaseExpression) -> bool:
+        """`i` of `for i in range(len(seq))`, or `seq.index(x)` with `x` in `seq`."""
+        if (
+            isinstance(index, cst.Call)
+            and isinstance(index.func, cst.Attribute)
+            and index.func.attr.value == "index"
+            and self._text(index.func.value) == self._text(sequence)
+            and len(index.args) == 1
+        ):
+            return self._has(sequence, index.args[0].value)
+        return self._knows((("index", self._text(index), self._text(sequence)), True))
 
     def _iterable(self, expr: cst.BaseExpression) -> bool:
         """A built-in container, a view of one, a range: iterating it runs no
@@ -827,6 +959,8 @@ class CannotRaise:
             return _end_index(args[0]) and self._not_empty(receiver)
         if spec.needs == "key":
             return self._has(receiver, args[0])
+        if spec.needs == "index":
+            return self._is_index(args[0], receiver)
         return True
 
     def _is_logger(self, receiver: cst.BaseExpression) -> bool:
@@ -930,7 +1064,7 @@ class CannotRaise:
 
         def stale(literal: _Literal) -> bool:
             (kind, *parts), truth = literal
-            if growing and truth and kind in ("in", "truthy") and parts[-1] == text:
+            if growing and truth and kind in ("in", "truthy", "index") and parts[-1] == text:
                 return False
             return any(mention.search(part) for part in parts)
 
@@ -941,6 +1075,18 @@ class CannotRaise:
 
     def _has(self, container: cst.BaseExpression, key: cst.BaseExpression) -> bool:
         return self._knows((("in", self._text(key), self._text(container)), True))
+
+
+def _catches_all(handler: cst.ExceptHandler) -> bool:
+    """`except:`, `except Exception:`, `except (OSError, Exception):`."""
+    if handler.type is None:
+        return True
+    types = (
+        [e.value for e in handler.type.elements]
+        if isinstance(handler.type, cst.Tuple)
+        else [handler.type]
+    )
+    return any(dotted_name(t) in ("Exception", "BaseException") for t in types)
 
 
 def _module_definitions(ctx: ModuleContext) -> frozenset[str]:

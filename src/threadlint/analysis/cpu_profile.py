@@ -73,6 +73,7 @@ from threadlint.analysis.per_file import register_collector
 from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.walk import children, walk
 from threadlint.config import Settings
+from threadlint.printable import shortened
 from threadlint.source_text import read_regular_file
 
 IO = "io"
@@ -446,7 +447,7 @@ class _Collector:
         pos = self.ctx.position(written)
         self.profile.spawns.append(SpawnSite(
             pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1,
-            api_name, _short(self.ctx.code_for(written)), call, inline, repeated,
+            api_name, shortened(self.ctx.code_for(written), 60), call, inline, repeated,
         ))
 
     # -- classifying what a call calls -----------------------------------------
@@ -795,7 +796,3 @@ def _statements(node: cst.CSTNode) -> Iterator[cst.BaseSmallStatement]:
         elif isinstance(child, _STATEMENT_HOLDERS):
             yield from _statements(child)
 
-
-def _short(code: str, limit: int = 60) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= limit else code[: limit - 3] + "..."

@@ -42,6 +42,7 @@ from threadlint.analysis.stop_protocol import is_stop_name
 from threadlint.analysis.summaries import qualified_id
 from threadlint.analysis.walk import children, descendants
 from threadlint.config import Settings
+from threadlint.printable import shortened
 
 ALWAYS = "always"  # forks whatever the start method
 DEFAULT = "default"  # forks when multiprocessing's default start method is fork
@@ -174,10 +175,6 @@ def _imported_names(ctx: ModuleContext) -> set[str]:
     return {name for name in names if not name.startswith(".")}
 
 
-def _short(code: str, limit: int = 40) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= limit else code[: limit - 3] + "..."
-
 
 class _Collector:
     def __init__(self, ctx: ModuleContext) -> None:
@@ -275,7 +272,7 @@ class _Collector:
             receiver, what, thread_class = func.value, "thread", project_class[1]
         if receiver is None:
             return None
-        label = f"`{_short(ctx.code_for(receiver))}`"
+        label = f"`{shortened(ctx.code_for(receiver))}`"
         thread = self._live(unit, unit_id, label, what, call, receiver, thread_class)
         lives_on = what != "thread pool" or not isinstance(receiver, cst.Name) or (
             isinstance(unit, cst.Module) or not self._local(receiver.value, unit)
@@ -403,7 +400,7 @@ class _Collector:
             value = _keyword(call, "preexec_fn")
             if value is None or is_none(value):
                 return None
-            preexec = _short(ctx.code_for(value))
+            preexec = shortened(ctx.code_for(value))
             found = (f"`{qualified}(..., preexec_fn={preexec})`", ALWAYS)
         elif qualified in _POOL_TYPES:
             keyword = _POOL_TYPES[qualified]
@@ -414,12 +411,12 @@ class _Collector:
         elif isinstance(call.func, cst.Attribute) and call.func.attr.value in _CONTEXT_FORKS - {"Process"}:
             form = self._context_form(call.func.value)
             if form is not None:
-                found = (f"`{_short(ctx.code_for(call.func))}()`", form)
+                found = (f"`{shortened(ctx.code_for(call.func))}()`", form)
         elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "start" and not call.args:
             started = self._process_start(call.func.value)
             if started is not None:
                 form, process_class = started
-                found = (f"`{_short(ctx.code_for(call))}`", form)
+                found = (f"`{shortened(ctx.code_for(call))}`", form)
         if found is None:
             return None
         position = ctx.position(call)

@@ -44,6 +44,7 @@ from threadlint.analysis.state_api import (
 )
 from threadlint.analysis.thread_calls import ThreadCalls
 from threadlint.analysis.walk import children, descendants
+from threadlint.printable import shortened
 
 Unit = Union[cst.FunctionDef, cst.Lambda, cst.Module]
 
@@ -345,7 +346,7 @@ class FunctionWalker:
             line, col = self.m.pos.of(rec.node)
             text = ""
             if rec.kind == F.RMW and rec.statement is not None:
-                text = _short(ctx.code_for(rec.statement))
+                text = shortened(ctx.code_for(rec.statement), 50)
             accesses.append(
                 F.Access(
                     rec.location,
@@ -1564,7 +1565,3 @@ def _suite(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:
         return [body]  # `if x: y = 1` on one line: its small statements, like a line's
     return []
 
-
-def _short(code: str, limit: int = 50) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= limit else code[: limit - 3] + "..."

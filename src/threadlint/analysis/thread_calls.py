@@ -35,6 +35,7 @@ from threadlint import facts as F
 from threadlint.analysis.calls import argument
 from threadlint.analysis.context import Binding, dotted_name, is_none
 from threadlint.analysis.test_code import in_test_code
+from threadlint.printable import shortened
 
 if TYPE_CHECKING:
     from threadlint.analysis.function_walk import FunctionWalker
@@ -147,10 +148,6 @@ class _Object:
     loop: F.Location | None  # the loop it belongs to, when known
     evidence: str
 
-
-def _short(code: str, limit: int = 60) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= limit else code[: limit - 3] + "..."
 
 
 class ThreadCalls:
@@ -305,13 +302,13 @@ class ThreadCalls:
         loop = (found.loop if found.kind != LOOP else found.location) if found else None
         evidence = found.evidence if found is not None else ""
         if receiver is not None and found is not None:
-            evidence = f"`{_short(self.ctx.code_for(receiver), 30)}` is {evidence}"
+            evidence = f"`{shortened(self.ctx.code_for(receiver), 30)}` is {evidence}"
         self.found.append(
             (
                 F.ThreadCall(
                     code,
                     api,
-                    _short(self.ctx.code_for(node)),
+                    shortened(self.ctx.code_for(node), 60),
                     line,
                     col,
                     end_line,
@@ -342,7 +339,7 @@ class ThreadCalls:
                 owner = self.resolve(expr.func.value, depth + 1)
                 loop = owner.location if owner is not None else self.location(expr.func.value)
             line = self.w.m.pos.of(expr)[0]
-            made_by = f"made by `{_short(self.ctx.code_for(expr), 40)}` (line {line})"
+            made_by = f"made by `{shortened(self.ctx.code_for(expr), 40)}` (line {line})"
             return _Object(made, None, loop, made_by)
         if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
             return self.resolve(expr.right, depth + 1) or self.resolve(expr.left, depth + 1)
@@ -385,7 +382,7 @@ class ThreadCalls:
             if inner is None:
                 return None
             if isinstance(value, (cst.Name, cst.Attribute)):
-                code = _short(self.ctx.code_for(value), 30)
+                code = shortened(self.ctx.code_for(value), 30)
                 inner = replace(inner, evidence=f"set from `{code}`, {inner.evidence}")
             aliases.add(inner.location)
             found.append(inner)
@@ -413,7 +410,7 @@ class ThreadCalls:
             else 0
         )
         where = f" (line {line})" if line else ""
-        code = _short(self.ctx.code_for(annotation), 40)
+        code = shortened(self.ctx.code_for(annotation), 40)
         return _Object(kind, location, None, f"annotated `{code}`{where}")
 
     def _annotated(self, annotation: cst.BaseExpression) -> str | None:
@@ -443,7 +440,7 @@ class ThreadCalls:
         kind = self._annotated(method.returns.annotation)
         if kind is None:
             return None
-        code = _short(self.ctx.code_for(method.returns.annotation), 40)
+        code = shortened(self.ctx.code_for(method.returns.annotation), 40)
         return _Object(kind, None, None, f"returned by `{func.attr.value}`, annotated `{code}`")
 
     def location(self, expr: cst.BaseExpression) -> F.Location | None:

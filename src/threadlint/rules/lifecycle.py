@@ -23,6 +23,7 @@ from threadlint.analysis.test_code import in_test_code
 from threadlint.analysis.thread_lifetime import lifetime, timer_seconds
 from threadlint.analysis.walk import children, executed
 from threadlint.diagnostics import Edit, Fix
+from threadlint.printable import shortened
 from threadlint.rules.base import FileRule, register
 from threadlint.stdlib_modules import stdlib_module_names
 
@@ -94,8 +95,8 @@ class ThreadArgsNotTuple(FileRule):
         written = f"({shown})" if value.lpar else shown
         self.report(
             value,
-            f"`args` is `{_short(written)}`, not a tuple: it is unpacked with `*`, "
-            f"so the thread gets the wrong arguments; write `({_short(shown)},)`",
+            f"`args` is `{shortened(written)}`, not a tuple: it is unpacked with `*`, "
+            f"so the thread gets the wrong arguments; write `({shortened(shown)},)`",
             fix=self._fix(node, value, shown),
         )
 
@@ -162,10 +163,6 @@ def _strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
     return node
 
 
-def _short(code: str, limit: int = 40) -> str:
-    code = " ".join(code.split())
-    return code if len(code) <= limit else code[: limit - 3] + "..."
-
 
 # -- shared by the thread rules ---------------------------------------------------
 
@@ -215,7 +212,7 @@ def _started_thread(ctx: ModuleContext, call: cst.Call) -> cst.BaseExpression | 
 
 
 def _shown(ctx: ModuleContext, node: cst.CSTNode) -> str:
-    return _short(ctx.code_for(node))
+    return shortened(ctx.code_for(node))
 
 
 @register

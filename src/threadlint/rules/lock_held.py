@@ -32,6 +32,7 @@ from threadlint.analysis.walk import descendants
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
 from threadlint.lock_graph import LockGraph, Order
+from threadlint.printable import shortened
 from threadlint.project_model import project_model
 from threadlint.rules.base import FileRule, ProjectRule, register
 
@@ -47,8 +48,7 @@ class _HeldRule(FileRule):
         return self.ctx.position(node).start.line
 
     def shown(self, node: cst.CSTNode) -> str:
-        code = " ".join(self.ctx.code_for(node).split())
-        return code if len(code) <= 40 else code[:37] + "..."
+        return shortened(self.ctx.code_for(node))
 
     def taken(self, held: Held) -> str:
         return f"`{held.key}` (taken line {self.line(held.holder)})"

@@ -21,6 +21,7 @@ from threadlint.analysis.locks import (
 from threadlint.analysis.test_code import in_test_code
 from threadlint.analysis.walk import descendants
 from threadlint.diagnostics import Edit, Fix
+from threadlint.printable import shortened
 from threadlint.rules.base import FileRule, register
 
 _BLOCKS = (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite, cst.SimpleStatementLine)
@@ -40,8 +41,7 @@ class _LockRule(FileRule):
         return self.ctx.position(node).start.line
 
     def shown(self, node: cst.CSTNode) -> str:
-        code = " ".join(self.ctx.code_for(node).split())
-        return code if len(code) <= 40 else code[:37] + "..."
+        return shortened(self.ctx.code_for(node))
 
     def held_through_context_manager(self, node: cst.CSTNode, keys: set[str]) -> bool:
         """Inside `with self._locked():` where `_locked` is a `@contextmanager`
@@ -226,9 +226,18 @@ class AcquireWithoutRelease(_LockRule):
     `wait()` and `notify()` of the condition that is held; `set()` of an
     event; `if`, `while` and `for` made of such steps; a call of a function
     of the module (or of `self.method()`, not overridden in the module)
-    whose body is made of such steps. The check also knows
-    what the code has just tested: `d[k]` inside `if k in d:`,
-    `q.popleft()` or `q[0]` after `while not q: cond.wait()`.
+    whose body is made of such steps; a `try` whose catch-all handler
+    (`except Exception:`) takes what its body raises and goes on. The check
+    also knows what the code has just tested: `d[k]` inside `if k in d:`,
+    `q.popleft()` or `q[0]` after `while not q: cond.wait()`. The message
+    names the first step found that can raise.
+
+    A window that can fail only if an item of the code's own list or dict
+    is not of the shape the code gives its items (`self._filters[i][0]` of
+    a list of pairs, `self._messages[i].mid`) is reported only with
+    `--preview`: that shape is the class's own invariant, which one window
+    does not show. With a call that can raise beside it, it is a default
+    finding.
 
     ## Why is this bad?
     If anything raises between `acquire()` and `release()` (a bug, a
@@ -347,43 +356,58 @@ class AcquireWithoutRelease(_LockRule):
             return  # otherwise released elsewhere or by another thread: a hand-off
         if self._signals(node, release, key, owner):
             return
-        if self._nothing_raises_before_release(node, key, owner):
+        released, blame = self._window(node, key, owner)
+        if released:
             return
+        items_only, trusted_blame = self._window(node, key, owner, trust_items=True)
+        if items_only and not self.settings.preview:
+            return  # only an item not of the shape the code gave it can fail
+        if not items_only:
+            blame = trusted_blame
+        # What can raise, when the window was followed far enough to see it.
+        raising = ""
+        if blame is not None:
+            fails = "fails only if an item is not what the code put there" if items_only else "can raise"
+            raising = f" (`{self.shown(blame)}`, line {self.line(blame)}, {fails})"
         if any(isinstance(a, cst.Finally) for a in self._ancestors_within(release, owner)):
             message = (
                 f"`{key}.acquire()` is not followed directly by the `try` whose `finally` "
-                f"releases it (line {self.line(release)}): an exception raised in between "
-                f"leaves the lock held forever; acquire right before `try:` or use `with {key}:`"
+                f"releases it (line {self.line(release)}): an exception raised in between"
+                f"{raising} leaves the lock held forever; acquire right before `try:` or use "
+                f"`with {key}:`"
             )
         else:
             message = (
                 f"`{key}.release()` (line {self.line(release)}) is not in a `finally`: an "
-                f"exception raised after `{key}.acquire()` leaves the lock held forever; "
-                f"use `with {key}:` or `try/finally`"
+                f"exception raised after `{key}.acquire()`{raising} leaves the lock held "
+                f"forever; use `with {key}:` or `try/finally`"
             )
         self.report(node, message)
 
-    def _safe_steps(self, key: str) -> CannotRaise:
+    def _safe_steps(self, key: str, trust_items: bool = False) -> CannotRaise:
         """What cannot raise while `key` is held (a wait or notify only on that lock)."""
         return CannotRaise(
             self.ctx,
             lambda receiver: key in self.locks.same_lock_keys(receiver),
             lambda receiver: self.locks.key(receiver) != key and self.is_lock(receiver),
+            trust_items,
         )
 
-    def _nothing_raises_before_release(
-        self, acquire: cst.Call, key: str, owner: cst.CSTNode
-    ) -> bool:
-        """`acquire(); self.owner = me; self.count += 1; release()`: nothing
-        can raise while the lock is held (see analysis/cannot_raise.py) before
-        each path releases it, so the release is reached on every path.
+    def _window(
+        self, acquire: cst.Call, key: str, owner: cst.CSTNode, trust_items: bool = False
+    ) -> tuple[bool, cst.CSTNode | None]:
+        """Whether nothing can raise while the lock is held (see
+        analysis/cannot_raise.py) before each path releases it, so that the
+        release is reached on every path (`acquire(); self.owner = me;
+        self.count += 1; release()`); and if something can, the first step
+        found that can.
 
         The steps are followed from the acquire on, out of the `if`/`with`
         bodies they end (as `_following` does); `ok = lock.acquire(timeout=1)`
         holds the lock only where `ok` is true, `if lock.acquire(False):` only
         in its body."""
         anchor = self._statement_of(acquire, owner)
-        safe = self._safe_steps(key)
+        safe = self._safe_steps(key, trust_items)
 
         def ends(step: cst.CSTNode) -> bool:
             return (
@@ -402,29 +426,29 @@ class AcquireWithoutRelease(_LockRule):
             if anchor.orelse is not None or any(
                 isinstance(n, (cst.Break, cst.Return, cst.Raise)) for n in descendants(anchor.body)
             ):
-                return False
+                return False, None
             reach = safe.window(list(anchor.body.body), never_ends)
         elif isinstance(anchor, cst.Expr) and anchor.value is acquire:
             reach = Reach.HELD
         elif isinstance(anchor, cst.Assign) and anchor.value is acquire:
             target = anchor.targets[0].target
             if len(anchor.targets) != 1 or not isinstance(target, cst.Name):
-                return False
+                return False, None
             flag, reach = target.value, Reach.HELD
         else:
-            return False
+            return False, None
         current: cst.CSTNode | None = anchor
         while reach is Reach.HELD and current is not None:
             block = self.ctx.parent(current)
             if not isinstance(block, _BLOCKS):
-                return False
+                return False, None
             statements = list(block.body)
             reach = safe.window(statements[statements.index(current) + 1 :], ends, flag)
             if isinstance(block, cst.SimpleStatementLine):
                 current = block  # the rest of the line is done: go on after it
             else:
                 current = self._continues_after(block, owner)
-        return reach is Reach.LEFT
+        return reach is Reach.LEFT, safe.blame
 
     def _releases_each(self, step: cst.CSTNode, key: str, safe: CannotRaise) -> bool:
         """`for _ in range(taken): sem.release()`: gives back every permit a

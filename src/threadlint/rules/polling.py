@@ -8,6 +8,7 @@ from threadlint.analysis.calls import argument
 from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.locks import small_statements
 from threadlint.analysis.walk import descendants
+from threadlint.printable import shortened
 from threadlint.rules.base import FileRule, register
 
 # A sleep shorter than this in a polling loop is a spin: ten milliseconds is
@@ -147,8 +148,7 @@ class BusyWait(FileRule):
         return "block instead: a `threading.Event` (`event.wait()`), a `Condition` or a `queue.Queue`"
 
     def _shown(self, node: cst.CSTNode) -> str:
-        code = " ".join(self.ctx.code_for(node).split())
-        return code if len(code) <= 40 else code[:37] + "..."
+        return shortened(self.ctx.code_for(node))
 
 
 def _steps(body: cst.BaseSuite) -> list[cst.CSTNode]:
