@@ -50,7 +50,7 @@ that cannot raise are:
 - builtins on values: `len`, `bool`, `id`, `isinstance`, `callable`, `type`,
   `hasattr` and `getattr` with a default;
   builtins over a built-in container or view: `sum`, `sorted`, `list`,
-  `tuple`, `set`, `frozenset`, `any`, `all`, and `min` / `max` with a
+  `tuple`, `set`, `frozenset`, `any`, `all`, `enumerate`, and `min` / `max` with a
   `default=` or of two or more values (of an empty sequence they raise);
   `range()`;
 - making a built-in container (`dict()`, `Counter(...)`, `deque(...)`);
@@ -77,9 +77,10 @@ that cannot raise are:
 What is known: inside `if t:` that `t` is true (and false in its `else`); in
 the right operand of `a and b`, that `a` is true; after `if t: <leave>`, that
 `t` is false; after `while t:` (no `break`), that `t` is false; in
-`for k in d:`, that `k in d`; in `for i in range(len(seq)):`, that `i` is
-an index of `seq` (`seq[i]`, `seq.pop(i)`, `seq[i] = x`), as is `seq.index(x)`
-with `x` in `seq`. `not q` and `len(q) == 0` say the same thing
+`for k in d:`, that `k in d`; in `for i in range(len(seq)):` (or
+`range(0, len(seq))`, `for i, x in enumerate(seq):`), that `i` is an index of
+`seq` (`seq[i]`, `seq.pop(i)`, `seq[i] = x`), as is `seq.index(x)` with `x`
+in `seq`. `not q` and `len(q) == 0` say the same thing
 about a container. A store and a call that changes a container forget what
 was known about what they change (one that only grows keeps its keys). A
 `wait()` lets other threads in, so it forgets everything.
@@ -164,10 +165,13 @@ _THREADING_FACTORIES = frozenset(
 _VALUE_BUILTINS = frozenset({"len", "bool", "id", "isinstance", "callable", "type", "range"})
 _ATTRIBUTE_BUILTINS = frozenset({"getattr", "hasattr"})
 _ITERATING_BUILTINS = frozenset(
-    {"sum", "sorted", "list", "tuple", "set", "frozenset", "any", "all", "min", "max"}
+    {"sum", "sorted", "list", "tuple", "set", "frozenset", "any", "all", "min", "max", "enumerate"}
 )
-# Of those, the ones whose result is itself a built-in container.
-_CONTAINER_BUILTINS = frozenset({"sorted", "list", "tuple", "set", "frozenset", "range"})
+# Of those, the ones whose result is iterated without running code of the
+# project (a built-in container, a range, an enumeration of one).
+_CONTAINER_BUILTINS = frozenset(
+    {"sorted", "list", "tuple", "set", "frozenset", "range", "enumerate"}
+)
 
 _MAPPINGS = frozenset(
     {
@@ -543,17 +547,33 @@ class CannotRaise:
         return True
 
     def _index_of_loop(self, node: cst.While | cst.For) -> _Literal | None:
-        """That `i` is an index of `seq`, in `for i in range(len(seq)):`."""
-        if not isinstance(node, cst.For) or not isinstance(node.target, cst.Name):
+        """That `i` is an index of `seq`, in `for i in range(len(seq)):`,
+        `range(0, len(seq))` (any start that is a constant not below 0) and
+        `for i, item in enumerate(seq):`."""
+        if not isinstance(node, cst.For) or not isinstance(node.iter, cst.Call):
             return None
-        if self._builtin(node.iter, ("range",)) is None:
-            return None
-        assert isinstance(node.iter, cst.Call)
         args = _positional(node.iter)
-        sequence = self._length_of(args[0]) if len(args) == 1 == len(node.iter.args) else None
-        if sequence is None:
+        if len(args) != len(node.iter.args):
             return None
-        return ("index", node.target.value, self._text(sequence)), True
+        target: cst.BaseExpression = node.target
+        sequence: cst.BaseExpression | None = None
+        if self._builtin(node.iter, ("range",)) is not None:
+            start = args[0] if len(args) == 2 else None
+            if len(args) in (1, 2) and (
+                start is None
+                or (isinstance(start, cst.Integer) and start.evaluated_value >= 0)
+            ):
+                sequence = self._length_of(args[-1])
+        elif (
+            self._builtin(node.iter, ("enumerate",)) is not None
+            and len(args) == 1
+            and isinstance(target, cst.Tuple)
+            and len(target.elements) == 2
+        ):
+            sequence, target = args[0], target.elements[0].value
+        if sequence is None or not isinstance(target, cst.Name):
+            return None
+        return ("index", target.value, self._text(sequence)), True
 
     def _changes(self, body: cst.BaseSuite, container: cst.BaseExpression) -> bool:
         """The loop body changes the size of the container it iterates."""
