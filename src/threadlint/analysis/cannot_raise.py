@@ -68,6 +68,9 @@ that cannot raise are:
   by `logging.getLogger()`, or on an object named like one (`log`,
   `self._logger`, `LOGGER`): logging formats the message and catches its
   handlers' errors itself (`Handler.handleError`);
+- `put(item)` and `put_nowait(item)` of a `queue.Queue` (or `LifoQueue`,
+  `PriorityQueue`, `SimpleQueue`) made with no `maxsize`: it never blocks
+  and is never full (`shutdown()`, new in 3.13, aside);
 - on the condition held in the window: `notify()`, `notify_all()`, `wait()`
   and `wait(timeout)`; on any event: `set()`, `clear()`,
   `is_set()`; `locked()` on a lock; `acquire()` of another thread lock,
@@ -91,7 +94,9 @@ cannot raise when its arguments are safe values and every step of its body
 cannot raise, judged the same way a few calls deep (`def socket(self):
 return self._sock`).
 
-A `try` counts as one step: its parts must not raise, except its body
+A `with` of another thread lock (or condition) counts as one step: taking
+it waits, it does not raise; its body must not raise, and a condition it
+takes is held in there. A `try` counts as one step: its parts must not raise, except its body
 when a catch-all handler (`except Exception:`, a bare `except:`) takes what
 the body raises and goes on. `sys.version_info` and its items are
 constants.
@@ -271,6 +276,10 @@ _SET_METHODS: dict[str, tuple[_Method, ...]] = {
 }
 
 _APPENDS = ("append", "appendleft")
+# Queues whose `put()` cannot raise when made with no `maxsize`.
+_UNBOUNDED_QUEUES = frozenset(
+    {"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue", "queue.SimpleQueue"}
+)
 # Mutators that only add: what was in the container stays in.
 _GROWERS = frozenset(
     {"append", "appendleft", "extend", "extendleft", "insert", "add", "update", "setdefault"}
@@ -390,6 +399,8 @@ class CannotRaise:
             return self._loop(node, ends)
         if isinstance(node, cst.Try):
             return self._try(node, ends)
+        if isinstance(node, cst.With):
+            return self._with(node, ends)
         return Reach.HELD if self._simple(node) else self._raises(node)
 
     def _simple(self, node: cst.CSTNode) -> bool:
@@ -461,6 +472,30 @@ class CannotRaise:
         # What holds after it: what held before and no part of it changed.
         self._known = after
         return Reach.HELD
+
+    def _with(self, node: cst.With, ends: Ends) -> Reach:
+        """`with other_lock:` (a thread lock, not the one held: taking it
+        waits, it does not raise) whose body cannot raise; the condition it
+        takes is held in there (its `notify()`). A release inside it is not
+        followed."""
+        if node.asynchronous is not None or any(ends(n) for n in descendants(node)):
+            return self._raises(node)
+        taken = [item.item for item in node.items]
+        if any(
+            item.asname is not None
+            or self.held(lock)
+            or self.ctx.kind_of(lock) not in api.LOCK_KINDS
+            for item, lock in zip(node.items, taken)
+        ):
+            return self._raises(node)
+        outer = self.held
+        texts = {self._text(lock) for lock in taken}
+        self.held = lambda receiver: outer(receiver) or self._text(receiver) in texts
+        try:
+            body = self._steps(list(node.body.body), never_ends)
+        finally:
+            self.held = outer
+        return Reach.RAISES if body is Reach.RAISES else Reach.HELD
 
     def _branch(
         self, start: list[_Clause], test: cst.BaseExpression, truth: bool,
@@ -931,6 +966,8 @@ class CannotRaise:
             return True
         if method in _LOG_METHODS and self._is_logger(receiver):
             return _log_arguments(method, call)
+        if method in ("put", "put_nowait") and self._unbounded_queue(receiver):
+            return len(_positional(call)) == 1
         container = self.ctx.container_type(receiver)
         if container is None:
             return (
@@ -982,6 +1019,17 @@ class CannotRaise:
         if spec.needs == "index":
             return self._is_index(args[0], receiver)
         return True
+
+    def _unbounded_queue(self, receiver: cst.BaseExpression) -> bool:
+        """A `queue` queue with no size limit, by every binding: its `put()`
+        never blocks and never raises `Full`."""
+        values = [b.value for b in self.ctx.bindings_of_expr(receiver)]
+        return bool(values) and all(
+            isinstance(v, cst.Call)
+            and self.ctx.qualname(v.func) in _UNBOUNDED_QUEUES
+            and all(_no_limit(a) for a in v.args)
+            for v in values
+        )
 
     def _is_logger(self, receiver: cst.BaseExpression) -> bool:
         if self.ctx.qualname(receiver) == "logging":
@@ -1118,6 +1166,16 @@ def _module_definitions(ctx: ModuleContext) -> frozenset[str]:
             s.name.value for s in ctx.module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))
         )
     return found
+
+
+def _no_limit(arg: cst.Arg) -> bool:
+    """`Queue()`'s `maxsize` argument, when it sets no limit (0 or less)."""
+    if arg.keyword is not None and arg.keyword.value != "maxsize":
+        return False
+    value = arg.value
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        return isinstance(value.expression, cst.Integer)
+    return isinstance(value, cst.Integer) and value.evaluated_value == 0
 
 
 def _named_like_logger(name: str) -> bool:

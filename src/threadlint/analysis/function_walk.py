@@ -14,7 +14,7 @@ The walk keeps the set of thread locks held (`with L:` bodies, code between
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Union
 
@@ -87,6 +87,8 @@ class _IfRec:
     seq: int
     handlers: int = 0  # `except` handlers around it
     enclosing: tuple[int, ...] = ()  # indexes of the `if`s around it that test state
+    # The reads of its test: each node that reads a location, with it.
+    reads: tuple[tuple[cst.CSTNode, F.Location], ...] = ()
 
 
 @dataclass
@@ -378,7 +380,9 @@ class FunctionWalker:
                 # `if FLAG: try: probe() except E: FLAG = False`: a failure is
                 # memoised; every thread that sees the failure stores the same.
                 continue
-            if rec.anywhere and not _tests_emptiness(if_rec.node.test):
+            if rec.anywhere and not _tests_emptiness(
+                if_rec.node.test, self._reads_of(if_rec, rec.location)
+            ):
                 continue  # `if len(d) > limit: d.popitem()` cannot fail or overshoot much
             if (rec.guard, rec.location) in seen:
                 continue
@@ -466,6 +470,12 @@ class FunctionWalker:
                 loop_uses=loop_uses,
             )
         )
+
+    @staticmethod
+    def _reads_of(if_rec: _IfRec, location: F.Location) -> Callable[[cst.CSTNode], bool]:
+        """Whether a node of the `if`'s test reads `location`."""
+        nodes = [node for node, read in if_rec.reads if read == location]
+        return lambda expr: any(node is expr for node in nodes)
 
     def _end(self, node: cst.CSTNode) -> tuple[int, int]:
         """Where `node` ends: (line, column), the column 1-based and exclusive.
@@ -729,10 +739,12 @@ class FunctionWalker:
         start = len(self.recs)
         self.expr(node.test, held)
         tested = set()
+        reads = []
         for rec in self.recs[start:]:
             if rec.kind in (F.READ, F.ITEM_READ):
                 rec.kind = F.TEST
             tested.add(rec.location)
+            reads.append((rec.node, rec.location))
         body_held = held
         receiver = _acquire_in_test(node.test, positive=True)
         if receiver is not None:
@@ -743,7 +755,10 @@ class FunctionWalker:
         pushed = False
         if tested:
             self.ifs.append(
-                _IfRec(node, held, tested, self.seq, self.handlers, tuple(self.if_stack))
+                _IfRec(
+                    node, held, tested, self.seq, self.handlers, tuple(self.if_stack),
+                    tuple(reads),
+                )
             )
             self.if_stack.append(len(self.ifs) - 1)
             pushed = True
@@ -1441,22 +1456,30 @@ def _idempotent_value(value: cst.BaseExpression) -> bool:
     )
 
 
-def _tests_emptiness(test: cst.BaseExpression) -> bool:
-    """`if q:`, `if len(q):`, `if len(q) > 0:` (alone or in an `and`): a test
-    that another thread's take can make stale, unlike `if len(d) > 1024:`,
-    after which one more take cannot empty the container."""
+def _tests_emptiness(test: cst.BaseExpression, reads: Callable[[cst.CSTNode], bool]) -> bool:
+    """`if q:`, `if len(q):`, `if len(q) > 0:` (alone or in an `and`), where
+    `reads(q)` says `q` reads the container acted on: a test that another
+    thread's take can make stale, unlike `if len(d) > 1024:`, after which
+    one more take cannot empty the container (nor `if self.ready and
+    len(d) > 1024:`, whose bare name is another location)."""
     if isinstance(test, cst.BooleanOperation):
         return isinstance(test.operator, cst.And) and (
-            _tests_emptiness(test.left) or _tests_emptiness(test.right)
+            _tests_emptiness(test.left, reads) or _tests_emptiness(test.right, reads)
         )
     if isinstance(test, (cst.Name, cst.Attribute)):
-        return True
+        return reads(test)
     if isinstance(test, cst.Call):
-        return isinstance(test.func, cst.Name) and test.func.value == "len"
+        args = test.args
+        return (
+            isinstance(test.func, cst.Name)
+            and test.func.value == "len"
+            and len(args) == 1
+            and reads(args[0].value)
+        )
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         bound = target.comparator
-        if not isinstance(bound, cst.Integer) or not _tests_emptiness(test.left):
+        if not isinstance(bound, cst.Integer) or not _tests_emptiness(test.left, reads):
             return False
         operator, number = target.operator, int(bound.value, 0)
         return (isinstance(operator, (cst.GreaterThan, cst.NotEqual)) and number == 0) or (
