@@ -125,7 +125,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.context import ModuleContext, dotted_name
+from threadlint.analysis.context import ModuleContext, catches_all, dotted_name
 from threadlint.analysis.locks import small_statements
 from threadlint.analysis.state_api import CONTAINER_FACTORIES, MUTATORS, VIEWS
 from threadlint.analysis.walk import children, descendants
@@ -458,7 +458,7 @@ class CannotRaise:
         blame = self.blame
         body = self._steps(list(node.body.body), never_ends)
         if body is Reach.RAISES:
-            if not any(_catches_all(h) for h in node.handlers):
+            if not any(catches_all(h) for h in node.handlers):
                 return Reach.RAISES
             self.blame = blame  # what the body raises is caught
         after = [c for c in start if c in self._known]
@@ -480,16 +480,15 @@ class CannotRaise:
         followed."""
         if node.asynchronous is not None or any(ends(n) for n in descendants(node)):
             return self._raises(node)
-        taken = [item.item for item in node.items]
         if any(
             item.asname is not None
-            or self.held(lock)
-            or self.ctx.kind_of(lock) not in api.LOCK_KINDS
-            for item, lock in zip(node.items, taken)
+            or self.held(item.item)
+            or self.ctx.kind_of(item.item) not in api.LOCK_KINDS
+            for item in node.items
         ):
             return self._raises(node)
         outer = self.held
-        texts = {self._text(lock) for lock in taken}
+        texts = {self._text(item.item) for item in node.items}
         self.held = lambda receiver: outer(receiver) or self._text(receiver) in texts
         try:
             body = self._steps(list(node.body.body), never_ends)
@@ -1143,18 +1142,6 @@ class CannotRaise:
 
     def _has(self, container: cst.BaseExpression, key: cst.BaseExpression) -> bool:
         return self._knows((("in", self._text(key), self._text(container)), True))
-
-
-def _catches_all(handler: cst.ExceptHandler) -> bool:
-    """`except:`, `except Exception:`, `except (OSError, Exception):`."""
-    if handler.type is None:
-        return True
-    types = (
-        [e.value for e in handler.type.elements]
-        if isinstance(handler.type, cst.Tuple)
-        else [handler.type]
-    )
-    return any(dotted_name(t) in ("Exception", "BaseException") for t in types)
 
 
 def _module_definitions(ctx: ModuleContext) -> frozenset[str]:

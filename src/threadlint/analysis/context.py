@@ -561,3 +561,29 @@ class ModuleContext:
 
 def is_none(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+Handler = Union[cst.ExceptHandler, cst.ExceptStarHandler]
+
+
+def _caught_names(handler: Handler) -> list[str | None]:
+    """The dotted names of the types an `except` clause with a type names."""
+    caught = handler.type
+    assert caught is not None
+    types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+    return [dotted_name(t) for t in types]
+
+
+def catches(handler: Handler, errors: tuple[str, ...] | frozenset[str]) -> bool:
+    """A bare `except:`, or one naming one of `errors` (by its last part:
+    `socket.timeout` is `timeout`)."""
+    if handler.type is None:
+        return True
+    return any(n is not None and n.rpartition(".")[2] in errors for n in _caught_names(handler))
+
+
+def catches_all(handler: Handler) -> bool:
+    """`except:`, `except Exception:`, `except (OSError, Exception):`."""
+    if handler.type is None:
+        return True
+    return any(n in ("Exception", "BaseException") for n in _caught_names(handler))

@@ -23,7 +23,7 @@ import libcst as cst
 from threadlint import facts as F
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import Binding, dotted_name, is_none
+from threadlint.analysis.context import Binding, catches, dotted_name, is_none
 from threadlint.analysis.locks import blocking_acquire
 from threadlint.analysis.module_scope import ModuleScope, absolute_name, annotated, container_kind
 from threadlint.analysis.spawn import find_spawn, unwrap_target
@@ -844,7 +844,7 @@ class FunctionWalker:
         return _merge([held, after]) if after != held else held
 
     def try_stmt(self, node: cst.Try | cst.TryStar, held: frozenset[str]) -> frozenset[str]:
-        tolerant = any(_catches_race(handler) for handler in node.handlers)
+        tolerant = any(catches(handler, RACE_ERRORS) for handler in node.handlers)
         self.tolerant += tolerant
         after_body = self.block(_suite(node.body), held)
         self.tolerant -= tolerant
@@ -1508,18 +1508,6 @@ def _copied_whole(value: cst.BaseExpression) -> bool:
     return isinstance(value, (cst.Name, cst.Attribute))
 
 
-def _catches_race(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
-    if handler.type is None:
-        return True
-    if isinstance(handler.type, cst.Tuple):
-        types = [element.value for element in handler.type.elements]
-    else:
-        types = [handler.type]
-    for value in types:
-        name = dotted_name(value)
-        if name is not None and name.rpartition(".")[2] in RACE_ERRORS:
-            return True
-    return False
 
 
 # Methods that store their (last) argument in a container or queue, and

@@ -33,7 +33,7 @@ import libcst as cst
 
 from threadlint import facts as F
 from threadlint.analysis.calls import argument
-from threadlint.analysis.context import Binding, dotted_name, is_none
+from threadlint.analysis.context import Binding, catches, dotted_name, is_none
 from threadlint.analysis.test_code import in_test_code
 from threadlint.printable import shortened
 
@@ -548,7 +548,7 @@ class ThreadCalls:
         child: cst.CSTNode = node
         for ancestor in self._ancestors(node):
             if isinstance(ancestor, (cst.Try, cst.TryStar)) and child is ancestor.body:
-                if any(_catches(handler, errors) for handler in ancestor.handlers):
+                if any(catches(handler, errors) for handler in ancestor.handlers):
                     return True
             if isinstance(ancestor, cst.With) and child is ancestor.body:
                 for item in ancestor.items:
@@ -574,17 +574,6 @@ class ThreadCalls:
         threads the function starts, after it joins them, or while they run)."""
         calls = tuple(replace(call, phase=phase(seq)) for call, seq in self.found)
         return calls, tuple(self.uses)
-
-
-def _catches(handler: cst.ExceptHandler | cst.ExceptStarHandler, errors: tuple[str, ...]) -> bool:
-    if handler.type is None:
-        return True
-    types = (
-        [element.value for element in handler.type.elements]
-        if isinstance(handler.type, cst.Tuple)
-        else [handler.type]
-    )
-    return any((dotted_name(t) or "").rpartition(".")[2] in errors for t in types)
 
 
 def _cancels_timer(node: cst.Call, qualified: str) -> bool:

@@ -18,6 +18,7 @@ import libcst as cst
 
 from threadlint.analysis.context import ModuleContext
 from threadlint.diagnostics import Diagnostic, Fix, rule_url
+from threadlint.printable import shortened
 
 if TYPE_CHECKING:
     from threadlint.config import Settings
@@ -48,6 +49,10 @@ class FileRule(RuleMeta, cst.BatchableCSTVisitor):
         self.ctx = ctx
         self.settings = settings
         self._reporter = reporter
+
+    def shown(self, node: cst.CSTNode) -> str:
+        """A node's code, short enough to quote in a message."""
+        return shortened(self.ctx.code_for(node))
 
     def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
         pos = self.ctx.position(node)

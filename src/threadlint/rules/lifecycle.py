@@ -10,7 +10,7 @@ from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument, has_keyword
 from threadlint.analysis.cannot_raise import CannotRaise, is_docstring
-from threadlint.analysis.context import ModuleContext, dotted_name, is_none
+from threadlint.analysis.context import ModuleContext, catches_all, dotted_name, is_none
 from threadlint.analysis.locks import method_call_on, small_statements
 from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.stop_protocol import (
@@ -1490,11 +1490,8 @@ def _handles_everything(handler: cst.ExceptHandler) -> bool:
     """A bare `except:`, or one naming `Exception`/`BaseException`, that does
     something with the exception (logs, records, reports) rather than only
     raising again, which would leave it in the future after all."""
-    if handler.type is not None:
-        names = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
-        types = [e.value for e in names] if names is not None else [handler.type]
-        if not any(dotted_name(t) in ("Exception", "BaseException") for t in types):
-            return False
+    if not catches_all(handler):
+        return False
     return not all(isinstance(step, cst.Raise) for step in small_statements(list(handler.body.body)))
 
 

@@ -32,7 +32,6 @@ from threadlint.analysis.walk import descendants
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
 from threadlint.lock_graph import LockGraph, Order
-from threadlint.printable import shortened
 from threadlint.project_model import project_model
 from threadlint.rules.base import FileRule, ProjectRule, register
 
@@ -46,9 +45,6 @@ class _HeldRule(FileRule):
 
     def line(self, node: cst.CSTNode) -> int:
         return self.ctx.position(node).start.line
-
-    def shown(self, node: cst.CSTNode) -> str:
-        return shortened(self.ctx.code_for(node))
 
     def taken(self, held: Held) -> str:
         return f"`{held.key}` (taken line {self.line(held.holder)})"

@@ -21,7 +21,6 @@ from threadlint.analysis.locks import (
 from threadlint.analysis.test_code import in_test_code
 from threadlint.analysis.walk import descendants
 from threadlint.diagnostics import Edit, Fix
-from threadlint.printable import shortened
 from threadlint.rules.base import FileRule, register
 
 _BLOCKS = (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite, cst.SimpleStatementLine)
@@ -39,9 +38,6 @@ class _LockRule(FileRule):
 
     def line(self, node: cst.CSTNode) -> int:
         return self.ctx.position(node).start.line
-
-    def shown(self, node: cst.CSTNode) -> str:
-        return shortened(self.ctx.code_for(node))
 
     def held_through_context_manager(self, node: cst.CSTNode, keys: set[str]) -> bool:
         """Inside `with self._locked():` where `_locked` is a `@contextmanager`

@@ -8,7 +8,6 @@ from threadlint.analysis.calls import argument
 from threadlint.analysis.context import ModuleContext, dotted_name
 from threadlint.analysis.locks import small_statements
 from threadlint.analysis.walk import descendants
-from threadlint.printable import shortened
 from threadlint.rules.base import FileRule, register
 
 # A sleep shorter than this in a polling loop is a spin: ten milliseconds is
@@ -105,10 +104,10 @@ class BusyWait(FileRule):
         sleep = self._spin_body(rest)
         if sleep is False:
             return
-        how = "with nothing else in its body" if sleep is True else f"with only `{self._shown(sleep)}` in its body"
+        how = "with nothing else in its body" if sleep is True else f"with only `{self.shown(sleep)}` in its body"
         self.report(
             node,
-            f"this loop spins {how}, re-testing `{self._shown(predicate)}`, which only another "
+            f"this loop spins {how}, re-testing `{self.shown(predicate)}`, which only another "
             f"thread can change: it burns a core and keeps taking the GIL from that thread; "
             f"{self._instead(predicate)}",
         )
@@ -144,11 +143,8 @@ class BusyWait(FileRule):
             if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
                 advice = _INSTEAD.get(node.func.attr.value)
                 if advice is not None:
-                    return advice.format(obj=self._shown(node.func.value))
+                    return advice.format(obj=self.shown(node.func.value))
         return "block instead: a `threading.Event` (`event.wait()`), a `Condition` or a `queue.Queue`"
-
-    def _shown(self, node: cst.CSTNode) -> str:
-        return shortened(self.ctx.code_for(node))
 
 
 def _steps(body: cst.BaseSuite) -> list[cst.CSTNode]:
