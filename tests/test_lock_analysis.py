@@ -119,7 +119,10 @@ def test_acquire_without_release_names_what_can_raise(tmp_path: Path) -> None:
     )
     settings = replace(Settings(root=str(tmp_path)), select=("TL301",))
     (diagnostic,) = run([str(path)], settings, jobs=1).diagnostics
-    assert "(`notify(state)`, line 6, can raise)" in diagnostic.message
+    assert (
+        "(`notify(state)`, line 6, calls `notify`, a callable the function receives)"
+        in diagnostic.message
+    )
 
 
 def test_window_failing_only_through_item_shape_is_preview(tmp_path: Path) -> None:

@@ -38,6 +38,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from threadlint.diagnostics import Diagnostic
+
 Location = tuple[str, str, str]
 Callee = tuple[str, str, str]
 
@@ -118,6 +120,9 @@ class Call:
     col: int = 0
     end_line: int = 0
     end_col: int = 0
+    # Inside a `try` whose handler takes every exception and goes on: what
+    # the callee raises does not leave this function.
+    shielded: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,6 +262,12 @@ class Function:
     # asyncio objects this function makes, runs or hands work to.
     thread_calls: tuple[ThreadCall, ...] = ()
     loop_uses: tuple[LoopUse, ...] = ()
+    # Steps that evidently can raise out of it (`analysis/raise_evidence.py`):
+    # (line, why), and the values it stores in attributes that callers may
+    # call as callbacks: (attribute, callee; None for what is not a
+    # callable's name).
+    raises: tuple[tuple[int, str], ...] = ()
+    slot_stores: tuple[tuple[str, Callee | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -286,6 +297,20 @@ class Server:
     server: str  # absolute dotted name of the server class
     handler: str  # absolute dotted name of the handler class
     line: int
+
+
+# Where a deferred finding's message says what can raise.
+BLAME = "\x00"
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A file rule's finding that holds only if one of `calls` can raise,
+    which the project link decides (`threadlint.raising`)."""
+
+    diagnostic: Diagnostic  # its message has `BLAME` where the reason goes
+    function: str  # the id of the function that makes the calls
+    calls: tuple[tuple[int, int, str], ...]  # (line, column, code shown) of each call
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from threadlint.analysis.per_file import FileResult
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
 from threadlint.project_model import project_model
+from threadlint.raising import callee_names, deferred_findings
 from threadlint.rules.base import ProjectRule, all_rules
 
 
@@ -24,9 +25,7 @@ def link_project(results: Sequence[FileResult], settings: Settings) -> list[Diag
         if issubclass(rule, ProjectRule)
         and settings.is_selected(rule.code, preview=rule.preview, opt_in=rule.opt_in)
     ]
-    if not rules:
-        return []
-    diagnostics: list[Diagnostic] = []
+    diagnostics = deferred_findings(results, settings)
     for rule in rules:
         diagnostics.extend(rule.check(results, settings))
     return diagnostics
@@ -60,6 +59,8 @@ def modules_to_analyse(results: Sequence[FileResult], settings: Settings) -> set
     for cls in model.classes.values():
         if any(model.is_concurrent(f"{cls.id}.{method}") for method in cls.methods):
             names.update(cls.bases)
+    # What a deferred finding's calls run decides it (TL301: can it raise?).
+    names.update(callee_names(model, results))
     # A function that starts a thread on a callable it receives is called
     # from modules that need not import threading: analyse the other
     # modules of its own package, where its callers are most likely to be

@@ -136,6 +136,9 @@ class Model:
     spawners: dict[str, dict[str, F.Spawn]] = field(default_factory=dict)
     # Containers handed over by a state change: frozen once the status moves on.
     handed_off: set[F.Location] = field(default_factory=set)
+    subclasses: dict[str, list[str]] = field(default_factory=dict)  # class id -> direct subclasses
+    # What can raise (`threadlint.raising.RaiseModel`), built when a rule first asks.
+    raising: object = None
 
     # -- names ---------------------------------------------------------------------
 
@@ -298,6 +301,7 @@ def build_model(results: Iterable[FileResult], settings: Settings) -> Model:
             _, resolved = model.resolve(base)
             if resolved is not None:
                 subclasses.setdefault(resolved, []).append(cid)
+    model.subclasses = subclasses
     _parameter_types(model, subclasses)
     _link_calls(model, subclasses)
     _find_roots(model, settings, subclasses)
@@ -345,11 +349,11 @@ def _parameter_types(model: Model, subclasses: dict[str, list[str]]) -> None:
         for call in function.calls:
             if not call.arg_classes:
                 continue
-            targets = _call_targets(model, call, subclasses)
+            targets = call_targets(model, call)
             for slot, made in call.arg_classes:
                 cls = model.resolve(made)[1]
                 for target in targets:
-                    param = _param_at(model.functions[target], slot)
+                    param = param_at(model.functions[target], slot)
                     if param is not None:
                         seen.setdefault(f"{target}({param})", set()).add(cls or "")
     model.param_types = {
@@ -443,17 +447,17 @@ def _spawned(model: Model, spawn: F.Spawn, subclasses: dict[str, list[str]]) -> 
     return found
 
 
-def _call_targets(model: Model, call: F.Call, subclasses: dict[str, list[str]]) -> list[str]:
+def call_targets(model: Model, call: F.Call) -> list[str]:
     """What a call runs: functions and methods, and for a class its `__init__`."""
     if call.callee[0] == "name":
         made = model.resolve(call.callee[1])[1]
         if made is not None:
             init = model.method(made, "__init__")
             return [init] if init else []
-    return model.callees(call.callee, subclasses)
+    return model.callees(call.callee, model.subclasses)
 
 
-def _param_at(function: F.Function, slot: str) -> str | None:
+def param_at(function: F.Function, slot: str) -> str | None:
     """The parameter an argument in `slot` binds."""
     if slot.isdigit():
         index = int(slot)
@@ -505,7 +509,7 @@ def _spawner_summaries(
                 ]
                 if not received:
                     continue
-                targets = _call_targets(model, call, subclasses)
+                targets = call_targets(model, call)
                 for slot, param in received:
                     if param in spawners.get(fid, {}):
                         continue
@@ -513,7 +517,7 @@ def _spawner_summaries(
                         _THREAD_SUBCLASS_SPAWN if _thread_class_target(model, call, slot) else None
                     )
                     for target in targets:
-                        bound = _param_at(model.functions[target], slot)
+                        bound = param_at(model.functions[target], slot)
                         if bound is not None and bound in spawners.get(target, {}):
                             reached = spawners[target][bound]
                             if call.repeated and not reached.repeats:
@@ -538,13 +542,13 @@ def _handed_to_spawners(
         handed = [(slot, callee) for slot, callee in call.callables if callee[0] != "param"]
         if not handed:
             continue
-        targets = _call_targets(model, call, subclasses)
+        targets = call_targets(model, call)
         for slot, callee in handed:
             if _thread_class_target(model, call, slot):
                 yield call, call.callee[1], callee, _THREAD_SUBCLASS_SPAWN
                 continue
             for target in targets:
-                bound = _param_at(model.functions[target], slot)
+                bound = param_at(model.functions[target], slot)
                 if bound is not None and bound in spawners.get(target, {}):
                     yield call, target, callee, spawners[target][bound]
                     break

@@ -295,6 +295,7 @@ _CONSTANTS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellip
 _EQUALITIES = (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)
 ORDERINGS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 _EXITS = (cst.Return, cst.Break, cst.Continue)
+_DIVISIONS = (cst.Divide, cst.FloorDivide, cst.Modulo)
 
 # `held(receiver)` says whether `receiver` is the condition held in the
 # window (the caller knows which lock that is): its `wait()` and `notify()`.
@@ -334,8 +335,12 @@ class CannotRaise:
         held: Check,
         is_lock: Check | None = None,
         trust_items: bool = False,
+        assume_calls: bool = False,
     ) -> None:
         self.ctx = ctx
+        # With `assume_calls`, the calls of unknown code found in the way
+        # (see `_unknown`): what fails then fails on its own.
+        self.assumed: list[cst.Call] | None = [] if assume_calls else None
         self.held = held
         # Whether items of the code's containers are trusted to have the
         # shape it gave them (see "Items" in the module doc).
@@ -406,6 +411,11 @@ class CannotRaise:
     def _simple(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.Pass, cst.Global, cst.Nonlocal)):
             return True
+        if isinstance(node, cst.FunctionDef):
+            # Defining it runs its decorators and default values, not its body.
+            return not node.decorators and all(
+                self.value(p.default) for p in _parameters_of(node) if p.default is not None
+            )
         if isinstance(node, cst.Assign):
             return self.value(node.value) and all(self._store(t.target) for t in node.targets)
         if isinstance(node, cst.AnnAssign):
@@ -453,7 +463,9 @@ class CannotRaise:
         handler (`except Exception:`) takes what it raises and goes on with
         the lock still held. A release inside it is not followed."""
         if any(ends(n) for n in descendants(node)):
-            return self._raises(node)
+            # A release in there is not followed; with `assume_calls`, the
+            # window is taken to end in it.
+            return Reach.LEFT if self._unknowns else self._raises(node)
         start = list(self._known)
         blame = self.blame
         body = self._steps(list(node.body.body), never_ends)
@@ -480,7 +492,9 @@ class CannotRaise:
         followed."""
         if node.asynchronous is not None or any(ends(n) for n in descendants(node)):
             return self._raises(node)
-        if any(
+        if self._unknowns and any(not self.value(item.item) for item in node.items):
+            return self._raises(node)
+        if not self._unknowns and any(
             item.asname is not None
             or self.held(item.item)
             or self.ctx.kind_of(item.item) not in api.LOCK_KINDS
@@ -687,17 +701,20 @@ class CannotRaise:
         if isinstance(expr, cst.ConcatenatedString):
             return _constant_string(expr)
         if isinstance(expr, cst.Attribute):
-            if self.trust_items and isinstance(expr.value, cst.Subscript):
+            if (self.trust_items and isinstance(expr.value, cst.Subscript)) or self._unknowns:
                 return self.value(expr.value)  # `self._messages[i].mid`
             return self._plain_reference(expr)
         if isinstance(expr, cst.UnaryOperation):
-            return isinstance(expr.operator, (cst.Minus, cst.Not)) and self.value(expr.expression)
+            return (
+                isinstance(expr.operator, (cst.Minus, cst.Not)) or self._unknowns
+            ) and self.value(expr.expression)
         if isinstance(expr, cst.BinaryOperation):
+            # With `assume_calls`, any operator but a division (which fails
+            # on a zero of its own) is what its operands' types make it.
             return (
                 isinstance(expr.operator, (cst.Add, cst.Subtract))
-                and self.value(expr.left)
-                and self.value(expr.right)
-            )
+                or (self._unknowns and not isinstance(expr.operator, _DIVISIONS))
+            ) and self.value(expr.left) and self.value(expr.right)
         if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
             return all(
                 not isinstance(e, cst.StarredElement) and self.value(e.value) for e in expr.elements
@@ -726,7 +743,21 @@ class CannotRaise:
             return self._subscript(expr)
         if isinstance(expr, cst.Call):
             return self._call(expr)
-        return False
+        if isinstance(expr, cst.FormattedString):
+            return all(
+                self.value(part.expression)
+                for part in expr.parts
+                if isinstance(part, cst.FormattedStringExpression)
+            )
+        # Comprehensions, lambdas...: code of their own, not followed.
+        return self._unknowns and isinstance(expr, (cst.BaseComp, cst.Lambda))
+
+    @property
+    def _unknowns(self) -> bool:
+        """With `assume_calls`, operations on values of unknown type (their
+        `__getitem__`, `__lt__`, `__iter__`...) are taken as not raising too:
+        only what fails by itself counts."""
+        return self.assumed is not None
 
     def _comparison(self, expr: cst.Comparison) -> bool:
         if not self.value(expr.left):
@@ -736,7 +767,9 @@ class CannotRaise:
             right, operator = comparison.comparator, comparison.operator
             if not self.value(right):
                 return False
-            if isinstance(operator, (cst.In, cst.NotIn)):
+            if self._unknowns:
+                pass
+            elif isinstance(operator, (cst.In, cst.NotIn)):
                 if not self._iterable(right):
                     return False  # `x in obj` runs `obj.__contains__`
             elif isinstance(operator, ORDERINGS):
@@ -790,13 +823,13 @@ class CannotRaise:
             # `self._filters[i][0]`: an item of an item the code put there.
             return self._subscript(container)
         if not self._plain_reference(container):
-            return False
+            return self._unknowns and self.value(container)
         kind = self.ctx.container_type(container)
         if kind in _MAPPINGS:
             return kind == "collections.Counter" or self._has(container, index)
         if kind in _SEQUENCES:
             return (_end_index(index) and self._not_empty(container)) or self._is_index(index, container)
-        return False
+        return self._unknowns and kind is None
 
     def _is_index(self, index: cst.BaseExpression, sequence: cst.BaseExpression) -> bool:
         """`i` of `for i in range(len(seq))`, or `seq.index(x)` with `x` in `seq`."""
@@ -816,9 +849,11 @@ class CannotRaise:
         if isinstance(expr, (cst.Tuple, cst.List, cst.Set, cst.Dict)):
             return self.value(expr)
         if self._plain_reference(expr):
-            return self.ctx.container_type(expr) is not None
+            return self.ctx.container_type(expr) is not None or self._unknowns
         if not isinstance(expr, cst.Call) or not self.value(expr):
             return False
+        if self._unknowns:
+            return True
         func = expr.func
         if isinstance(func, cst.Attribute):
             kind = self.ctx.container_type(func.value)
@@ -849,11 +884,24 @@ class CannotRaise:
             return not first or qualified == "collections.defaultdict" or self._iterable(first[0])
         callee = self._module_callee(call)
         if callee is not None:
-            return self._body_cannot_raise(callee)
+            return self._body_cannot_raise(callee) or self._unknown(call)
         func = call.func
         if not isinstance(func, cst.Attribute) or not self._plain_reference(func.value):
+            return self._unknown(call)
+        if self._method(func.value, func.attr.value, call):
+            return True
+        receiver = func.value
+        known = self.ctx.container_type(receiver) is not None or self.ctx.kind_of(receiver) is not None
+        return not known and self._unknown(call)
+
+    def _unknown(self, call: cst.Call) -> bool:
+        """A call of code this module does not show (or a function of it that
+        could not be proven): with `assume_calls`, taken as not raising and
+        noted for the project link to judge."""
+        if self.assumed is None:
             return False
-        return self._method(func.value, func.attr.value, call)
+        self.assumed.append(call)
+        return True
 
     def _module_callee(self, call: cst.Call) -> cst.FunctionDef | None:
         """The function of this module a call runs: a module-level function
@@ -1153,6 +1201,11 @@ def _module_definitions(ctx: ModuleContext) -> frozenset[str]:
             s.name.value for s in ctx.module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))
         )
     return found
+
+
+def _parameters_of(node: cst.FunctionDef) -> list[cst.Param]:
+    params = node.params
+    return [*params.posonly_params, *params.params, *params.kwonly_params]
 
 
 def _no_limit(arg: cst.Arg) -> bool:

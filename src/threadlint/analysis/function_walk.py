@@ -21,6 +21,7 @@ from typing import Union
 import libcst as cst
 
 from threadlint import facts as F
+from threadlint.analysis import raise_evidence
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.context import Binding, catches, dotted_name, is_none
@@ -104,6 +105,7 @@ class _CallRec:
     gates: frozenset[F.Location] = frozenset()
     arg_classes: tuple[tuple[str, str], ...] = ()
     deferred: bool = False
+    shielded: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -183,6 +185,11 @@ class FunctionWalker:
         self.invokes: set[F.Location] = set()
         self.drawn: dict[str, F.Location] = {}  # local name -> container it came out of
         self.lambdas = 0  # lambdas around the current node: their calls run later
+        # Steps that evidently can raise and no handler here takes: (line, why).
+        self.raises: list[tuple[int, str]] = []
+        # Callables stored in attributes (`client.on_message = handler`):
+        # (attribute, callee); None for a value that is not a callable's name.
+        self.slot_stores: list[tuple[str, F.Callee | None]] = []
         if isinstance(unit, cst.FunctionDef):
             self._parameters(unit)
         self.outer_locals: set[str] = set()
@@ -423,6 +430,7 @@ class FunctionWalker:
                 c.deferred,
                 self.m.pos.of(c.node)[1],
                 *self._end(c.node),
+                c.shielded,
             )
             for c in self.calls
         )
@@ -468,6 +476,8 @@ class FunctionWalker:
                 invokes=frozenset(self.invokes),
                 thread_calls=thread_calls,
                 loop_uses=loop_uses,
+                raises=tuple(self.raises),
+                slot_stores=tuple(dict.fromkeys(self.slot_stores)),
             )
         )
 
@@ -621,6 +631,8 @@ class FunctionWalker:
                 self.returns.append(returned)
             self.expr(node.value, held)
         elif isinstance(node, (cst.Return, cst.Raise, cst.Assert)):
+            if isinstance(node, cst.Raise):
+                self._evidence(node)
             for child in children(node):
                 if isinstance(child, cst.BaseExpression):
                     self.expr(child, held)
@@ -706,6 +718,12 @@ class FunctionWalker:
             else:
                 self.drawn.pop(targets[0].value, None)
         for target in targets:
+            if isinstance(target, cst.Attribute) and isinstance(
+                value, (cst.Name, cst.Attribute, cst.Call, cst.Lambda, cst.IfExp)
+            ) and not is_none(value):
+                self.slot_stores.append(
+                    (target.attr.value, self._callable(unwrap_target(self.ctx, value)))
+                )
             if isinstance(target, cst.Subscript) and len(targets) == 1:
                 container = self._container_of(target.value)
                 callee = self._callable(unwrap_target(self.ctx, value))
@@ -1116,8 +1134,19 @@ class FunctionWalker:
 
     # -- calls ---------------------------------------------------------------------
 
+    def _evidence(self, node: cst.Raise | cst.Call) -> None:
+        """Note a step that evidently can raise, unless a handler here takes it."""
+        if self.lambdas or isinstance(self.unit, cst.Module):
+            return
+        evidence = raise_evidence.of_step(self.ctx, node, (*self.params, *self.keyword_params))
+        if evidence is not None and not raise_evidence.shielded(
+            self.ctx, node, evidence, self.unit
+        ):
+            self.raises.append((self.m.pos.of(node)[0], evidence.reason))
+
     def call(self, node: cst.Call, held: frozenset[str], iterated: bool) -> None:
         func = node.func
+        self._evidence(node)
         spawn = find_spawn(self.ctx, node)
         spawned_target: cst.BaseExpression | None = None
         if spawn is not None:
@@ -1193,6 +1222,7 @@ class FunctionWalker:
                     self._current_gates(),
                     self._argument_classes(node),
                     self.lambdas > 0,
+                    raise_evidence.shielded(self.ctx, node, raise_evidence.ANYTHING, self.unit),
                 )
             )
 

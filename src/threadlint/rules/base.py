@@ -7,16 +7,22 @@ rules of a file run in one batched traversal.
 
 A *project rule* runs once per run over the facts of every file (see
 `threadlint.facts` and `threadlint.link`) and yields diagnostics itself.
+
+A file rule whose finding depends on what other modules' functions do
+*defers* it (`self.defer(...)`): the link reports it when the fact holds
+(`threadlint.raising`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Callable, ClassVar
 
 import libcst as cst
 
+from threadlint import facts as F
 from threadlint.analysis.context import ModuleContext
+from threadlint.analysis.per_file import register_collector
 from threadlint.diagnostics import Diagnostic, Fix, rule_url
 from threadlint.printable import shortened
 
@@ -55,19 +61,44 @@ class FileRule(RuleMeta, cst.BatchableCSTVisitor):
         return shortened(self.ctx.code_for(node))
 
     def report(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> None:
-        pos = self.ctx.position(node)
-        self._reporter(
-            Diagnostic(
-                path=self.ctx.path,
-                line=pos.start.line,
-                col=pos.start.column + 1,
-                end_line=pos.end.line,
-                end_col=pos.end.column + 1,
-                code=self.code,
-                message=message,
-                fix=fix,
-            )
+        self._reporter(self._diagnostic(node, message, fix))
+
+    def defer(
+        self, node: cst.CSTNode, message: str, function: str, calls: Sequence[cst.Call]
+    ) -> None:
+        """Report at the link if one of `calls` (made by `function`) can
+        raise; `message` has `facts.BLAME` where the reason goes."""
+        positions = self.ctx.fast_positions()
+        places = tuple(
+            (*positions.of(call)[:2], self.shown(call)) for call in calls
         )
+        deferred = self.ctx.memo.setdefault((_DEFERRED, self.ctx.module), [])
+        assert isinstance(deferred, list)
+        deferred.append(F.Deferred(self._diagnostic(node, message), function, places))
+
+    def _diagnostic(self, node: cst.CSTNode, message: str, fix: Fix | None = None) -> Diagnostic:
+        pos = self.ctx.position(node)
+        return Diagnostic(
+            path=self.ctx.path,
+            line=pos.start.line,
+            col=pos.start.column + 1,
+            end_line=pos.end.line,
+            end_col=pos.end.column + 1,
+            code=self.code,
+            message=message,
+            fix=fix,
+        )
+
+
+_DEFERRED = "deferred-findings"
+
+
+@register_collector("deferred")
+def collect_deferred(ctx: ModuleContext, settings: Settings) -> tuple[F.Deferred, ...]:
+    """The findings this module's file rules deferred to the link."""
+    deferred = ctx.memo.get((_DEFERRED, ctx.module), [])
+    assert isinstance(deferred, list)
+    return tuple(deferred)
 
 
 class ProjectRule(RuleMeta):

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from threadlint import facts as F
 from threadlint.analysis import lifecycle_facts as facts
+from threadlint.analysis import raise_evidence
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.cannot_raise import CannotRaise, Reach, never_ends
@@ -18,6 +20,7 @@ from threadlint.analysis.locks import (
     method_call_on,
     small_statements,
 )
+from threadlint.analysis.summaries import qualified_id
 from threadlint.analysis.test_code import in_test_code
 from threadlint.analysis.walk import descendants
 from threadlint.diagnostics import Edit, Fix
@@ -209,24 +212,32 @@ class AcquireWithoutRelease(_LockRule):
     `finally` (or a catch-all `except` that re-raises), or such code runs
     between the `acquire()` and the `try` whose `finally` releases it.
 
-    "Can really raise" means a call of a function or method of another
-    module or of unknown code (a callback, a user function, I/O such as a
-    socket, a file or a subprocess), a call of the module's own code that
-    can, a subscript of an object of unknown type, a key
-    not known to be in a dict, `raise`. The steps that cannot raise are
-    listed in `analysis/cannot_raise.py`: stores in names, attributes and
-    dict keys; built-in container methods (`d.get(k)`, `d.pop(k, None)`,
-    `d.clear()`, `s.add(x)`, `l.append(x)`); builtins over values and
-    containers (`len`, `sum(c.values())`, `sorted(d)`,
-    `max(..., default=0)`); a logging call with a constant message;
-    `wait()` and `notify()` of the condition that is held; `set()` of an
-    event; `if`, `while` and `for` made of such steps; a call of a function
-    of the module (or of `self.method()`, not overridden in the module)
-    whose body is made of such steps; a `try` whose catch-all handler
-    (`except Exception:`) takes what its body raises and goes on. The check
-    also knows what the code has just tested: `d[k]` inside `if k in d:`,
-    `q.popleft()` or `q[0]` after `while not q: cond.wait()`. The message
-    names the first step found that can raise.
+    "Really raise" needs evidence. A step that fails by itself: `raise`, a
+    lookup the code has not checked (`d[k]`, `q.popleft()`, `l.pop()`,
+    `min()` of what may be empty), a dict changed while it is iterated. A
+    call that does I/O (a socket, a file, `print()`, a subprocess, an HTTP
+    or database client), parses outside data (`json.loads`, `.decode()`),
+    or runs code of the caller's choosing (a callable the function
+    receives, one kept in a container, a callback attribute that the
+    project never sets itself). Or a call of a function of the project, in
+    this module or another, that can raise by the same evidence, followed
+    through its own calls and the callables stored in its callback
+    attributes (the message then names the step it reaches and where). The
+    steps that cannot raise are listed in `analysis/cannot_raise.py`: stores
+    in names, attributes and dict keys; built-in container methods
+    (`d.get(k)`, `d.pop(k, None)`, `d.clear()`, `s.add(x)`, `l.append(x)`);
+    builtins over values and containers (`len`, `sum(c.values())`,
+    `sorted(d)`, `max(..., default=0)`); a logging call with a constant
+    message; `wait()` and `notify()` of the condition that is held; `set()`
+    of an event; `if`, `while` and `for` made of such steps; a `try` whose
+    catch-all handler (`except Exception:`) takes what its body raises and
+    goes on. The check also knows what the code has just tested: `d[k]`
+    inside `if k in d:`, `q.popleft()` or `q[0]` after
+    `while not q: cond.wait()`.
+
+    A window that is neither proven safe nor shown to raise (it calls code
+    whose failure threadlint finds no evidence of, such as a method of an
+    object of unknown type) is reported only with `--preview`.
 
     A window that can fail only if an item of the code's own list or dict
     is not of the shape the code gives its items (`self._filters[i][0]` of
@@ -352,46 +363,100 @@ class AcquireWithoutRelease(_LockRule):
             return  # otherwise released elsewhere or by another thread: a hand-off
         if self._signals(node, release, key, owner):
             return
-        released, blame = self._window(node, key, owner)
+        released, first = self._window(node, key, owner)
         if released:
             return
-        items_only, trusted_blame = self._window(node, key, owner, trust_items=True)
+        items_only, trusted = self._window(node, key, owner, trust_items=True)
         if items_only and not self.settings.preview:
             return  # only an item not of the shape the code gave it can fail
-        if not items_only:
-            blame = trusted_blame
-        # What can raise, when the window was followed far enough to see it.
-        raising = ""
-        if blame is not None:
-            fails = "fails only if an item is not what the code put there" if items_only else "can raise"
-            raising = f" (`{self.shown(blame)}`, line {self.line(blame)}, {fails})"
+        if items_only:
+            fails = "fails only if an item is not what the code put there"
+            self.report(node, self._message(key, release, owner, self._blamed(first.blame, fails)))
+            return
+        # The default reports a window on evidence that it can raise: a step
+        # that fails by itself (a lookup, a `raise`), a call that does I/O or
+        # runs a callable the function receives, or a call of the project
+        # that the link finds can raise (analysis/raise_evidence.py). A window
+        # that is merely not proven safe is a preview finding.
+        alone, assuming = self._window(node, key, owner, trust_items=True, assume_calls=True)
+        if not alone:
+            self.report(node, self._message(key, release, owner, self._blamed(assuming.blame)))
+            return
+        calls = self._unshielded(assuming.assumed or [], node, owner)
+        params = _parameters(owner)
+        for call in calls:
+            evidence = raise_evidence.of_step(self.ctx, call, params)
+            if evidence is not None:
+                raising = f" (`{self.shown(call)}`, line {self.line(call)}, {evidence.reason})"
+                self.report(node, self._message(key, release, owner, raising))
+                return
+        if self.settings.preview:
+            self.report(node, self._message(key, release, owner, self._blamed(trusted.blame)))
+        elif calls:
+            self.defer(node, self._message(key, release, owner, F.BLAME), self._id_of(owner), calls)
+
+    def _blamed(self, blame: cst.CSTNode | None, fails: str = "can raise") -> str:
+        """What can raise, when the window was followed far enough to see it."""
+        if blame is None:
+            return ""
+        return f" (`{self.shown(blame)}`, line {self.line(blame)}, {fails})"
+
+    def _unshielded(
+        self, calls: list[cst.Call], acquire: cst.Call, owner: cst.CSTNode
+    ) -> list[cst.Call]:
+        """The calls no catch-all handler inside the window takes."""
+        positions = self.ctx.fast_positions()
+        start = positions.of(acquire)
+
+        def in_window(node: cst.CSTNode) -> bool:
+            return positions.of(node) > start
+
+        unique = list(dict.fromkeys(calls))
+        return [
+            c for c in unique
+            if not raise_evidence.shielded(self.ctx, c, raise_evidence.ANYTHING, owner, in_window)
+        ]
+
+    def _message(self, key: str, release: cst.CSTNode, owner: cst.CSTNode, raising: str) -> str:
         if any(isinstance(a, cst.Finally) for a in self._ancestors_within(release, owner)):
-            message = (
+            return (
                 f"`{key}.acquire()` is not followed directly by the `try` whose `finally` "
                 f"releases it (line {self.line(release)}): an exception raised in between"
                 f"{raising} leaves the lock held forever; acquire right before `try:` or use "
                 f"`with {key}:`"
             )
-        else:
-            message = (
-                f"`{key}.release()` (line {self.line(release)}) is not in a `finally`: an "
-                f"exception raised after `{key}.acquire()`{raising} leaves the lock held "
-                f"forever; use `with {key}:` or `try/finally`"
-            )
-        self.report(node, message)
+        return (
+            f"`{key}.release()` (line {self.line(release)}) is not in a `finally`: an "
+            f"exception raised after `{key}.acquire()`{raising} leaves the lock held "
+            f"forever; use `with {key}:` or `try/finally`"
+        )
 
-    def _safe_steps(self, key: str, trust_items: bool = False) -> CannotRaise:
+    def _id_of(self, owner: cst.CSTNode) -> str:
+        module = self.ctx.module_name
+        if isinstance(owner, cst.FunctionDef):
+            return qualified_id(self.ctx, owner, module)
+        return f"{module}.<module>"
+
+    def _safe_steps(
+        self, key: str, trust_items: bool = False, assume_calls: bool = False
+    ) -> CannotRaise:
         """What cannot raise while `key` is held (a wait or notify only on that lock)."""
         return CannotRaise(
             self.ctx,
             lambda receiver: key in self.locks.same_lock_keys(receiver),
             lambda receiver: self.locks.key(receiver) != key and self.is_lock(receiver),
             trust_items,
+            assume_calls,
         )
 
     def _window(
-        self, acquire: cst.Call, key: str, owner: cst.CSTNode, trust_items: bool = False
-    ) -> tuple[bool, cst.CSTNode | None]:
+        self,
+        acquire: cst.Call,
+        key: str,
+        owner: cst.CSTNode,
+        trust_items: bool = False,
+        assume_calls: bool = False,
+    ) -> tuple[bool, CannotRaise]:
         """Whether nothing can raise while the lock is held (see
         analysis/cannot_raise.py) before each path releases it, so that the
         release is reached on every path (`acquire(); self.owner = me;
@@ -403,7 +468,7 @@ class AcquireWithoutRelease(_LockRule):
         holds the lock only where `ok` is true, `if lock.acquire(False):` only
         in its body."""
         anchor = self._statement_of(acquire, owner)
-        safe = self._safe_steps(key, trust_items)
+        safe = self._safe_steps(key, trust_items, assume_calls)
 
         def ends(step: cst.CSTNode) -> bool:
             return (
@@ -422,29 +487,29 @@ class AcquireWithoutRelease(_LockRule):
             if anchor.orelse is not None or any(
                 isinstance(n, (cst.Break, cst.Return, cst.Raise)) for n in descendants(anchor.body)
             ):
-                return False, None
+                return False, safe
             reach = safe.window(list(anchor.body.body), never_ends)
         elif isinstance(anchor, cst.Expr) and anchor.value is acquire:
             reach = Reach.HELD
         elif isinstance(anchor, cst.Assign) and anchor.value is acquire:
             target = anchor.targets[0].target
             if len(anchor.targets) != 1 or not isinstance(target, cst.Name):
-                return False, None
+                return False, safe
             flag, reach = target.value, Reach.HELD
         else:
-            return False, None
+            return False, safe
         current: cst.CSTNode | None = anchor
         while reach is Reach.HELD and current is not None:
             block = self.ctx.parent(current)
             if not isinstance(block, _BLOCKS):
-                return False, None
+                return False, safe
             statements = list(block.body)
             reach = safe.window(statements[statements.index(current) + 1 :], ends, flag)
             if isinstance(block, cst.SimpleStatementLine):
                 current = block  # the rest of the line is done: go on after it
             else:
                 current = self._continues_after(block, owner)
-        return reach is Reach.LEFT, safe.blame
+        return reach is Reach.LEFT, safe
 
     def _releases_each(self, step: cst.CSTNode, key: str, safe: CannotRaise) -> bool:
         """`for _ in range(taken): sem.release()`: gives back every permit a
@@ -731,6 +796,21 @@ def _guard_exit(statement: cst.CSTNode, safe: CannotRaise, key: str, locks: Lock
     if releases and not safe.test(statement.test):
         return False
     return safe.statements([s for s in steps if s not in releases])
+
+
+def _is_release_of(call: cst.CSTNode, key: str, locks: LockAnalysis) -> bool:
+    receiver = method_call_on(call, ("release",)) if isinstance(call, cst.Call) else None
+    return receiver is not None and locks.key(receiver) == key
+
+
+def _parameters(owner: cst.CSTNode) -> tuple[str, ...]:
+    if not isinstance(owner, cst.FunctionDef):
+        return ()
+    params = owner.params
+    return tuple(
+        p.name.value
+        for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+    )
 
 
 def _releases_key(step: cst.CSTNode, key: str, locks: LockAnalysis) -> bool:
