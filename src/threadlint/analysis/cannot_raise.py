@@ -98,8 +98,17 @@ A `with` of another thread lock (or condition) counts as one step: taking
 it waits, it does not raise; its body must not raise, and a condition it
 takes is held in there. A `try` counts as one step: its parts must not raise, except its body
 when a catch-all handler (`except Exception:`, a bare `except:`) takes what
-the body raises and goes on. `sys.version_info` and its items are
+the body raises and goes on, or when what fails there is a lookup of a
+missing item and a handler takes that error (`l.pop(i)` under
+`except IndexError:`). A `def` without decorators is a step that cannot
+raise when its default values cannot. `sys.version_info` and its items are
 constants.
+
+With `assume_calls` (TL301's second pass, see `raise_evidence.py`), calls
+of unknown code are taken as not raising and noted in `assumed`, and so are
+operations on values of unknown type (their subscripts, orderings,
+iteration, attribute chains, `with`) and the held lock's own release and
+re-acquire inside the window: what still fails fails by itself.
 
 Anything else can raise: a call of a function or method of another module
 or of unknown code (a callback, a user function), I/O, a subscript of an
@@ -125,7 +134,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.context import ModuleContext, catches_all, dotted_name
+from threadlint.analysis.context import ModuleContext, catches, catches_all, dotted_name
 from threadlint.analysis.locks import small_statements
 from threadlint.analysis.state_api import CONTAINER_FACTORIES, MUTATORS, VIEWS
 from threadlint.analysis.walk import children, descendants
@@ -470,7 +479,8 @@ class CannotRaise:
         blame = self.blame
         body = self._steps(list(node.body.body), never_ends)
         if body is Reach.RAISES:
-            if not any(catches_all(h) for h in node.handlers):
+            errors = self._lookup_errors(self.blame)
+            if not any(catches_all(h) or (errors and catches(h, errors)) for h in node.handlers):
                 return Reach.RAISES
             self.blame = blame  # what the body raises is caught
         after = [c for c in start if c in self._known]
@@ -484,6 +494,33 @@ class CannotRaise:
         # What holds after it: what held before and no part of it changed.
         self._known = after
         return Reach.HELD
+
+    def _lookup_errors(self, node: cst.CSTNode | None) -> tuple[str, ...]:
+        """What a step that failed on a missing item raises (`d[k]`: KeyError,
+        `l.pop(i)`: IndexError, `s.remove(x)`: KeyError...), with the base
+        class that takes both; () for any other failing step."""
+        if isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1:
+            node = node.body[0]
+        if isinstance(node, (cst.Assign, cst.Expr)):
+            node = node.value
+        if isinstance(node, cst.Subscript):
+            container = node.value
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in ("pop", "popleft", "popitem", "remove")
+        ):
+            container = node.func.value
+        else:
+            return ()
+        kind = self.ctx.container_type(container)
+        if kind in _SEQUENCES and isinstance(node, cst.Call) and _method_name(node) == "remove":
+            return ("ValueError",)
+        if kind in _SEQUENCES:
+            return ("IndexError", "LookupError")
+        if kind in _MAPPINGS or kind in _SETS:
+            return ("KeyError", "LookupError")
+        return ("KeyError", "IndexError", "LookupError")
 
     def _with(self, node: cst.With, ends: Ends) -> Reach:
         """`with other_lock:` (a thread lock, not the one held: taking it
@@ -1004,8 +1041,12 @@ class CannotRaise:
             return True
         if method == "acquire" or (method == "release" and not call.args):
             # It waits, or (`blocking=False`, a timeout) returns False; a
-            # release of a lock not held is a programming error.
-            return self.is_lock is not None and self.is_lock(receiver)
+            # release of a lock not held is a programming error. With
+            # `assume_calls`, the held lock's own release and acquire inside
+            # the window (not followed) are taken at their word too.
+            return (self.is_lock is not None and self.is_lock(receiver)) or (
+                self._unknowns and self.ctx.kind_of(receiver) in api.LOCK_KINDS
+            )
         kind = self.ctx.kind_of(receiver)
         if kind == api.EVENT and method in _EVENT_METHODS and not call.args:
             return True
@@ -1201,6 +1242,10 @@ def _module_definitions(ctx: ModuleContext) -> frozenset[str]:
             s.name.value for s in ctx.module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))
         )
     return found
+
+
+def _method_name(call: cst.Call) -> str:
+    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
 
 
 def _parameters_of(node: cst.FunctionDef) -> list[cst.Param]:

@@ -39,7 +39,7 @@ LOOKUP = "lookup"  # KeyError, IndexError, ValueError of a missing item
 RAISE = "raise"  # the class the `raise` names
 CALL = "call"  # anything: only a catch-all handler takes it
 
-_IO_FUNCTIONS = frozenset({"open", "io.open", "input", "print", "os.fdopen", "os.popen"})
+_IO_FUNCTIONS = frozenset({"open", "io.open", "input", "os.fdopen", "os.popen"})
 # Every function of these modules does I/O (or starts a process).
 _IO_MODULES = (
     "socket.",

@@ -379,17 +379,24 @@ class AcquireWithoutRelease(_LockRule):
         # that the link finds can raise (analysis/raise_evidence.py). A window
         # that is merely not proven safe is a preview finding.
         alone, assuming = self._window(node, key, owner, trust_items=True, assume_calls=True)
-        if not alone:
+        if not alone and assuming.blame is not None:
             self.report(node, self._message(key, release, owner, self._blamed(assuming.blame)))
             return
-        calls = self._unshielded(assuming.assumed or [], node, owner)
+        steps: list[cst.CSTNode] = list(assuming.assumed or [])
+        if not alone:
+            # Without a step to blame, the walk stopped where it could not
+            # follow the code: judge what lies between the acquire and the
+            # last release by its place instead.
+            steps += self._steps_between(node, key, owner)
+        steps = self._unshielded(steps, node, owner)
         params = _parameters(owner)
-        for call in calls:
-            evidence = raise_evidence.of_step(self.ctx, call, params)
+        for step in steps:
+            evidence = raise_evidence.of_step(self.ctx, step, params)
             if evidence is not None:
-                raising = f" (`{self.shown(call)}`, line {self.line(call)}, {evidence.reason})"
+                raising = f" (`{self.shown(step)}`, line {self.line(step)}, {evidence.reason})"
                 self.report(node, self._message(key, release, owner, raising))
                 return
+        calls = [step for step in steps if isinstance(step, cst.Call)]
         if self.settings.preview:
             self.report(node, self._message(key, release, owner, self._blamed(trusted.blame)))
         elif calls:
@@ -401,21 +408,39 @@ class AcquireWithoutRelease(_LockRule):
             return ""
         return f" (`{self.shown(blame)}`, line {self.line(blame)}, {fails})"
 
+    def _steps_between(self, acquire: cst.Call, key: str, owner: cst.CSTNode) -> list[cst.CSTNode]:
+        """The raises and calls placed between the acquire and the last
+        release of the lock after it (not those releases)."""
+        positions = self.ctx.fast_positions()
+        start = positions.of(acquire)
+        releases = [r for r, handler in self._releases_after(acquire, key, owner) if handler is None]
+        end = max((positions.of(r) for r in releases), default=start)
+        return [
+            step
+            for step in raise_evidence.own_steps(owner)
+            if start < positions.of(step) < end and not _is_release_of(step, key, self.locks)
+        ]
+
     def _unshielded(
-        self, calls: list[cst.Call], acquire: cst.Call, owner: cst.CSTNode
-    ) -> list[cst.Call]:
-        """The calls no catch-all handler inside the window takes."""
+        self, steps: list[cst.CSTNode], acquire: cst.Call, owner: cst.CSTNode
+    ) -> list[cst.CSTNode]:
+        """The steps (in order, once each) no handler inside the window
+        takes what they raise: a catch-all for a call, the error's own
+        handler for a step with evidence."""
         positions = self.ctx.fast_positions()
         start = positions.of(acquire)
 
         def in_window(node: cst.CSTNode) -> bool:
             return positions.of(node) > start
 
-        unique = list(dict.fromkeys(calls))
-        return [
-            c for c in unique
-            if not raise_evidence.shielded(self.ctx, c, raise_evidence.ANYTHING, owner, in_window)
-        ]
+        kept = []
+        for step in sorted(dict.fromkeys(steps), key=positions.of):
+            evidence = raise_evidence.of_step(self.ctx, step, _parameters(owner))
+            if not raise_evidence.shielded(
+                self.ctx, step, evidence or raise_evidence.ANYTHING, owner, in_window
+            ):
+                kept.append(step)
+        return kept
 
     def _message(self, key: str, release: cst.CSTNode, owner: cst.CSTNode, raising: str) -> str:
         if any(isinstance(a, cst.Finally) for a in self._ancestors_within(release, owner)):
