@@ -479,7 +479,7 @@ class CannotRaise:
         blame = self.blame
         body = self._steps(list(node.body.body), never_ends)
         if body is Reach.RAISES:
-            errors = self._lookup_errors(self.blame)
+            errors = self.lookup_errors(self.blame)
             if not any(catches_all(h) or (errors and catches(h, errors)) for h in node.handlers):
                 return Reach.RAISES
             self.blame = blame  # what the body raises is caught
@@ -495,7 +495,7 @@ class CannotRaise:
         self._known = after
         return Reach.HELD
 
-    def _lookup_errors(self, node: cst.CSTNode | None) -> tuple[str, ...]:
+    def lookup_errors(self, node: cst.CSTNode | None) -> tuple[str, ...]:
         """What a step that failed on a missing item raises (`d[k]`: KeyError,
         `l.pop(i)`: IndexError, `s.remove(x)`: KeyError...), with the base
         class that takes both; () for any other failing step."""

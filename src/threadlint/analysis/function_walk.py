@@ -1139,6 +1139,10 @@ class FunctionWalker:
         if self.lambdas or isinstance(self.unit, cst.Module):
             return
         evidence = raise_evidence.of_step(self.ctx, node, (*self.params, *self.keyword_params))
+        if evidence is not None and evidence.kind == raise_evidence.LOOKUP:
+            # `items.pop()` may be under `if items:`: this walk does not know
+            # what the code tested, so a lookup is no evidence for callers.
+            return
         if evidence is not None and not raise_evidence.shielded(
             self.ctx, node, evidence, self.unit
         ):

@@ -148,7 +148,10 @@ def of_step(
             and len(node.args) == (0 if method in ("popleft", "popitem") else 1)
             or method == "pop" and not node.args)
             and ctx.kind_of(func.value) not in _NOT_IO
+            and ctx.container_type(func.value) is None
         ):
+            # Of an object of unknown type: a built-in container's lookups
+            # are judged with what the code has tested (`cannot_raise.py`).
             return Evidence(LOOKUP, "fails when the item is missing")
         if method in _IO_METHODS or method in _PARSE_METHODS:
             receiver = func.value
@@ -197,7 +200,7 @@ def caught(evidence: Evidence, handler: Handler) -> bool:
     return False
 
 
-def _passes_on(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+def passes_on(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
     """A handler that raises again (`except Exception: log(); raise`) catches nothing."""
     return any(isinstance(n, cst.Raise) for n in _own_nodes(handler.body))
 
@@ -233,7 +236,7 @@ def shielded(
             and child is ancestor.body
             and (counts is None or counts(ancestor))
         ):
-            if any(caught(evidence, h) and not _passes_on(h) for h in ancestor.handlers):
+            if any(caught(evidence, h) and not passes_on(h) for h in ancestor.handlers):
                 return True
         child = ancestor
     return False

@@ -12,7 +12,7 @@ from threadlint.analysis import raise_evidence
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import argument
 from threadlint.analysis.cannot_raise import CannotRaise, Reach, never_ends
-from threadlint.analysis.context import Binding, ModuleContext, dotted_name, is_none
+from threadlint.analysis.context import Binding, ModuleContext, catches, dotted_name, is_none
 from threadlint.analysis.locks import (
     LockAnalysis,
     always_leaves,
@@ -379,7 +379,9 @@ class AcquireWithoutRelease(_LockRule):
         # that the link finds can raise (analysis/raise_evidence.py). A window
         # that is merely not proven safe is a preview finding.
         alone, assuming = self._window(node, key, owner, trust_items=True, assume_calls=True)
-        if not alone and assuming.blame is not None:
+        if not alone and assuming.blame is not None and not self._caught_around(
+            assuming, node, owner
+        ):
             self.report(node, self._message(key, release, owner, self._blamed(assuming.blame)))
             return
         steps: list[cst.CSTNode] = list(assuming.assumed or [])
@@ -407,6 +409,25 @@ class AcquireWithoutRelease(_LockRule):
         if blame is None:
             return ""
         return f" (`{self.shown(blame)}`, line {self.line(blame)}, {fails})"
+
+    def _caught_around(self, walk: CannotRaise, acquire: cst.Call, owner: cst.CSTNode) -> bool:
+        """The step that failed is a lookup whose error a handler of a `try`
+        around the acquire takes and goes on after (`for i in ...: try:
+        acquire() ... pop(i) ... except IndexError: pass`): the lock is still
+        held there and the code after it releases it."""
+        errors = walk.lookup_errors(walk.blame)
+        if not errors:
+            return False
+        child: cst.CSTNode = acquire
+        for ancestor in self.ctx.ancestors(acquire):
+            if ancestor is owner:
+                return False
+            if isinstance(ancestor, cst.Try) and child is ancestor.body and any(
+                catches(h, errors) and not raise_evidence.passes_on(h) for h in ancestor.handlers
+            ):
+                return True
+            child = ancestor
+        return False
 
     def _steps_between(self, acquire: cst.Call, key: str, owner: cst.CSTNode) -> list[cst.CSTNode]:
         """The raises and calls placed between the acquire and the last
