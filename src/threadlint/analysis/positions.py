@@ -2,8 +2,8 @@
 
 libcst's PositionProvider regenerates the whole module's code to compute
 positions, which costs more than parsing it.  The model needs the positions
-of a few node kinds only (names, attributes, calls, `if`s, lambdas, defs and
-classes), and Python's own `ast` gives those almost for free: the k-th
+of a few node kinds only (names, attributes, calls, `if`s, lambdas, defs,
+classes and raises), and Python's own `ast` gives those almost for free: the k-th
 `self.items` of a module in source order is the k-th `self.items` for both
 parsers.  When the two parsers do not agree on how many nodes of a kind
 there are (or the source is not at hand), this falls back to libcst.
@@ -50,6 +50,8 @@ def _ast_key(node: ast.AST) -> Key | None:
         return "def"
     if isinstance(node, ast.ClassDef):
         return "class"
+    if isinstance(node, ast.Raise):
+        return "raise"
     return None
 
 
@@ -153,6 +155,7 @@ _FIXED_KEYS = {
     cst.Lambda: "lambda",
     cst.FunctionDef: "def",
     cst.ClassDef: "class",
+    cst.Raise: "raise",
 }
 _CONSTANTS = frozenset({"True", "False", "None"})
 
