@@ -323,7 +323,11 @@ class FunctionWalker:
         if isinstance(unit, cst.Module):
             self.block(unit.body, frozenset())
         elif isinstance(unit, cst.FunctionDef):
-            self.block(_suite(unit.body), frozenset())
+            held: frozenset[str] = frozenset()
+            for decorator, key in self._decorator_locks(unit):
+                self._acquired(key, decorator, held)
+                held = held | {key}
+            self.block(_suite(unit.body), held)
         else:
             self.statement = unit
             self.expr(unit.body, frozenset())
@@ -894,6 +898,55 @@ class FunctionWalker:
         if underlying is not None and dotted_name(underlying) is not None:
             expr = underlying
         return self._key_of(expr)
+
+    def _decorator_locks(self, unit: cst.FunctionDef) -> list[tuple[cst.Decorator, str]]:
+        """`@_locked` on a method, where `_locked` is a function of this
+        module whose wrapper calls the method inside `with self._lock:`: the
+        method's body runs holding that lock (not a generator's: its body
+        runs when it is iterated, after the wrapper gave the lock back)."""
+        if self.self_name is None or self.class_node is None or _is_generator(unit):
+            return []
+        found = []
+        for decorator in unit.decorators:
+            expr = decorator.decorator
+            if not isinstance(expr, cst.Name) or expr.value not in self.m.nested_defs.get(
+                self.ctx.module, {}
+            ):
+                continue
+            attribute = self._wrapper_lock(self.m.nested_defs[self.ctx.module][expr.value])
+            if attribute is not None and attribute in self.ctx.classes[self.class_node].attrs:
+                found.append((decorator, f"self.{attribute}"))
+        return found
+
+    def _wrapper_lock(self, decorator: cst.FunctionDef) -> str | None:
+        """The attribute `_lock` of `def deco(func): def wrapper(self, ...):
+        with self._lock: return func(self, ...)`; None for any other decorator."""
+        params = decorator.params.params
+        if len(params) != 1:
+            return None
+        wrapped = params[0].name.value
+        for inner in _suite(decorator.body):
+            if not isinstance(inner, cst.FunctionDef) or not inner.params.params:
+                continue
+            receiver = inner.params.params[0].name.value
+            for statement in _suite(inner.body):
+                if not isinstance(statement, cst.With) or len(statement.items) != 1:
+                    continue
+                item = statement.items[0].item
+                calls = [
+                    n for n in descendants(statement.body)
+                    if isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
+                    and n.func.value == wrapped
+                ]
+                if (
+                    calls
+                    and isinstance(item, cst.Attribute)
+                    and isinstance(item.value, cst.Name)
+                    and item.value.value == receiver
+                    and self.m.locks.is_thread_lock(item)
+                ):
+                    return item.attr.value
+        return None
 
     def _helper_lock(self, expr: cst.BaseExpression) -> str | None:
         """`with self._locked():` where `_locked` is a `@contextmanager` method
@@ -1600,6 +1653,17 @@ def _escapes(body: cst.BaseSuite) -> bool:
         return bool(last.body) and isinstance(
             last.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break)
         )
+    return False
+
+
+def _is_generator(function: cst.FunctionDef) -> bool:
+    pending: list[cst.CSTNode] = list(function.body.children)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Yield):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            pending.extend(node.children)
     return False
 
 
