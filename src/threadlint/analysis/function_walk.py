@@ -184,6 +184,11 @@ class FunctionWalker:
         self.registers: list[tuple[F.Location, F.Callee, int]] = []
         self.invokes: set[F.Location] = set()
         self.drawn: dict[str, F.Location] = {}  # local name -> container it came out of
+        # (container, key) as written, of the items this function has read
+        # (`run = self._runs[run_id]`), with the block the read is in: a store
+        # at such a key inside that block, after the read, replaces a value
+        # and leaves the container's size alone.
+        self.read_keys: dict[tuple[str, str], cst.CSTNode] = {}
         self.lambdas = 0  # lambdas around the current node: their calls run later
         # Steps that evidently can raise and no handler here takes: (line, why).
         self.raises: list[tuple[int, str]] = []
@@ -697,6 +702,8 @@ class FunctionWalker:
                 self.rebuilds = True
             if isinstance(target, cst.Name):
                 self.aliases.pop(target.value, None)
+            if isinstance(target, (cst.Name, cst.Attribute)):
+                self._forget_keys(dotted_name(target) or "")
             location = self._location_of_target(target)
             if location is not None and location in read:
                 start = len(self.recs)
@@ -899,6 +906,29 @@ class FunctionWalker:
             expr = underlying
         return self._key_of(expr)
 
+    def _replaces(self, node: cst.Subscript, key: tuple[str, str] | None) -> bool:
+        """A store at a key this function read before, in a block around the
+        store (not `del`, which takes the item away)."""
+        if key is None or key not in self.read_keys or isinstance(self.statement, cst.Del):
+            return False
+        return any(a is self.read_keys[key] for a in self.ctx.ancestors(node))
+
+    def _forget_keys(self, written: str) -> None:
+        """`written` (a container or a key) changed: what was read of it is stale."""
+        self.read_keys = {k: b for k, b in self.read_keys.items() if written not in k}
+
+    def _item_key(self, node: cst.Subscript) -> tuple[str, str] | None:
+        """(container, key) of `container[key]`, as written, for a dotted
+        name of a container and a dotted name or a constant of a key."""
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return None
+        key = node.slice[0].slice.value
+        container = dotted_name(node.value)
+        written = key.value if isinstance(key, (cst.SimpleString, cst.Integer)) else dotted_name(key)
+        if container is None or written is None:
+            return None
+        return container, written
+
     def _decorator_locks(self, unit: cst.FunctionDef) -> list[tuple[cst.Decorator, str]]:
         """`@_locked` on a method, where `_locked` is a function of this
         module whose wrapper calls the method inside `with self._lock:`: the
@@ -1082,8 +1112,10 @@ class FunctionWalker:
             self.use(node.value, kind, held)
             return
         if isinstance(node, cst.Subscript):
+            key = self._item_key(node)
             if kind == F.REBIND:
                 inner = F.ITEM_WRITE
+                resizes = not self._replaces(node, key)
             elif kind == F.RMW:
                 inner = F.RMW
             elif kind == F.ITERATE:
@@ -1094,7 +1126,13 @@ class FunctionWalker:
                 inner = F.ITEM_READ
             for subscript in node.slice:
                 self.expr(subscript.slice, held)
-            self.use(node.value, inner, held)
+            self.use(node.value, inner, held, resizes)
+            if inner == F.ITEM_READ and key is not None and key not in self.read_keys:
+                block = next(
+                    (a for a in self.ctx.ancestors(node) if isinstance(a, _BLOCKS)), None
+                )
+                if block is not None:
+                    self.read_keys[key] = block
             return
         if isinstance(node, cst.Call):
             self.call(node, held, iterated=kind == F.ITERATE)
@@ -1247,6 +1285,7 @@ class FunctionWalker:
                 self.location(receiver) if isinstance(receiver, (cst.Name, cst.Attribute)) else None
             )
             if location is not None and method in MUTATORS:
+                self._forget_keys(dotted_name(receiver) or "")
                 self.record(receiver, location, F.MUTATE, held, method not in SIZE_KEEPING)
                 rec = self.recs[-1]
                 rec.safe_form = method in ("discard", "setdefault") or (
@@ -1654,6 +1693,10 @@ def _escapes(body: cst.BaseSuite) -> bool:
             last.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break)
         )
     return False
+
+
+# Statement lists: a read in one runs before what follows it in the same list.
+_BLOCKS = (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite)
 
 
 def _is_generator(function: cst.FunctionDef) -> bool:

@@ -586,7 +586,10 @@ class IterationOverMutatedContainer(_RaceRule):
     ## Known limits
     Only mutations that can change the size are counted (`append`, `pop`,
     `d[k] = v` on a dict, `del`...); rebinding the attribute to a new
-    container does not disturb an iteration of the old one. Copying a
+    container does not disturb an iteration of the old one, and a store at
+    a key the same function has just read (`if d[k] == "queued": d[k] =
+    "done"`, the read earlier in a block around the store, neither the key
+    nor the container rebound in between) replaces a value. Copying a
     container in one call (`list(d)`, `sorted(s)`, `list(d.keys())`,
     `d.copy()`, `list(d.items())`) is atomic in CPython and not
     reported. An
