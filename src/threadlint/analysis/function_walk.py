@@ -934,7 +934,7 @@ class FunctionWalker:
         module whose wrapper calls the method inside `with self._lock:`: the
         method's body runs holding that lock (not a generator's: its body
         runs when it is iterated, after the wrapper gave the lock back)."""
-        if self.self_name is None or self.class_node is None or _is_generator(unit):
+        if self.self_name is None or self.class_node is None or not unit.decorators:
             return []
         found = []
         for decorator in unit.decorators:
@@ -946,7 +946,7 @@ class FunctionWalker:
             attribute = self._wrapper_lock(self.m.nested_defs[self.ctx.module][expr.value])
             if attribute is not None and attribute in self.ctx.classes[self.class_node].attrs:
                 found.append((decorator, f"self.{attribute}"))
-        return found
+        return [] if found and _is_generator(unit) else found
 
     def _wrapper_lock(self, decorator: cst.FunctionDef) -> str | None:
         """The attribute `_lock` of `def deco(func): def wrapper(self, ...):
