@@ -13,8 +13,15 @@ reports on evidence, not on the lack of a proof. A step is evidence when:
   be something else (a lock, a queue, a built-in container);
 - it parses outside data: `json.loads()`, `pickle.load()`,
   `struct.unpack()`, `bytes.decode()`;
-- it calls a callable the function receives (`callback(item)`, `fn()`):
-  code of the caller's choosing, with errors of its own.
+- it calls a callable the function receives or holds in a local
+  (`callback(item)`, `for task in tasks: task()`) or keeps in a container
+  (`self._handlers[name](event)`): code of someone else's choosing, with
+  errors of its own;
+- it takes an item out of an object of unknown type (`items.pop()`,
+  `queue.remove(x)`), which raises when the item is missing. A built-in
+  container's lookups are judged by `cannot_raise.py` with what the code
+  has tested, and the function summaries, which do not know that, leave
+  lookups out.
 
 What a function's callees raise is joined at the project link
 (`threadlint.raising`): a call of a project function that can raise is
