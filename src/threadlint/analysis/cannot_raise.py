@@ -134,6 +134,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from threadlint.analysis import threading_api as api
+from threadlint.analysis.calls import method_call
 from threadlint.analysis.context import ModuleContext, catches, catches_all, dotted_name
 from threadlint.analysis.locks import small_statements
 from threadlint.analysis.state_api import CONTAINER_FACTORIES, MUTATORS, VIEWS
@@ -514,7 +515,7 @@ class CannotRaise:
         else:
             return ()
         kind = self.ctx.container_type(container)
-        if kind in _SEQUENCES and isinstance(node, cst.Call) and _method_name(node) == "remove":
+        if kind in _SEQUENCES and isinstance(node, cst.Call) and method_call(node) == "remove":
             return ("ValueError",)
         if kind in _SEQUENCES:
             return ("IndexError", "LookupError")
@@ -805,8 +806,9 @@ class CannotRaise:
             if not self.value(right):
                 return False
             if self._unknowns:
-                pass
-            elif isinstance(operator, (cst.In, cst.NotIn)):
+                left = right
+                continue  # orderings and `in` of unknown types: taken at their word
+            if isinstance(operator, (cst.In, cst.NotIn)):
                 if not self._iterable(right):
                     return False  # `x in obj` runs `obj.__contains__`
             elif isinstance(operator, ORDERINGS):
@@ -1242,10 +1244,6 @@ def _module_definitions(ctx: ModuleContext) -> frozenset[str]:
             s.name.value for s in ctx.module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))
         )
     return found
-
-
-def _method_name(call: cst.Call) -> str:
-    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
 
 
 def _parameters_of(node: cst.FunctionDef) -> list[cst.Param]:

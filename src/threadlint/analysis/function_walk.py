@@ -44,7 +44,7 @@ from threadlint.analysis.state_api import (
     VIEWS,
 )
 from threadlint.analysis.thread_calls import ThreadCalls
-from threadlint.analysis.walk import children, descendants
+from threadlint.analysis.walk import children, descendants, executed
 from threadlint.printable import shortened
 
 Unit = Union[cst.FunctionDef, cst.Lambda, cst.Module]
@@ -946,7 +946,9 @@ class FunctionWalker:
             attribute = self._wrapper_lock(self.m.nested_defs[self.ctx.module][expr.value])
             if attribute is not None and attribute in self.ctx.classes[self.class_node].attrs:
                 found.append((decorator, f"self.{attribute}"))
-        return [] if found and _is_generator(unit) else found
+        # A generator's body runs when it is iterated, not inside the wrapper.
+        generator = found and any(isinstance(n, cst.Yield) for n in executed(unit.body))
+        return [] if generator else found
 
     def _wrapper_lock(self, decorator: cst.FunctionDef) -> str | None:
         """The attribute `_lock` of `def deco(func): def wrapper(self, ...):
@@ -1697,17 +1699,6 @@ def _escapes(body: cst.BaseSuite) -> bool:
 
 # Statement lists: a read in one runs before what follows it in the same list.
 _BLOCKS = (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite)
-
-
-def _is_generator(function: cst.FunctionDef) -> bool:
-    pending: list[cst.CSTNode] = list(function.body.children)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, cst.Yield):
-            return True
-        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            pending.extend(node.children)
-    return False
 
 
 def _suite(body: cst.BaseSuite) -> Sequence[cst.CSTNode]:

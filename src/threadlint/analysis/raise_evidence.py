@@ -38,6 +38,7 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.context import Handler, ModuleContext, catches, catches_all, dotted_name
+from threadlint.analysis.walk import executed
 
 # What each kind of evidence raises, for the handlers that catch it.
 IO = "io"  # OSError and its subclasses
@@ -209,19 +210,7 @@ def caught(evidence: Evidence, handler: Handler) -> bool:
 
 def passes_on(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
     """A handler that raises again (`except Exception: log(); raise`) catches nothing."""
-    return any(isinstance(n, cst.Raise) for n in _own_nodes(handler.body))
-
-
-def _own_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found: list[cst.CSTNode] = []
-    pending = list(node.children)
-    while pending:
-        current = pending.pop()
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        found.append(current)
-        pending.extend(current.children)
-    return found
+    return any(isinstance(n, cst.Raise) for n in executed(handler.body))
 
 
 def shielded(
@@ -247,19 +236,3 @@ def shielded(
                 return True
         child = ancestor
     return False
-
-
-def own_steps(root: cst.CSTNode) -> list[cst.CSTNode]:
-    """The raises and calls under `root` that run when it runs (not those
-    of nested functions, classes and lambdas), in source order."""
-    found: list[cst.CSTNode] = []
-
-    def walk(node: cst.CSTNode) -> None:
-        if isinstance(node, (cst.Raise, cst.Call)):
-            found.append(node)
-        for child in node.children:
-            if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                walk(child)
-
-    walk(root)
-    return found

@@ -22,7 +22,7 @@ from threadlint.analysis.locks import (
 )
 from threadlint.analysis.summaries import qualified_id
 from threadlint.analysis.test_code import in_test_code
-from threadlint.analysis.walk import descendants
+from threadlint.analysis.walk import descendants, executed
 from threadlint.diagnostics import Edit, Fix
 from threadlint.rules.base import FileRule, register
 
@@ -390,15 +390,13 @@ class AcquireWithoutRelease(_LockRule):
             # follow the code: judge what lies between the acquire and the
             # last release by its place instead.
             steps += self._steps_between(node, key, owner)
-        steps = self._unshielded(steps, node, owner)
-        params = _parameters(owner)
-        for step in steps:
-            evidence = raise_evidence.of_step(self.ctx, step, params)
+        judged = self._unshielded(steps, node, owner)
+        for step, evidence in judged:
             if evidence is not None:
                 raising = f" (`{self.shown(step)}`, line {self.line(step)}, {evidence.reason})"
                 self.report(node, self._message(key, release, owner, raising))
                 return
-        calls = [step for step in steps if isinstance(step, cst.Call)]
+        calls = [step for step, _ in judged if isinstance(step, cst.Call)]
         if self.settings.preview:
             self.report(node, self._message(key, release, owner, self._blamed(trusted.blame)))
         elif calls:
@@ -438,29 +436,32 @@ class AcquireWithoutRelease(_LockRule):
         end = max((positions.of(r) for r in releases), default=start)
         return [
             step
-            for step in raise_evidence.own_steps(owner)
-            if start < positions.of(step) < end and not _is_release_of(step, key, self.locks)
+            for step in executed(owner)
+            if isinstance(step, (cst.Raise, cst.Call))
+            and start < positions.of(step) < end
+            and not _is_release_of(step, key, self.locks)
         ]
 
     def _unshielded(
         self, steps: list[cst.CSTNode], acquire: cst.Call, owner: cst.CSTNode
-    ) -> list[cst.CSTNode]:
+    ) -> list[tuple[cst.CSTNode, raise_evidence.Evidence | None]]:
         """The steps (in order, once each) no handler inside the window
-        takes what they raise: a catch-all for a call, the error's own
-        handler for a step with evidence."""
+        takes what they raise (a catch-all for a call, the error's own
+        handler for a step with evidence), each with its evidence."""
         positions = self.ctx.fast_positions()
         start = positions.of(acquire)
+        params = _parameters(owner)
 
         def in_window(node: cst.CSTNode) -> bool:
             return positions.of(node) > start
 
         kept = []
         for step in sorted(dict.fromkeys(steps), key=positions.of):
-            evidence = raise_evidence.of_step(self.ctx, step, _parameters(owner))
+            evidence = raise_evidence.of_step(self.ctx, step, params)
             if not raise_evidence.shielded(
                 self.ctx, step, evidence or raise_evidence.ANYTHING, owner, in_window
             ):
-                kept.append(step)
+                kept.append((step, evidence))
         return kept
 
     def _message(self, key: str, release: cst.CSTNode, owner: cst.CSTNode, raising: str) -> str:
