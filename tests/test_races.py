@@ -246,6 +246,12 @@ def test_docstrings_that_declare_thread_safety() -> None:
         "Note: it isn't thread safe; use one per thread.",
         "The callback must be thread-safe if used from several threads.",
         "Thread-safety is left to the caller.",
+        "This callback may run on another thread. Callers should ensure that they are thread-safe.",
+        "Handlers you register need to be thread safe.",
+        "Make sure the factory is thread-safe.",
+        "**Not** thread-safe when mutated by several threads. It is thread-safe when"
+        " only `notify` calls are occurring at the same time.",
+        "The cursor is thread-safe if each thread opens its own.",
         "A pool of connections.",
     ):
         assert not says_thread_safe(other), other

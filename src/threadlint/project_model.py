@@ -554,6 +554,23 @@ def _handed_to_spawners(
                     break
 
 
+def _alternative_spawners(model: Model, first: str | None, second: str | None) -> bool:
+    """Is one spawner an override of the other that does not call it
+    (`NotebookSpinner.start` over `Spinner.start`)?  An object runs one of
+    them, so the two starts are one start per object."""
+    a = model.functions.get(first or "")
+    b = model.functions.get(second or "")
+    if a is None or b is None or not a.cls or not b.cls or a.name != b.name or a.cls == b.cls:
+        return False
+    if b.cls in model.mro(a.cls):
+        override = a
+    elif a.cls in model.mro(b.cls):
+        override = b
+    else:
+        return False
+    return not any(c.callee[0] == "super" and c.callee[2] == override.name for c in override.calls)
+
+
 def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str]]) -> None:
     by_function: dict[str, Root] = {}
     spawners = model.spawners = _spawner_summaries(model, subclasses)
@@ -563,7 +580,11 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
         if existing is None:
             by_function[function] = root
             model.roots.append(root)
-        elif root.at != existing.at and not (root.serial and root.serial == existing.serial):
+        elif (
+            root.at != existing.at
+            and not (root.serial and root.serial == existing.serial)
+            and not _alternative_spawners(model, root.spawner, existing.spawner)
+        ):
             # Started in several places: it can run concurrently with itself
             # (on the same object when both start it on their own `self`).
             existing.repeats = True

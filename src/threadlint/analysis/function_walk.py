@@ -958,9 +958,13 @@ class FunctionWalker:
             return None
         wrapped = params[0].name.value
         for inner in _suite(decorator.body):
-            if not isinstance(inner, cst.FunctionDef) or not inner.params.params:
+            if not isinstance(inner, cst.FunctionDef):
                 continue
-            receiver = inner.params.params[0].name.value
+            # `def wrapper(self, /, *args)` binds `self` positionally only.
+            positional = [*inner.params.posonly_params, *inner.params.params]
+            if not positional:
+                continue
+            receiver = positional[0].name.value
             for statement in _suite(inner.body):
                 if not isinstance(statement, cst.With) or len(statement.items) != 1:
                     continue

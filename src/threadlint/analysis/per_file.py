@@ -42,7 +42,10 @@ _SIGNALS = re.compile(
     # the modules it imports, even when it uses no threading API itself.
     rb"|\b(?:fork|forkpty)\(|\bpreexec_fn\b|\bset_start_method\b"
     # Code that hands work to an event loop from other threads (TL501).
-    rb"|\b(?:call_soon_threadsafe|run_coroutine_threadsafe)\b|_from_(?:thread|executor)\b",
+    rb"|\b(?:call_soon_threadsafe|run_coroutine_threadsafe)\b|_from_(?:thread|executor)\b"
+    # A class whose docstring says it is thread-safe is a concurrent API
+    # even in a module that imports nothing of threading.
+    rb"|(?i:thread[- ]?safe)",
     re.MULTILINE,
 )
 

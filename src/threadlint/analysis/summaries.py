@@ -214,7 +214,17 @@ def _class_facts(model: ModuleScope, node: cst.ClassDef) -> F.ClassFacts:
         lists=frozenset(lists),
         resize_checked=frozenset(resize_checked),
         guarded=tuple(guarded),
-        documented_safe=says_thread_safe(node.get_docstring() or ""),
+        # A class with coroutine methods lives on its event loop's thread: a
+        # "thread-safe" in its docstring is about tasks, or copied from a
+        # threaded ancestor, and says nothing of threads.
+        documented_safe=not _has_coroutines(node) and says_thread_safe(node.get_docstring() or ""),
+    )
+
+
+def _has_coroutines(node: cst.ClassDef) -> bool:
+    return any(
+        isinstance(statement, cst.FunctionDef) and statement.asynchronous is not None
+        for statement in node.body.body
     )
 
 
@@ -226,21 +236,37 @@ _SAFE_CLAIM = re.compile(
     r"|^\W*(?:(?:a|an|the)\s+)?thread[- ]?safe\b",
     re.IGNORECASE,
 )
-# Words that turn the claim around in the same sentence ("not thread-safe",
-# "is unsafe, unlike...", "no thread-safety guarantee").
+_MENTION = re.compile(r"thread[- ]?safe", re.IGNORECASE)
+# Words that turn the claim around ("not thread-safe", "no thread-safety
+# guarantee"): one such sentence withdraws the docstring's claims, which are
+# then partial ("**Not** thread-safe when mutated ... It is thread-safe when
+# only `notify` runs").
 _NEGATION = re.compile(r"\b(?:not|no|never|nor|non|un|neither|n't)\b|n't\b", re.IGNORECASE)
+# Words that make the sentence a demand on someone else's code ("callers
+# should ensure that their callbacks are thread-safe") or a condition ("is
+# thread-safe if each thread has its own cursor"), not a promise.
+_HEDGE = re.compile(
+    r"\b(?:should|must|ensure|needs?|required|make\s+sure|ha(?:ve|s)\s+to"
+    r"|if|when|unless|only|provided|as\s+long\s+as|except)\b",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n")
 
 
 def says_thread_safe(docstring: str) -> bool:
     """Does a class docstring promise thread safety?  A sentence that calls
-    the class thread-safe with no negation in it ("This pool is thread-safe";
-    not "This class is not thread-safe", nor "thread-safety: none")."""
-    for sentence in _SENTENCE_END.split(docstring.strip()):
+    the class thread-safe, plainly ("This pool is thread-safe"), in a
+    docstring that nowhere says it is not ("This class is not thread-safe",
+    "thread-safety: none") and not as a demand or a condition ("callers
+    should ensure that they are thread-safe", "thread-safe if ...")."""
+    sentences = [s for s in _SENTENCE_END.split(docstring.strip()) if _MENTION.search(s)]
+    if any(_NEGATION.search(sentence) for sentence in sentences):
+        return False
+    for sentence in sentences:
         match = _SAFE_CLAIM.search(sentence)
         if match is None or sentence[match.end() : match.end() + 2].lower().startswith("ty"):
             continue
-        if not _NEGATION.search(sentence):
+        if not _HEDGE.search(sentence):
             return True
     return False
 
