@@ -137,6 +137,7 @@ class Model:
     # Containers handed over by a state change: frozen once the status moves on.
     handed_off: set[F.Location] = field(default_factory=set)
     subclasses: dict[str, list[str]] = field(default_factory=dict)  # class id -> direct subclasses
+    _exclusive: dict[tuple[str, str], bool] = field(default_factory=dict)
     # What can raise (`threadlint.raising.RaiseModel`), built when a rule first asks.
     raising: object = None
 
@@ -204,6 +205,45 @@ class Model:
             if name in self.classes[cid].methods and f"{cid}.{name}" in self.functions:
                 return f"{cid}.{name}"
         return None
+
+    def exclusive(self, first: Root, second: Root) -> bool:
+        """Do the two roots' spawners never run on one object?  Methods of
+        classes that no class of the project inherits both of
+        (`LinuxDriver.start` and `WebDriver.start`), or an override that
+        does not call the method it overrides (`NotebookSpinner.start` over
+        `Spinner.start`): each object starts one of the two threads."""
+        a, b = first.spawner or "", second.spawner or ""
+        if a == b:
+            return False
+        key = (a, b) if a < b else (b, a)
+        if key not in self._exclusive:
+            self._exclusive[key] = self._exclusive_methods(a, b)
+        return self._exclusive[key]
+
+    def _exclusive_methods(self, first: str, second: str) -> bool:
+        a, b = self.functions.get(first), self.functions.get(second)
+        if a is None or b is None or a.cls is None or b.cls is None:
+            return False
+        return not any(
+            self._runs_on(cid, a) and self._runs_on(cid, b)
+            for cid in (a.cls, b.cls, *_descendants(a.cls, self.subclasses))
+        )
+
+    def _runs_on(self, class_id: str, method: F.Function) -> bool:
+        """Does calling `method.name` on an instance of the class run `method`
+        (resolved by the MRO, or reached through `super()` calls)?"""
+        if method.cls not in self.mro(class_id):
+            return False
+        current = self.method(class_id, method.name)
+        while current is not None and current != method.id:
+            function = self.functions[current]
+            calls_super = any(
+                c.callee[0] == "super" and c.callee[2] == method.name for c in function.calls
+            )
+            if not calls_super or function.cls is None:
+                return False
+            current = self.method(function.cls, method.name, after=True)
+        return current == method.id
 
     def callees(self, callee: F.Callee, subclasses: dict[str, list[str]]) -> list[str]:
         how, target, name = callee
@@ -554,23 +594,6 @@ def _handed_to_spawners(
                     break
 
 
-def _alternative_spawners(model: Model, first: str | None, second: str | None) -> bool:
-    """Is one spawner an override of the other that does not call it
-    (`NotebookSpinner.start` over `Spinner.start`)?  An object runs one of
-    them, so the two starts are one start per object."""
-    a = model.functions.get(first or "")
-    b = model.functions.get(second or "")
-    if a is None or b is None or not a.cls or not b.cls or a.name != b.name or a.cls == b.cls:
-        return False
-    if b.cls in model.mro(a.cls):
-        override = a
-    elif a.cls in model.mro(b.cls):
-        override = b
-    else:
-        return False
-    return not any(c.callee[0] == "super" and c.callee[2] == override.name for c in override.calls)
-
-
 def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str]]) -> None:
     by_function: dict[str, Root] = {}
     spawners = model.spawners = _spawner_summaries(model, subclasses)
@@ -583,7 +606,7 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
         elif (
             root.at != existing.at
             and not (root.serial and root.serial == existing.serial)
-            and not _alternative_spawners(model, root.spawner, existing.spawner)
+            and not (root.mode == existing.mode == SELF and model.exclusive(root, existing))
         ):
             # Started in several places: it can run concurrently with itself
             # (on the same object when both start it on their own `self`).
@@ -1001,7 +1024,10 @@ def _shared_classes(model: Model) -> None:
         order = model.mro(cid)
         if any(c in strong for c in order):
             model.strong_classes.add(cid)
-        if any(c in direct for c in order):
+        # A base class's methods run on its subclasses' shared objects too.
+        if any(c in direct for c in order) or any(
+            c in direct for c in _descendants(cid, model.subclasses)
+        ):
             model.shared_classes.add(cid)
 
 

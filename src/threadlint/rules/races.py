@@ -77,10 +77,16 @@ def _may_run_together(model: Model, site: Site, other: Site, location: F.Locatio
     """`other` may run at the same time as `site`; a site races with itself when
     several threads run it at once."""
     if other is site:
-        # Roots on the same single-worker executor count as one thread.
-        threads = {model.roots[i].serial or i for i, _ in site.roots}
-        return len(threads) > 1 or any(
-            self_repeats(model, site, i, m, location[0]) for i, m in site.roots
+        if any(self_repeats(model, site, i, m, location[0]) for i, m in site.roots):
+            return True
+        # Roots on the same single-worker executor count as one thread, and
+        # so do roots that no one object runs both of.
+        roots = [i for i, _ in site.roots]
+        return any(
+            not (model.roots[i].serial and model.roots[i].serial == model.roots[j].serial)
+            and not _alternatives(model, i, j, location[0])
+            for n, i in enumerate(roots)
+            for j in roots[n + 1 :]
         )
     return may_race(model, site, other, location)
 
@@ -331,10 +337,14 @@ class NonAtomicReadModifyWrite(_RaceRule):
     `# noqa: TL102` on the line.
 
     ## Known limits
-    Reported only when another write of the same state may run at the same
+    Reported only when another update of the same state may run at the same
     time: the same code on several threads (started in a loop, by a pool,
-    by several callers, or an entry of a concurrent API), or another thread
-    or the starting thread writing it. In a class or module that is
+    by several callers, or an entry of a concurrent API), or another
+    read-modify-write on another thread or the starting thread. A plain
+    store racing with the update (`self.loaded = 0` on another thread) is
+    reported only with `--preview`: the store itself is what can be lost,
+    and it is most often a reset made before the thread starts or after it
+    stops. In a class or module that is
     concurrent only because it takes a lock, only state that some access
     locks is checked. `lst += [x]` on a list is an in-place `extend` and is
     not reported; tasks of a `ThreadPoolExecutor(max_workers=1)` do not
@@ -357,7 +367,11 @@ class NonAtomicReadModifyWrite(_RaceRule):
                     continue
                 if not preview and user is None:
                     continue
-                other = next(iter(_racing_writes(model, site, sites, location)), None)
+                # Updates are lost between two updates; a plain store racing
+                # with one (a reset to 0, a key set once) loses only itself,
+                # and is reported with `--preview`.
+                kinds = F.WRITE_KINDS if preview else frozenset({F.RMW})
+                other = next(iter(_racing_writes(model, site, sites, location, kinds)), None)
                 if other is None:
                     continue
                 text = access.text or describe(location)
@@ -671,8 +685,12 @@ def _alternatives(model: Model, i: int, j: int, scope: str) -> bool:
     """Roots that one start resolves to by method override (`Thread(target=
     self._run)` where a subclass overrides `_run`): an object runs one of
     them, so they never share its `self` state (nor anything else, unless
-    the start itself runs several times at once)."""
+    the start itself runs several times at once).  Likewise roots that
+    methods of sibling classes, or an override and the method it replaces,
+    start on their own `self`: no object runs both starts."""
     first, second = model.roots[i], model.roots[j]
+    if scope == "self" and first.mode == second.mode == SELF and model.exclusive(first, second):
+        return True
     if first.at != second.at or first.spawner != second.spawner or not first.at[1]:
         return False
     if first.function == second.function:
