@@ -986,7 +986,9 @@ class FunctionWalker:
 
     def _helper_lock(self, expr: cst.BaseExpression) -> str | None:
         """`with self._locked():` where `_locked` is a `@contextmanager` method
-        of this class that yields with a lock held: that lock."""
+        of this class that yields with a lock held, or a method that returns
+        one of the object's locks (`return self._lock`, after creating it
+        lazily): that lock."""
         if not (
             isinstance(expr, cst.Call)
             and isinstance(expr.func, cst.Attribute)
@@ -996,11 +998,13 @@ class FunctionWalker:
         ):
             return None
         method = self.ctx.classes[self.class_node].methods.get(expr.func.attr.value)
-        if method is None or not any(
+        if method is None:
+            return None
+        if not any(
             (dotted_name(d.decorator) or "").rpartition(".")[2] == "contextmanager"
             for d in method.decorators
         ):
-            return None
+            return self._returned_lock(method, expr.func.value)
         keys = set()
         for node in self.m.locks.walk(method.body):
             if isinstance(node, cst.Yield):
@@ -1009,6 +1013,29 @@ class FunctionWalker:
                     return None
                 keys.add(self._key_of(held[-1].expr))
         return keys.pop() if len(keys) == 1 else None
+
+    def _returned_lock(self, method: cst.FunctionDef, receiver: cst.Name) -> str | None:
+        """The lock `self.<attr>` that every `return` of the method gives back."""
+        params = [*method.params.posonly_params, *method.params.params]
+        if not params:
+            return None
+        own = params[0].name.value
+        names = set()
+        for node in descendants(method.body):
+            if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+                return None  # a nested function's returns are not the method's
+            if isinstance(node, cst.Return):
+                value = node.value
+                if not (
+                    isinstance(value, cst.Attribute)
+                    and isinstance(value.value, cst.Name)
+                    and value.value.value == own
+                ):
+                    return None
+                names.add(value.attr.value)
+        if len(names) != 1:
+            return None
+        return self.lock_key(cst.Attribute(value=receiver, attr=cst.Name(names.pop())))
 
     def _key_of(self, expr: cst.BaseExpression) -> str:
         dotted = dotted_name(expr) or ""
