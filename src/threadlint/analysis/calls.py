@@ -40,3 +40,9 @@ def method_call(call: cst.Call) -> str | None:
     if isinstance(call.func, cst.Attribute):
         return call.func.attr.value
     return None
+
+
+def positional_params(params: cst.Parameters) -> list[cst.Param]:
+    """The parameters a caller can bind by position, in order: positional-only
+    ones first (`def wrapper(self, /, *args)` binds `self` there)."""
+    return [*params.posonly_params, *params.params]

@@ -23,7 +23,7 @@ import libcst as cst
 from threadlint import facts as F
 from threadlint.analysis import raise_evidence
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.calls import argument
+from threadlint.analysis.calls import argument, positional_params
 from threadlint.analysis.context import Binding, catches, dotted_name, is_none
 from threadlint.analysis.locks import blocking_acquire
 from threadlint.analysis.module_scope import ModuleScope, absolute_name, annotated, container_kind
@@ -252,7 +252,7 @@ class FunctionWalker:
 
     def _parameters(self, unit: cst.FunctionDef) -> None:
         params = unit.params
-        positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+        positional = [p.name.value for p in positional_params(params)]
         bound = self.self_name or self.cls_name
         if positional and bound is not None and positional[0] == bound:
             positional = positional[1:]
@@ -305,7 +305,7 @@ class FunctionWalker:
         if self.class_node is None or not isinstance(method, cst.FunctionDef):
             return
         decorators = {dotted_name(d.decorator) for d in method.decorators}
-        params = [*method.params.posonly_params, *method.params.params]
+        params = positional_params(method.params)
         if "staticmethod" in decorators or not params:
             return
         first = params[0].name.value
@@ -960,8 +960,7 @@ class FunctionWalker:
         for inner in _suite(decorator.body):
             if not isinstance(inner, cst.FunctionDef):
                 continue
-            # `def wrapper(self, /, *args)` binds `self` positionally only.
-            positional = [*inner.params.posonly_params, *inner.params.params]
+            positional = positional_params(inner.params)
             if not positional:
                 continue
             receiver = positional[0].name.value
@@ -1016,7 +1015,7 @@ class FunctionWalker:
 
     def _returned_lock(self, method: cst.FunctionDef, receiver: cst.Name) -> str | None:
         """The lock `self.<attr>` that every `return` of the method gives back."""
-        params = [*method.params.posonly_params, *method.params.params]
+        params = positional_params(method.params)
         if not params:
             return None
         own = params[0].name.value

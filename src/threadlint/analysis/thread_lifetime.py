@@ -42,7 +42,7 @@ from typing import Literal
 import libcst as cst
 
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.calls import argument
+from threadlint.analysis.calls import argument, positional_params
 from threadlint.analysis.cannot_raise import ORDERINGS
 from threadlint.analysis.context import ModuleContext
 from threadlint.analysis.lifecycle_facts import definitions_visible, is_inside, repeating_loop
@@ -230,7 +230,7 @@ def _parameters(callee: _Callee, arguments: Sequence[cst.Arg], outer: Env) -> di
     if callee.function is None:
         return {}
     params = callee.function.params
-    positional = [*params.posonly_params, *params.params]
+    positional = positional_params(params)
     if callee.bound and positional:
         positional = positional[1:]
     env: dict[str, cst.BaseExpression] = {}

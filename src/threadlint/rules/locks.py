@@ -10,7 +10,7 @@ from threadlint import facts as F
 from threadlint.analysis import lifecycle_facts as facts
 from threadlint.analysis import raise_evidence
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.calls import argument
+from threadlint.analysis.calls import argument, positional_params
 from threadlint.analysis.cannot_raise import CannotRaise, Reach, never_ends
 from threadlint.analysis.context import Binding, ModuleContext, catches, dotted_name, is_none
 from threadlint.analysis.locks import (
@@ -1370,7 +1370,7 @@ class ConditionUsedWithoutLock(_LockRule):
         pass it (`self`/`cls` of a method not counted)."""
         if not isinstance(receiver, cst.Name):
             return None
-        params = list(function.params.posonly_params) + list(function.params.params)
+        params = positional_params(function.params)
         if isinstance(self.ctx.enclosing_scope(function), cst.ClassDef) and params:
             params = params[1:]
         for index, param in enumerate(params):
