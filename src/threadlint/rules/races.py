@@ -79,14 +79,9 @@ def _may_run_together(model: Model, site: Site, other: Site, location: F.Locatio
     if other is site:
         if any(self_repeats(model, site, i, m, location[0]) for i, m in site.roots):
             return True
-        # Roots on the same single-worker executor count as one thread, and
-        # so do roots that no one object runs both of.
         roots = [i for i, _ in site.roots]
         return any(
-            not (model.roots[i].serial and model.roots[i].serial == model.roots[j].serial)
-            and not _alternatives(model, i, j, location[0])
-            for n, i in enumerate(roots)
-            for j in roots[n + 1 :]
+            _two_threads(model, i, j, location[0]) for n, i in enumerate(roots) for j in roots[n + 1 :]
         )
     return may_race(model, site, other, location)
 
@@ -698,6 +693,18 @@ def _alternatives(model: Model, i: int, j: int, scope: str) -> bool:
     return scope == "self" or not (first.repeats or second.repeats)
 
 
+def _two_threads(model: Model, i: int, j: int, scope: str) -> bool:
+    """Are roots `i` and `j` two threads that can overlap on state of this
+    scope?  Not when they are one root, run on the same single-worker
+    executor, or are alternatives that no one object runs both of."""
+    if i == j:
+        return False
+    serial = model.roots[i].serial
+    if serial and model.roots[j].serial == serial:
+        return False
+    return not _alternatives(model, i, j, scope)
+
+
 def may_race(model: Model, a: Site, b: Site, location: F.Location) -> bool:
     """Can the code of `a` (concurrent) run at the same time as that of `b`?
 
@@ -720,12 +727,8 @@ def may_race(model: Model, a: Site, b: Site, location: F.Location) -> bool:
         return scope != "global" and function.cls in model.strong_classes
     roots_b = dict(b.roots)
     for index, modes in a.roots:
-        serial = model.roots[index].serial
-        for other in roots_b:
-            if other == index or (serial and model.roots[other].serial == serial):
-                continue
-            if not _alternatives(model, index, other, scope):
-                return True
+        if any(_two_threads(model, index, other, scope) for other in roots_b):
+            return True
         if index in roots_b and self_repeats(model, a, index, modes | roots_b[index], scope):
             return True
     return False
