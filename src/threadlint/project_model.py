@@ -226,7 +226,8 @@ class Model:
             return False
         return not any(
             self._runs_on(cid, a) and self._runs_on(cid, b)
-            for cid in (a.cls, b.cls, *_descendants(a.cls, self.subclasses))
+            # An object that runs `a` is of `a`'s class or of a subclass.
+            for cid in (a.cls, *_descendants(a.cls, self.subclasses))
         )
 
     def _runs_on(self, class_id: str, method: F.Function) -> bool:
@@ -1020,14 +1021,13 @@ def _shared_classes(model: Model) -> None:
             root.per_instance and not model.derives(owner, _THREAD_BASES)
         ):
             direct.add(owner)
+    # A base class's methods run on its subclasses' shared objects too.
+    bases_of_direct = {c for cid in direct for c in model.mro(cid)}
     for cid in model.classes:
         order = model.mro(cid)
         if any(c in strong for c in order):
             model.strong_classes.add(cid)
-        # A base class's methods run on its subclasses' shared objects too.
-        if any(c in direct for c in order) or any(
-            c in direct for c in _descendants(cid, model.subclasses)
-        ):
+        if cid in bases_of_direct or any(c in direct for c in order):
             model.shared_classes.add(cid)
 
 
