@@ -231,7 +231,10 @@ def observe():
 
 
 def test_docstrings_that_declare_thread_safety() -> None:
-    from threadlint.analysis.summaries import says_thread_safe
+    from threadlint.analysis.summaries import thread_safe_claim
+
+    def says_thread_safe(docstring: str) -> bool:
+        return thread_safe_claim(docstring, frozenset({"add", "get"})) == frozenset()
 
     for claim in (
         "A thread-safe pool of connections.",
@@ -255,6 +258,25 @@ def test_docstrings_that_declare_thread_safety() -> None:
         "A pool of connections.",
     ):
         assert not says_thread_safe(other), other
+
+
+def test_docstring_claims_scoped_to_named_methods() -> None:
+    from threadlint.analysis.summaries import thread_safe_claim
+
+    methods = frozenset({"add_lines", "add_arcs", "erase", "merge", "get"})
+    scoped = {
+        "The methods used while collecting (:meth:`add_lines`, :meth:`~Data.add_arcs`)"
+        " are thread-safe.  Other methods may not be.": {"add_lines", "add_arcs"},
+        "Only reads race here. ``merge`` and `erase()` are thread safe.": {"merge", "erase"},
+        "merge() is thread-safe, and so is add_lines().": {"merge", "add_lines"},
+        # Names that are not methods of the class leave the claim whole.
+        "The `Data` object is thread-safe.": set(),
+        # An English word that is a method name is not a name marked as code.
+        "You can get and merge data: the class is thread-safe.": set(),
+    }
+    for docstring, names in scoped.items():
+        assert thread_safe_claim(docstring, methods) == frozenset(names), docstring
+    assert thread_safe_claim("Collects data.", methods) is None
 
 
 ITERATED_WHILE_RESIZED = """

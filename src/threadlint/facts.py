@@ -286,8 +286,10 @@ class ClassFacts:
     # the size changes under them.
     resize_checked: frozenset[str] = frozenset()
     guarded: tuple[tuple[str, str, int], ...] = ()  # (attr, lock key, line)
-    # Its docstring says that it is thread-safe ("This class is thread-safe.").
+    # Its docstring says that it is thread-safe ("This class is thread-safe."),
+    # all of it or only the methods it names (`documented_methods`).
     documented_safe: bool = False
+    documented_methods: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,12 @@ OWNED = "owned"  # reached through an object the caller created itself
 OTHER = "other"
 HELD = "held"  # reached through an object that the caller's `self` made and keeps
 
+# How a public entry of a concurrent API was found (`Root.api`): declared by
+# the code's author in a form meant for threadlint (`# threadlint:
+# thread-safe`, `concurrent-api`), claimed in prose (a docstring that says
+# the class is thread-safe), or inferred from a lock its class takes.
 DECLARED = "declared"
+DOCUMENTED = "documented"
 EVIDENCED = "evidenced"
 # A lock taken in this many methods (functions) of a class (module) shows
 # that callers share it; one method may lock for a reason of its own
@@ -76,8 +81,8 @@ class Root:
     self_class: str | None = None  # the class of its `self`, when known exactly
     joined: bool = False  # its spawner joins it before returning
     # A public entry of a concurrent API rather than a thread the code starts:
-    # DECLARED (annotation, docstring, `concurrent-api`) or EVIDENCED (its
-    # class or module takes a lock, which says callers share it).
+    # DECLARED (annotation, `concurrent-api`), DOCUMENTED (docstring) or
+    # EVIDENCED (its class or module takes a lock, which says callers share it).
     api: str = ""
     serial: str = ""  # the single-worker executor it runs on (`Spawn.serial`)
 
@@ -111,6 +116,9 @@ class Model:
     # Classes meant to be used from several threads: they own a lock, are
     # declared thread-safe, or are Thread subclasses.
     strong_classes: set[str] = field(default_factory=set)
+    # Classes and modules declared concurrent in a form meant for threadlint
+    # (`# threadlint: thread-safe`, `concurrent-api`), not in prose.
+    declared: set[str] = field(default_factory=set)
     # Per root: the code that runs on the starting thread while it runs.
     spawn_context: dict[int, set[str]] = field(default_factory=dict)
     # Locations some access of which holds a lock: meant to be shared.
@@ -812,13 +820,21 @@ def _api_roots(model: Model, settings: Settings) -> None:
         if model.derives(cid, _TEST_CASES):
             continue  # a test runner calls test methods one at a time
         prefix = _declared(cid, prefixes) if not cls.name.startswith("_") else None
+        only: frozenset[str] = frozenset()  # the methods a docstring's claim names
         if any(model.classes[c].thread_safe for c in order):
             kind, why = DECLARED, f"`{short}` is declared `# threadlint: thread-safe`"
+            model.declared.add(cid)
         elif any(model.classes[c].documented_safe for c in order):
-            kind, why = DECLARED, f"the docstring of `{short}` says it is thread-safe"
+            claimed = next(model.classes[c] for c in order if model.classes[c].documented_safe)
+            kind, why = DOCUMENTED, f"the docstring of `{claimed.name}` says it is thread-safe"
+            only = claimed.documented_methods
+            if only:
+                listed = ", ".join(f"`{n}`" for n in sorted(only))
+                why = f"the docstring of `{claimed.name}` says that {listed} are thread-safe"
         elif prefix is not None:
             where = "the whole project" if prefix == "*" else f"`{prefix}`"
             kind, why = DECLARED, f"{where} is declared in `concurrent-api`"
+            model.declared.add(cid)
         else:
             taken = _most_taken(f for c in order for f in methods_of.get(c, []))
             if taken is None or taken[1] < _EVIDENCE or _synchroniser(model, order):
@@ -828,8 +844,11 @@ def _api_roots(model: Model, settings: Settings) -> None:
             places = "one of its methods" if count == 1 else f"{count} of its methods"
             kind, why = EVIDENCED, f"`{short}` takes `{lock_text}` in {places}"
         description = f"{why}, so its public methods may run on several threads at once"
-        names = sorted({name for c in order for name in model.classes[c].methods if _public(name)})
-        for name in names:
+        names = {name for c in order for name in model.classes[c].methods if _public(name)}
+        if only:
+            description = f"{why}, so they may run on several threads at once"
+            names &= only
+        for name in sorted(names):
             method = model.method(cid, name)
             if method is not None:
                 add(method, description, kind, cid)
@@ -843,6 +862,7 @@ def _api_roots(model: Model, settings: Settings) -> None:
         if prefix is not None:
             where = "the whole project" if prefix == "*" else f"`{prefix}`"
             kind, why = DECLARED, f"{where} is declared in `concurrent-api`"
+            model.declared.add(module)
         else:
             globals_taken = _most_taken(functions, functools.partial(_module_global, module=module))
             if globals_taken is None or globals_taken[1] < _EVIDENCE:

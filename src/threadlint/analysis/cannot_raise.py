@@ -135,7 +135,7 @@ import libcst as cst
 
 from threadlint.analysis import threading_api as api
 from threadlint.analysis.calls import method_call
-from threadlint.analysis.context import ModuleContext, catches, catches_all, dotted_name
+from threadlint.analysis.context import ModuleContext, catches, catches_all
 from threadlint.analysis.locks import small_statements
 from threadlint.analysis.state_api import CONTAINER_FACTORIES, MUTATORS, VIEWS
 from threadlint.analysis.walk import children, descendants
@@ -296,11 +296,7 @@ _GROWERS = frozenset(
 )
 _NOTIFIES = ("notify", "notify_all", "notifyAll")
 _EVENT_METHODS = frozenset({"set", "clear", "is_set", "isSet"})
-_LOG_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
-)
 _LOG_KEYWORDS = frozenset({"exc_info", "stack_info", "stacklevel", "extra"})
-_LOGGER_FACTORIES = frozenset({"logging.getLogger", "logging.Logger", "logging.LoggerAdapter"})
 _CONSTANTS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis)
 _EQUALITIES = (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)
 ORDERINGS = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
@@ -1054,7 +1050,7 @@ class CannotRaise:
             return True
         if kind in api.LOCK_KINDS and method == "locked" and not call.args:
             return True
-        if method in _LOG_METHODS and self._is_logger(receiver):
+        if self.ctx.is_logging_call(call):
             return _log_arguments(method, call)
         if method in ("put", "put_nowait") and self._unbounded_queue(receiver):
             return len(_positional(call)) == 1
@@ -1120,18 +1116,6 @@ class CannotRaise:
             and all(_no_limit(a) for a in v.args)
             for v in values
         )
-
-    def _is_logger(self, receiver: cst.BaseExpression) -> bool:
-        if self.ctx.qualname(receiver) == "logging":
-            return True
-        values = [b.value for b in self.ctx.bindings_of_expr(receiver) if b.value is not None]
-        if values and all(
-            isinstance(v, cst.Call) and self.ctx.qualname(v.func) in _LOGGER_FACTORIES
-            for v in values
-        ):
-            return True
-        dotted = dotted_name(receiver)
-        return dotted is not None and _named_like_logger(dotted.rsplit(".", 1)[-1])
 
     # -- what is known -------------------------------------------------------
 
@@ -1259,12 +1243,6 @@ def _no_limit(arg: cst.Arg) -> bool:
     if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
         return isinstance(value.expression, cst.Integer)
     return isinstance(value, cst.Integer) and value.evaluated_value == 0
-
-
-def _named_like_logger(name: str) -> bool:
-    """`log`, `logger`, `_LOG`, `self.audit_log`, `request_logger`."""
-    lowered = name.lower()
-    return lowered.split("_")[-1] in ("log", "logger") or lowered.endswith("logger")
 
 
 def _log_arguments(method: str, call: cst.Call) -> bool:

@@ -171,6 +171,18 @@ def _dotted(node: cst.Name | cst.Attribute | cst.BaseExpression | None) -> str |
     return None
 
 
+LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
+_LOGGER_FACTORIES = frozenset({"logging.getLogger", "logging.Logger", "logging.LoggerAdapter"})
+
+
+def _named_like_logger(name: str) -> bool:
+    """`log`, `logger`, `_LOG`, `self.audit_log`, `request_logger`."""
+    lowered = name.lower()
+    return lowered.split("_")[-1] in ("log", "logger") or lowered.endswith("logger")
+
+
 def dotted_name(node: cst.BaseExpression | None) -> str | None:
     """`a.b.c` for a chain of names and attributes, else None."""
     return _dotted(node)
@@ -472,6 +484,28 @@ class ModuleContext:
 
     def is_thread_subclass(self, node: cst.ClassDef) -> bool:
         return self._kind_of_class(node, set()) in api.THREAD_KINDS
+
+    def is_logger(self, receiver: cst.BaseExpression) -> bool:
+        """`logging`, a logger made by `logging.getLogger()`, or an object
+        named like one (`log`, `self._logger`, `LOGGER`)."""
+        if self.qualname(receiver) == "logging":
+            return True
+        values = [b.value for b in self.bindings_of_expr(receiver) if b.value is not None]
+        if values and all(
+            isinstance(v, cst.Call) and self.qualname(v.func) in _LOGGER_FACTORIES for v in values
+        ):
+            return True
+        dotted = dotted_name(receiver)
+        return dotted is not None and _named_like_logger(dotted.rsplit(".", 1)[-1])
+
+    def is_logging_call(self, call: cst.Call) -> bool:
+        """`log.debug(...)`, `logging.info(...)`, `self._logger.log(...)`."""
+        func = call.func
+        return (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in LOG_METHODS
+            and self.is_logger(func.value)
+        )
 
     def bindings_of_expr(self, expr: cst.BaseExpression) -> list[Binding]:
         """What a name or a `self.x` / `cls.x` may hold here; [] for anything else."""

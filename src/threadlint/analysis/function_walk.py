@@ -78,6 +78,7 @@ class _Rec:
     # Takes whichever item there is (`popitem()`, `popleft()`, `pop()`): it
     # fails only on an empty container.
     anywhere: bool = False
+    logged: bool = False  # an argument of a logging call: shown, never decides anything
 
 
 @dataclass
@@ -148,6 +149,7 @@ class FunctionWalker:
         self.loop_joins = False
         self.repeat_depth = 0  # loops and comprehensions around the current node
         self.tolerant = 0  # `try` bodies whose handlers catch what a race raises
+        self.logging = 0  # logging calls whose arguments are being walked
         self.handlers = 0  # `except` handlers around the current node
         self.statement: cst.CSTNode | None = None
         self.acquires: list[tuple[int, F.Acquire]] = []  # (seq, ...): phases are known at the end
@@ -649,13 +651,15 @@ class FunctionWalker:
 
     def _read_again(self) -> list[int]:
         """Per access, the line where the function next reads its location
-        (0: it does not): one pass from the end, not a scan per update."""
+        (0: it does not): one pass from the end, not a scan per update.  A
+        value only logged (`log.debug("connection %d", self.n)`) decides
+        nothing: a lost update of it costs a wrong number in a log line."""
         next_read: dict[F.Location, int] = {}
         lines = [0] * len(self.recs)
         for index in range(len(self.recs) - 1, -1, -1):
             rec = self.recs[index]
             lines[index] = next_read.get(rec.location, 0)
-            if rec.kind in _READ_KINDS:
+            if rec.kind in _READ_KINDS and not rec.logged:
                 next_read[rec.location] = self.m.pos.of(rec.node)[0]
         return lines
 
@@ -1210,6 +1214,7 @@ class FunctionWalker:
                 self.tolerant > 0,
                 handlers=self.handlers,
                 gates=self._current_gates(),
+                logged=self.logging > 0,
             )
         )
 
@@ -1282,6 +1287,8 @@ class FunctionWalker:
         self._server(node)
         self.thread_calls.call(node)
         name = func.value if isinstance(func, cst.Name) else None
+        logging = self.ctx.is_logging_call(node)
+        self.logging += logging
         for index, arg in enumerate(node.args):
             value = arg.value
             if value is spawned_target:
@@ -1310,6 +1317,7 @@ class FunctionWalker:
                 self.use(value, F.ITERATE, held)
             else:
                 self.expr(value, held)
+        self.logging -= logging
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             receiver = func.value

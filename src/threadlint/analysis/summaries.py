@@ -201,6 +201,14 @@ def _class_facts(model: ModuleScope, node: cst.ClassDef) -> F.ClassFacts:
                         guarded.append(
                             (target.attr.value, _lock_key_text(model, lock, class_id), line)
                         )
+    # A class with coroutine methods lives on its event loop's thread: a
+    # "thread-safe" in its docstring is about tasks, or copied from a
+    # threaded ancestor, and says nothing of threads.
+    claim = (
+        None
+        if _has_coroutines(node)
+        else thread_safe_claim(node.get_docstring() or "", frozenset(info.methods))
+    )
     return F.ClassFacts(
         id=class_id,
         name=info.name,
@@ -214,10 +222,8 @@ def _class_facts(model: ModuleScope, node: cst.ClassDef) -> F.ClassFacts:
         lists=frozenset(lists),
         resize_checked=frozenset(resize_checked),
         guarded=tuple(guarded),
-        # A class with coroutine methods lives on its event loop's thread: a
-        # "thread-safe" in its docstring is about tasks, or copied from a
-        # threaded ancestor, and says nothing of threads.
-        documented_safe=not _has_coroutines(node) and says_thread_safe(node.get_docstring() or ""),
+        documented_safe=claim is not None,
+        documented_methods=claim or frozenset(),
     )
 
 
@@ -253,22 +259,34 @@ _HEDGE = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n\s*\n")
 
 
-def says_thread_safe(docstring: str) -> bool:
-    """Does a class docstring promise thread safety?  A sentence that calls
-    the class thread-safe, plainly ("This pool is thread-safe"), in a
-    docstring that nowhere says it is not ("This class is not thread-safe",
-    "thread-safety: none") and not as a demand or a condition ("callers
-    should ensure that they are thread-safe", "thread-safe if ...")."""
+# A name marked as code: `add`, ``add``, :meth:`add`, :meth:`~Pool.add`, `add()`.
+_CODE_NAME = re.compile(r"`+~?(?:[\w.]*\.)?(\w+)(?:\(\))?`+|\b(\w+)\(\)")
+
+
+def thread_safe_claim(docstring: str, methods: frozenset[str]) -> frozenset[str] | None:
+    """What a class docstring promises is thread-safe: None for nothing; the
+    whole class (an empty set) for a sentence that calls it thread-safe,
+    plainly ("This pool is thread-safe"), in a docstring that nowhere says
+    it is not ("This class is not thread-safe", "thread-safety: none") and
+    not as a demand or a condition ("callers should ensure that they are
+    thread-safe", "thread-safe if ..."); only the methods such a sentence
+    names as code ("The methods :meth:`add` and `merge()` are thread-safe.
+    Other methods may not be.")."""
     sentences = [s for s in _SENTENCE_END.split(docstring.strip()) if _MENTION.search(s)]
     if any(_NEGATION.search(sentence) for sentence in sentences):
-        return False
+        return None
+    named: set[str] = set()
     for sentence in sentences:
         match = _SAFE_CLAIM.search(sentence)
         if match is None or sentence[match.end() : match.end() + 2].lower().startswith("ty"):
             continue
-        if not _HEDGE.search(sentence):
-            return True
-    return False
+        if _HEDGE.search(sentence):
+            continue
+        names = {a or b for a, b in _CODE_NAME.findall(sentence)} & methods
+        if not names:
+            return frozenset()
+        named |= names
+    return frozenset(named) if named else None
 
 
 def _guarded_globals(model: ModuleScope) -> Iterable[tuple[str, str, int]]:

@@ -14,7 +14,15 @@ from threadlint import facts as F
 from threadlint.analysis.per_file import FileResult
 from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
-from threadlint.project_model import SELF, Model, Site, canonical, project_model, real_locks
+from threadlint.project_model import (
+    DECLARED,
+    SELF,
+    Model,
+    Site,
+    canonical,
+    project_model,
+    real_locks,
+)
 from threadlint.rules.base import ProjectRule, register
 from threadlint.rules.race_messages import describe, evidence
 
@@ -323,10 +331,11 @@ class NonAtomicReadModifyWrite(_RaceRule):
     reference count (`self._users -= 1; if self._users == 0: ...`). Two
     threads then get the same number, or the count never reaches zero.
     Every unlocked update of such a count is reported. A statistics counter
-    that nothing reads back in the updating code (`self.requests += 1`) is
-    reported only with `--preview`: its lost updates are real but rarely
-    worth a lock. `x = f(x)` (`self.sock = wrap(self.sock)`) adds nothing
-    up and is never reported.
+    that nothing reads back in the updating code (`self.requests += 1`), or
+    reads back only to log it (`log.debug("connection (%d)", self.count)`),
+    is reported only with `--preview`: its lost updates are real but cost a
+    wrong number in a log line, rarely worth a lock. `x = f(x)`
+    (`self.sock = wrap(self.sock)`) adds nothing up and is never reported.
 
     ## How to suppress
     `# noqa: TL102` on the line.
@@ -433,8 +442,11 @@ class CheckThenAct(_RaceRule):
     and `d.pop(k, None)`.
 
     ## Reported by default
-    A test whose action fails when the item it found is gone: `d[k]`,
-    `del d[k]`, `d.pop(k)`, `lst.remove(x)`, `q.popleft()`, `d[k] += 1`
+    Where the code says the state needs a lock: most of its accesses hold
+    one (the message names it), it is declared `# guarded-by`, or its class
+    or module is declared concurrent (`# threadlint: thread-safe`,
+    `concurrent-api`). There, a test whose action fails when the item it
+    found is gone: `d[k]`, `del d[k]`, `d.pop(k)`, `lst.remove(x)`, `q.popleft()`, `d[k] += 1`
     after `k in d` or a non-empty test, while another thread can take the
     item away (`pop`, `del`, `remove`, `clear`, or `None` or an empty
     container bound to the name); `popitem()`, `popleft()` and `pop()`,
@@ -445,7 +457,11 @@ class CheckThenAct(_RaceRule):
     fill-if-missing (`if k not in d: d[k] = v`) are reported only with
     `--preview`: computing the value twice is often harmless, and
     threadlint cannot tell when it is not. A read after `k in d` is not
-    reported at all when nothing can take `k` away.
+    reported at all when nothing can take `k` away. Without such a word
+    from the code (a thread root alone, or a docstring that calls the
+    class thread-safe), every check-then-act is reported only with
+    `--preview`: on real packages these were registries filled at start-up
+    and caches emptied at close, whose maintainers would not add a lock.
 
     ## How to suppress
     `# noqa: TL103` on the `if` line.
@@ -508,7 +524,8 @@ class CheckThenAct(_RaceRule):
                 if not racing or (removal is None and check.action_kind == F.ITEM_READ):
                     continue  # a read after `k in d` fails only if `k` can go
                 reported.add((fid, check.line))
-                if removal is None and not preview:
+                locked = _meant_locked(model, site, sites, location)
+                if not preview and (removal is None or locked is None):
                     continue
                 other = removal or racing[0]
                 action = {
@@ -528,9 +545,35 @@ class CheckThenAct(_RaceRule):
                     f"check-then-act on shared `{describe(location)}`: tested here and {action} at "
                     f"line {check.action_line} with no lock held across both, and "
                     f"{_partner_text(model, site, other)}: {consequence}; "
-                    f"hold one lock across the test and the action; {evidence(model, site)}",
+                    f"hold one lock across the test and the action"
+                    f"{f' ({locked})' if locked else ''}; {evidence(model, site)}",
                     (check.line, check.col, check.end_line, check.end_col),
                 )
+
+
+def _meant_locked(model: Model, site: Site, sites: list[Site], location: F.Location) -> str | None:
+    """Why the code says that this state is shared by threads and needs a
+    lock, for the message ("" when the evidence names it already; None when
+    the code does not say so): most of its accesses hold one (inconsistent
+    locking), it is declared `guarded-by`, or it belongs to a class or
+    module declared concurrent in a form meant for threadlint.  Elsewhere a
+    test and a read without a lock on a thread was mostly a registry filled
+    at start-up or a cache emptied at close, which no maintainer would lock
+    (docs/precision.md: 1 TRUE of 36 judged)."""
+    majority = _majority_lock(sites)
+    if majority is not None:
+        lock, held, total, example = majority
+        return (
+            f"{held} of its {total} accesses hold `{_lock_text(model, lock)}` "
+            f"(e.g. {_where(model, example, site.path)})"
+        )
+    guard = model.guards.get(location)
+    if guard is not None:
+        return f"it is declared `# guarded-by: {guard[0]}`"
+    owner = model.functions[site.function].cls or model.module_of(site.function)
+    if owner in model.declared or any(model.roots[i].api == DECLARED for i, _ in site.roots):
+        return ""
+    return None
 
 
 _RAISING_CONSEQUENCE = (
