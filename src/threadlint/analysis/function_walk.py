@@ -398,10 +398,23 @@ class FunctionWalker:
                 # `if FLAG: try: probe() except E: FLAG = False`: a failure is
                 # memoised; every thread that sees the failure stores the same.
                 continue
-            if rec.anywhere and not _tests_emptiness(
-                if_rec.node.test, self._reads_of(if_rec, rec.location)
-            ):
+            reads = self._reads_of(if_rec, rec.location)
+            if rec.anywhere and not _tests_emptiness(if_rec.node.test, reads):
                 continue  # `if len(d) > limit: d.popitem()` cannot fail or overshoot much
+            if (
+                (rec.raises or rec.kind == F.ITEM_READ)
+                and not rec.anywhere
+                and self._picks_by_key(rec.node)
+                and not any(
+                    self._looks_at_items(node)
+                    for node, read in if_rec.reads
+                    if read == rec.location
+                )
+            ):
+                # `if pending: pending.remove(job)`: the test says the container
+                # is not empty, not that `job` is in it; the action relies on
+                # something the test never looked at.
+                continue
             if (rec.guard, rec.location) in seen:
                 continue
             seen.add((rec.guard, rec.location))
@@ -491,6 +504,37 @@ class FunctionWalker:
                 slot_stores=tuple(dict.fromkeys(self.slot_stores)),
             )
         )
+
+    def _picks_by_key(self, node: cst.CSTNode) -> bool:
+        """Does the access at `node` (a container) name the item it takes by a
+        key or a value (`d[k]`, `del d[k]`, `lst.remove(x)`, `d.pop(k)`), not
+        by a position a non-empty test vouches for (`lst[0]`, `del lst[-1]`)?"""
+        parent = self.ctx.parent(node)
+        if isinstance(parent, cst.Subscript) and parent.value is node:
+            elements = parent.slice
+            key = elements[0].slice if len(elements) == 1 else None
+            return not (isinstance(key, cst.Index) and _is_position(key.value))
+        if isinstance(parent, cst.Attribute):
+            call = self.ctx.parent(parent)
+            if isinstance(call, cst.Call) and call.args:
+                return not _is_position(call.args[0].value)
+        return False
+
+    def _looks_at_items(self, node: cst.CSTNode) -> bool:
+        """Does this read of a container in an `if` test look at its items
+        (`k in d`, `d.get(k)`, `d[k]`), not only at whether it is empty
+        (`if d:`, `not d`, `len(d) > 0`)?"""
+        parent = self.ctx.parent(node)
+        if isinstance(parent, cst.Arg):
+            call = self.ctx.parent(parent)
+            return not (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Name)
+                and call.func.value == "len"
+            )
+        if isinstance(parent, cst.ComparisonTarget):
+            return isinstance(parent.operator, (cst.In, cst.NotIn))
+        return not isinstance(parent, (cst.If, cst.BooleanOperation, cst.UnaryOperation))
 
     @staticmethod
     def _reads_of(if_rec: _IfRec, location: F.Location) -> Callable[[cst.CSTNode], bool]:
@@ -1620,6 +1664,13 @@ def _idempotent_value(value: cst.BaseExpression) -> bool:
         and isinstance(value.func, cst.Name)
         and value.func.value in ("list", "dict", "set", "tuple")
     )
+
+
+def _is_position(expr: cst.BaseExpression) -> bool:
+    """`0`, `-1`: an index that any non-empty list has."""
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        expr = expr.expression
+    return isinstance(expr, cst.Integer)
 
 
 def _tests_emptiness(test: cst.BaseExpression, reads: Callable[[cst.CSTNode], bool]) -> bool:
