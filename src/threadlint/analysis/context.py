@@ -99,8 +99,12 @@ class _Indexer(cst.CSTVisitor):
 
     # -- imports -----------------------------------------------------------
 
+    def _add_imports(self, bindings: dict[str, str]) -> None:
+        fallback = any(isinstance(n, cst.ExceptHandler) for n in self.stack)
+        add_imports(self.ctx.imports, bindings, fallback)
+
     def visit_Import(self, node: cst.Import) -> None:
-        self.ctx.imports.update(import_bindings(node, None))
+        self._add_imports(import_bindings(node, None))
         for alias in node.names:
             dotted = _dotted(alias.name)
             if dotted is not None:
@@ -114,7 +118,7 @@ class _Indexer(cst.CSTVisitor):
         if isinstance(node.names, cst.ImportStar):
             self.ctx.star_imports.append(prefix)
             return
-        self.ctx.imports.update(import_bindings(node, None))
+        self._add_imports(import_bindings(node, None))
 
     # -- bindings ----------------------------------------------------------
 
@@ -186,6 +190,17 @@ def _named_like_logger(name: str) -> bool:
 def dotted_name(node: cst.BaseExpression | None) -> str | None:
     """`a.b.c` for a chain of names and attributes, else None."""
     return _dotted(node)
+
+
+def add_imports(table: dict[str, str], bindings: dict[str, str], fallback: bool) -> None:
+    """Add what an import binds to a table of local names.  An import in an
+    `except` handler is a fallback (`try: import threading` / `except
+    ImportError: import dummy_threading as threading`): it runs only where
+    the first import failed, and names the same API, so a name keeps what
+    the first import bound."""
+    for name, target in bindings.items():
+        if not (fallback and name in table):
+            table[name] = target
 
 
 def import_bindings(node: cst.Import | cst.ImportFrom, package: str | None) -> dict[str, str]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import libcst as cst
 
 from threadlint import facts as F
-from threadlint.analysis.context import ModuleContext, import_bindings
+from threadlint.analysis.context import ModuleContext, add_imports, import_bindings
 from threadlint.analysis.function_walk import FunctionWalker
 from threadlint.analysis.locks import lock_analysis
 from threadlint.analysis.module_scope import (
@@ -130,9 +130,10 @@ def _import_table(
     module_level: dict[str, str] = {}
     for node in nodes:
         table = import_bindings(node, package)
-        everywhere.update(table)
+        fallback = any(isinstance(a, cst.ExceptHandler) for a in ctx.ancestors(node))
+        add_imports(everywhere, table, fallback)
         if ctx.is_module_level(node):
-            module_level.update(table)
+            add_imports(module_level, table, fallback)
     return everywhere, module_level
 
 
