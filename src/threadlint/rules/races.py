@@ -334,7 +334,10 @@ class NonAtomicReadModifyWrite(_RaceRule):
     that nothing reads back in the updating code (`self.requests += 1`), or
     reads back only to log it (`log.debug("connection (%d)", self.count)`),
     is reported only with `--preview`: its lost updates are real but cost a
-    wrong number in a log line, rarely worth a lock. `x = f(x)`
+    wrong number in a log line, rarely worth a lock. In a class or module
+    declared concurrent in a form meant for threadlint (`# threadlint:
+    thread-safe`, `concurrent-api`), every unlocked update is reported:
+    its author asked for all its state to be held to the promise. `x = f(x)`
     (`self.sock = wrap(self.sock)`) adds nothing up and is never reported.
 
     ## How to suppress
@@ -369,7 +372,7 @@ class NonAtomicReadModifyWrite(_RaceRule):
                 access = site.access
                 if access.kind != F.RMW or not access.counter or not site.roots or site.locks:
                     continue
-                if not preview and user is None:
+                if not preview and user is None and not _declared(model, site):
                     continue
                 # Updates are lost between two updates; a plain store racing
                 # with one (a reset to 0, a key set once) loses only itself,
@@ -456,8 +459,11 @@ class CheckThenAct(_RaceRule):
     `ValueError`. Lazy initialisation (`if self._conn is None:`) and
     fill-if-missing (`if k not in d: d[k] = v`) are reported only with
     `--preview`: computing the value twice is often harmless, and
-    threadlint cannot tell when it is not. A read after `k in d` is not
-    reported at all when nothing can take `k` away. Without such a word
+    threadlint cannot tell when it is not, except in code declared
+    concurrent by `# threadlint: thread-safe` or `concurrent-api`, whose
+    author asked for every check-then-act to be reported. A read after
+    `k in d` is not reported at all when nothing can take `k` away.
+    Without such a word
     from the code (a thread root alone, or a docstring that calls the
     class thread-safe), every check-then-act is reported only with
     `--preview`: on real packages these were registries filled at start-up
@@ -525,7 +531,7 @@ class CheckThenAct(_RaceRule):
                     continue  # a read after `k in d` fails only if `k` can go
                 reported.add((fid, check.line))
                 locked = _meant_locked(model, site, sites, location)
-                if not preview and (removal is None or locked is None):
+                if not preview and (removal is None or locked is None) and not _declared(model, site):
                     continue
                 other = removal or racing[0]
                 action = {
@@ -570,10 +576,16 @@ def _meant_locked(model: Model, site: Site, sites: list[Site], location: F.Locat
     guard = model.guards.get(location)
     if guard is not None:
         return f"it is declared `# guarded-by: {guard[0]}`"
+    return "" if _declared(model, site) else None
+
+
+def _declared(model: Model, site: Site) -> bool:
+    """Is the access in, or reached from, a class or module declared
+    concurrent in a form meant for threadlint (`# threadlint: thread-safe`,
+    `concurrent-api`)?  Its author asked for all its state to be held to
+    the promise, statistics counters and lazy initialisations included."""
     owner = model.functions[site.function].cls or model.module_of(site.function)
-    if owner in model.declared or any(model.roots[i].api == DECLARED for i, _ in site.roots):
-        return ""
-    return None
+    return owner in model.declared or any(model.roots[i].api == DECLARED for i, _ in site.roots)
 
 
 _RAISING_CONSEQUENCE = (
