@@ -119,6 +119,11 @@ class Model:
     # Classes and modules declared concurrent in a form meant for threadlint
     # (`# threadlint: thread-safe`, `concurrent-api`), not in prose.
     declared: set[str] = field(default_factory=set)
+    # Methods that a docstring's claim leaves out ("`add` and `merge` are
+    # thread-safe. Other methods may not be."): by the class's word they do
+    # not run while threads use its objects, so, like setup, they say
+    # nothing about the locks its helpers run under.
+    unclaimed: set[str] = field(default_factory=set)
     # Per root: the code that runs on the starting thread while it runs.
     spawn_context: dict[int, set[str]] = field(default_factory=dict)
     # Locations some access of which holds a lock: meant to be shared.
@@ -847,6 +852,15 @@ def _api_roots(model: Model, settings: Settings) -> None:
         names = {name for c in order for name in model.classes[c].methods if _public(name)}
         if only:
             description = f"{why}, so they may run on several threads at once"
+            left_out = {
+                name
+                for c in order
+                for name in model.classes[c].methods
+                if name not in only and (_public(name) or name.startswith("__"))
+            }
+            model.unclaimed.update(
+                m for name in left_out if (m := model.method(cid, name)) is not None
+            )
             names &= only
         for name in sorted(names):
             method = model.method(cid, name)
@@ -993,6 +1007,10 @@ def _propagate_locks(model: Model) -> None:
             for caller, call, mode in callers:
                 if mode == SELF and is_setup(model.functions[caller]):
                     continue  # the object is not shared yet: no lock is needed there
+                if caller in model.unclaimed and (
+                    model.functions[caller].cls == model.functions[fid].cls
+                ):
+                    continue  # not run while threads use the class's objects
                 caller_held = inherited.get(caller, frozenset())
                 if caller_held is None:
                     continue  # not known yet: optimistic, refined by later rounds
