@@ -92,6 +92,9 @@ class Access:
     # again (0: never), as an id or a decision does.
     counter: bool = False
     used_line: int = 0
+    # The constant key of an item access (`"hits"` in `d["hits"] += 1`):
+    # items at two different constant keys are separate cells.
+    key: str = ""
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ class _Rec:
     # fails only on an empty container.
     anywhere: bool = False
     logged: bool = False  # an argument of a logging call: shown, never decides anything
+    key: str = ""  # see `F.Access.key`
 
 
 @dataclass
@@ -385,6 +386,7 @@ class FunctionWalker:
                     rec.removes,
                     rec.counter,
                     read_again[index] if rec.kind == F.RMW else 0,
+                    rec.key,
                 )
             )
         checks = []
@@ -504,6 +506,21 @@ class FunctionWalker:
                 slot_stores=tuple(dict.fromkeys(self.slot_stores)),
             )
         )
+
+    def _constant_key(self, node: cst.Subscript) -> str:
+        """The key of `d["hits"]`, `d[0]`, or `d[key]` where every binding
+        of the local `key` is the same constant, as written; "" for any
+        other key."""
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return ""
+        key = node.slice[0].slice.value
+        if isinstance(key, cst.Name) and key.value in self.locals:
+            values = {
+                b.value.value if isinstance(b.value, (cst.SimpleString, cst.Integer)) else ""
+                for b in self.ctx.bindings_of(key.value, key)
+            }
+            return values.pop() if len(values) == 1 else ""
+        return key.value if isinstance(key, (cst.SimpleString, cst.Integer)) else ""
 
     def _picks_by_key(self, node: cst.CSTNode) -> bool:
         """Does the access at `node` (a container) name the item it takes by a
@@ -698,13 +715,32 @@ class FunctionWalker:
         (0: it does not): one pass from the end, not a scan per update.  A
         value only logged (`log.debug("connection %d", self.n)`) decides
         nothing: a lost update of it costs a wrong number in a log line."""
-        next_read: dict[F.Location, int] = {}
+        # The nearest later read (its index, its line): of any item of a
+        # location, of the location without a constant key (`d[k]`, `d`),
+        # and of one constant key (`d["a"]`, which `d["b"] += 1` does not read).
+        nearest_any: dict[F.Location, tuple[int, int]] = {}
+        nearest_unkeyed: dict[F.Location, tuple[int, int]] = {}
+        nearest_keyed: dict[tuple[F.Location, str], tuple[int, int]] = {}
+        none = (len(self.recs), 0)
         lines = [0] * len(self.recs)
         for index in range(len(self.recs) - 1, -1, -1):
             rec = self.recs[index]
-            lines[index] = next_read.get(rec.location, 0)
+            location = rec.location
+            if rec.key:
+                found = min(
+                    nearest_unkeyed.get(location, none),
+                    nearest_keyed.get((location, rec.key), none),
+                )
+            else:
+                found = nearest_any.get(location, none)
+            lines[index] = found[1]
             if rec.kind in _READ_KINDS and not rec.logged:
-                next_read[rec.location] = self.m.pos.of(rec.node)[0]
+                here = (index, self.m.pos.of(rec.node)[0])
+                nearest_any[location] = here
+                if rec.key:
+                    nearest_keyed[(location, rec.key)] = here
+                else:
+                    nearest_unkeyed[location] = here
         return lines
 
     def _is_list(self, location: F.Location) -> bool:
@@ -1206,7 +1242,12 @@ class FunctionWalker:
                 inner = F.ITEM_READ
             for subscript in node.slice:
                 self.expr(subscript.slice, held)
+            start = len(self.recs)
             self.use(node.value, inner, held, resizes)
+            constant = self._constant_key(node)
+            for rec in self.recs[start:]:
+                if rec.node is node.value:
+                    rec.key = constant
             if inner == F.ITEM_READ and key is not None and key not in self.read_keys:
                 block = next(
                     (a for a in self.ctx.ancestors(node) if isinstance(a, _BLOCKS)), None

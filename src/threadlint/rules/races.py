@@ -364,21 +364,23 @@ class NonAtomicReadModifyWrite(_RaceRule):
 
     def find(self, model: Model, preview: bool) -> Iterator[Diagnostic]:
         for location, sites in model.sites.items():
-            # A count that some update reads back right away (an id, a
-            # sequence number, a reference count) decides something, and its
-            # lost updates are reported by default; `user` is such an update.
-            user = next((s for s in sites if s.access.counter and s.access.used_line), None)
             for site in sites:
                 access = site.access
                 if access.kind != F.RMW or not access.counter or not site.roots or site.locks:
                     continue
+                cell = [s for s in sites if _same_cell(s, site)]
+                # A count that some update reads back right away (an id, a
+                # sequence number, a reference count) decides something, and
+                # its lost updates are reported by default; `user` is such
+                # an update.
+                user = next((s for s in cell if s.access.counter and s.access.used_line), None)
                 if not preview and user is None and not _declared(model, site):
                     continue
                 # Updates are lost between two updates; a plain store racing
                 # with one (a reset to 0, a key set once) loses only itself,
                 # and is reported with `--preview`.
                 kinds = F.WRITE_KINDS if preview else frozenset({F.RMW})
-                other = next(iter(_racing_writes(model, site, sites, location, kinds)), None)
+                other = next(iter(_racing_writes(model, site, cell, location, kinds)), None)
                 if other is None:
                     continue
                 text = access.text or describe(location)
@@ -396,6 +398,13 @@ class NonAtomicReadModifyWrite(_RaceRule):
                     f"and {_partner_text(model, site, other)}: {harm}; do the read, the write "
                     f"and the use under one lock; {evidence(model, site)}",
                 )
+
+
+def _same_cell(site: Site, other: Site) -> bool:
+    """Can the two accesses touch the same value: not two items of one
+    container at two different constant keys (`d["a"] += 1`, `d["b"] += 1`)?"""
+    key, other_key = site.access.key, other.access.key
+    return not (key and other_key and key != other_key)
 
 
 # What goes wrong when another thread acts between the test and the action.
