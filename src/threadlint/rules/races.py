@@ -355,7 +355,9 @@ class NonAtomicReadModifyWrite(_RaceRule):
     concurrent only because it takes a lock, only state that some access
     locks is checked. `lst += [x]` on a list is an in-place `extend` and is
     not reported; tasks of a `ThreadPoolExecutor(max_workers=1)` do not
-    overlap.
+    overlap. Items of one dict at two different constant keys
+    (`d["sent"] += 1`, `d["failed"] += 1`, or a local bound to one
+    constant) are separate counts.
     """
 
     code = "TL102"
