@@ -1594,9 +1594,17 @@ class FunctionWalker:
         original = target
         target = unwrap_target(self.ctx, target)
         serial = self._serial_executor(call) if api_name.startswith("executor.") else ""
-        repeats = not serial and (
-            repeats or self.repeat_depth > 0 or api_name.startswith(POOLED_APIS)
-        )
+        if api_name in _OFFLOADS and self._awaited_each_period(call):
+            # `while True: await loop.run_in_executor(pool, f); await
+            # asyncio.sleep(t)`: each round is awaited before the next, so
+            # whatever the pool's size the rounds of one such loop run one
+            # after another.  A timer loop is a service started once; code
+            # that starts it several times makes the root repeat.
+            repeats = False
+        else:
+            repeats = not serial and (
+                repeats or self.repeat_depth > 0 or api_name.startswith(POOLED_APIS)
+            )
         if not api_name.startswith("threading."):
             self._start_event()
         if isinstance(target, cst.Lambda):
@@ -1620,6 +1628,22 @@ class FunctionWalker:
         if callee is not None:
             self.spawns.append((callee, api_name, call, repeats, self.seq, via))
         return None
+
+    def _awaited_each_period(self, call: cst.Call) -> bool:
+        """Whether `call` is awaited where it stands, inside a loop of this
+        function that also awaits a sleep (a timer loop)."""
+        node = self.ctx.parent(call)
+        if not isinstance(node, cst.Await):
+            return False
+        while (node := self.ctx.parent(node)) is not None and node is not self.unit:
+            if isinstance(node, (cst.While, cst.For)) and any(
+                isinstance(inner, cst.Await)
+                and isinstance(inner.expression, cst.Call)
+                and self.ctx.qualname(inner.expression.func) in _ASYNC_SLEEPS
+                for inner in executed(node.body)
+            ):
+                return True
+        return False
 
     def _serial_executor(self, call: cst.Call) -> str:
         """The key of the executor `call` submits to when every binding of it
@@ -1767,6 +1791,10 @@ def _copied_whole(value: cst.BaseExpression) -> bool:
 
 
 
+
+# Offloads whose result a coroutine awaits, and the sleeps of a timer loop.
+_OFFLOADS = frozenset({"loop.run_in_executor", "asyncio.to_thread"})
+_ASYNC_SLEEPS = frozenset({"asyncio.sleep", "anyio.sleep", "trio.sleep"})
 
 # Methods that store their (last) argument in a container or queue, and
 # methods that take an item out of one (or view its items).

@@ -677,7 +677,11 @@ class IterationOverMutatedContainer(_RaceRule):
     A local that took the container just before the shared name was bound
     to a new one (`items, self.items = self.items, []`, or `items =
     self.items` then `self.items = []`) holds an object nothing else
-    reaches, and iterating it afterwards is not reported.
+    reaches, and iterating it afterwards is not reported. A timer loop
+    that awaits each offloaded round before it sleeps (`while True: await
+    loop.run_in_executor(pool, collect); await asyncio.sleep(5)`) runs the
+    rounds one after another, so one round's scan does not race the next
+    round's update.
     """
 
     code = "TL104"
