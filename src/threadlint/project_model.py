@@ -369,9 +369,9 @@ def build_model(results: Iterable[FileResult], settings: Settings) -> Model:
         _api_roots(model, settings)
         _propagate_reach(model)
     _find_quiet(model)
+    _spawn_contexts(model)
     _propagate_locks(model)
     _shared_classes(model)
-    _spawn_contexts(model)
     _collect_sites(model)
     return model
 
@@ -824,6 +824,12 @@ def _api_roots(model: Model, settings: Settings) -> None:
         short = cls.name
         if model.derives(cid, _TEST_CASES):
             continue  # a test runner calls test methods one at a time
+        if any("__getattribute__" in model.classes[c].methods for c in order):
+            # Every method call goes through the class's own attribute
+            # lookup, which may wrap it (transitions' `LockedMachine` runs
+            # each public method under its machine lock): what an entry
+            # holds when it runs is not in its body.
+            continue
         prefix = _declared(cid, prefixes) if not cls.name.startswith("_") else None
         only: frozenset[str] = frozenset()  # the methods a docstring's claim names
         if any(model.classes[c].thread_safe for c in order):
@@ -988,7 +994,15 @@ def _translate(locks: frozenset[str], mode: str, caller: str) -> frozenset[str]:
 
 
 def _propagate_locks(model: Model) -> None:
+    """The locks every call of a function holds, from its callers.
+
+    A function that runs on a thread inherits only from callers that run on
+    one too, or on the starting thread while one runs: a caller on no
+    thread (`shutdown()` called by the main program once the workers are
+    done) runs while no thread does, so what it holds says nothing about
+    the threads' own calls, which are all the race rules look at there."""
     roots = {root.function for root in model.roots}
+    live = set(model.reach).union(*model.spawn_context.values())
     inherited: dict[str, frozenset[str] | None] = {}
     for fid in model.functions:
         inherited[fid] = frozenset() if fid in roots or not _callers(model, fid) else None
@@ -1005,6 +1019,8 @@ def _propagate_locks(model: Model) -> None:
                 continue
             held: frozenset[str] | None = None
             for caller, call, mode in callers:
+                if fid in live and caller not in live:
+                    continue
                 if mode == SELF and is_setup(model.functions[caller]):
                     continue  # the object is not shared yet: no lock is needed there
                 if caller in model.unclaimed and (

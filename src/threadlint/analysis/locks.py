@@ -193,7 +193,7 @@ class LockAnalysis:
         if isinstance(expr, cst.Call):
             if self.ctx.qualname(expr.func) in self.lock_types:
                 return _LOCK, api.LOCK
-            factory_kind = self._context_factory(expr)
+            factory_kind = self._context_factory(expr) or self._package_lock(expr)
             if factory_kind is not None:
                 return _LOCK, factory_kind
             made = self._made_by(expr)
@@ -293,6 +293,26 @@ class LockAnalysis:
         if kind == api.SEMAPHORE:
             return kind if isinstance(value, cst.Integer) else None
         return kind if self.lock_kind(value) in (api.LOCK, api.RLOCK) else None
+
+    def _package_lock(self, call: cst.Call) -> str | None:
+        """`Lock()` imported from another module of the same package (`from
+        pkg.internal.threads import Lock`, `from ._compat import RLock`):
+        a compatibility module that re-exports the thread lock types, out of
+        this file's sight.  Only with a thread lock's signature, no
+        argument: a package's own distributed or file lock takes some
+        (redis's `Lock(client, name)`)."""
+        if call.args:
+            return None
+        dotted = dotted_name(call.func)
+        if dotted is None or dotted.partition(".")[0] not in self.ctx.imports:
+            return None
+        target = self.ctx.qualname(call.func) or ""
+        module, _, name = target.rpartition(".")
+        package = self.ctx.module_name.partition(".")[0]
+        relative = module.startswith(".")  # imports keep a relative import's dots
+        if name not in _FACTORY_KINDS or not (relative or module.partition(".")[0] == package):
+            return None
+        return _FACTORY_KINDS[name]
 
     def creation(self, expr: cst.BaseExpression) -> cst.Call | None:
         """The constructor call that made the lock `expr`, when there is exactly one."""
