@@ -1429,7 +1429,8 @@ class FunctionWalker:
             self.expr(func, held)
         self._callbacks(node)
         callee, owned = self.callee(func)
-        if callee is not None:
+        callees = [callee] if callee is not None else self._bound_methods(func)
+        for callee in callees:
             self.calls.append(
                 _CallRec(
                     callee,
@@ -1492,6 +1493,42 @@ class FunctionWalker:
         ):
             return None, False  # not imported or defined here: a builtin, an unknown object
         return ("name", absolute, ""), False
+
+    def _bound_methods(self, func: cst.BaseExpression) -> list[F.Callee]:
+        """The methods a local bound only to methods of `self` may call.
+
+        `handler = self._on_init` in one branch and `handler = self._on_data`
+        in another (or `self._a if x else self._b`), then `handler(msg)`: the
+        call runs one of them, so each is a call edge.  A binding to anything else (a parameter, a call's
+        result, a loop variable) leaves the callee unknown; `None` calls
+        nothing."""
+        if not (
+            isinstance(func, cst.Name)
+            and self.class_id is not None
+            and func.value in self.locals
+        ):
+            return []
+        methods: list[F.Callee] = []
+        values = [b.value for b in self.ctx.bindings.get(self.unit, {}).get(func.value, [])]
+        while values:
+            value = values.pop()
+            if isinstance(value, cst.IfExp):
+                values += [value.body, value.orelse]
+            elif isinstance(value, cst.BooleanOperation):
+                values += [value.left, value.right]
+            elif isinstance(value, cst.Name) and value.value == "None":
+                continue
+            elif (
+                isinstance(value, cst.Attribute)
+                and isinstance(value.value, cst.Name)
+                and value.value.value in (self.self_name, self.cls_name)
+            ):
+                callee: F.Callee = ("self", self.class_id, value.attr.value)
+                if callee not in methods:
+                    methods.append(callee)
+            else:
+                return []
+        return methods
 
     def _named(self, name: str) -> F.Callee | None:
         if name in self.locals and name not in self.m.nested_defs.get(self.unit, {}):
