@@ -147,6 +147,9 @@ class Spawn:
     # target is what calling `target` returns: a factory's closure, or a
     # task object whose class defines `__call__`).
     via: str = ""
+    # The target is a method of an object the spawner made just before
+    # (`w = Worker(); Thread(target=w.run)`): each start runs on its own.
+    fresh: bool = False
 
 
 @dataclass(frozen=True)

@@ -658,7 +658,7 @@ def _find_roots(model: Model, settings: Settings, subclasses: dict[str, list[str
                         target,
                         desc,
                         spawn.repeats,
-                        False,
+                        spawn.fresh,
                         mode,
                         fid,
                         at,
@@ -927,9 +927,13 @@ def _propagate_reach(model: Model) -> None:
                 else:
                     inst = model.resolve(target)[1] if how == "inst" else None
                     if call_mode == HELD:
-                        # Confinement carries over: what an object owned by
-                        # one thread made and keeps belongs to that thread.
-                        call_mode = OWNED if mode == OWNED else OTHER
+                        # Confinement carries over: what an object made and
+                        # keeps is shared as widely as that object, whether it
+                        # is one the thread made itself (OWNED) or the root's
+                        # own (HELD, like SELF).
+                        call_mode = (
+                            OWNED if mode == OWNED else HELD if mode in (SELF, HELD) else OTHER
+                        )
                     pending.append((callee, call_mode, inst))
     # A root started by code that runs several times (called in a loop or
     # from several places, or itself on several threads) repeats too.  When
@@ -1071,8 +1075,11 @@ def _shared_classes(model: Model) -> None:
     direct = set(strong)
     for root in model.roots:
         owner = model.functions[root.function].cls
+        # A request handler made per request is no one else's; a Thread, or
+        # a worker the spawner made and keeps (`w = Worker(); Thread(target=
+        # w.run)`), is still the spawner's to call while it runs.
         if owner is not None and not (
-            root.per_instance and not model.derives(owner, _THREAD_BASES)
+            root.per_instance and root.mode == SELF and not model.derives(owner, _THREAD_BASES)
         ):
             direct.add(owner)
     # A base class's methods run on its subclasses' shared objects too.

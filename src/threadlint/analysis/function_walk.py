@@ -140,7 +140,7 @@ class FunctionWalker:
         self.unit = unit
         self.recs: list[_Rec] = []
         self.calls: list[_CallRec] = []
-        self.spawns: list[tuple[F.Callee, str, cst.Call, bool, int, str]] = []
+        self.spawns: list[tuple[F.Callee, str, cst.Call, bool, int, str, bool]] = []
         self.ifs: list[_IfRec] = []
         self.if_stack: list[int] = []
         self.seq = 0
@@ -148,7 +148,7 @@ class FunctionWalker:
         self.joins: list[int] = []
         self.loop_entry: int | None = None
         self.loop_joins = False
-        self.repeat_depth = 0  # loops and comprehensions around the current node
+        self.repeating: list[cst.CSTNode] = []  # loops and comprehensions around the current node
         self.tolerant = 0  # `try` bodies whose handlers catch what a race raises
         self.logging = 0  # logging calls whose arguments are being walked
         self.handlers = 0  # `except` handlers around the current node
@@ -162,6 +162,11 @@ class FunctionWalker:
         # runs only when the test went one way.
         self.gates: frozenset[F.Location] = frozenset()
         self.owned: dict[str, str] = {}  # local name -> class of the object it was made as
+        # Receivers (`w`, `self.worker`) this function has bound to a new
+        # object, up to the current statement, with the innermost loop the
+        # object was made in: an object made in the loop that runs a
+        # statement is new each time it runs.
+        self.made_in: dict[str, cst.CSTNode | None] = {}
         self.class_node: cst.ClassDef | None = None
         self.self_name: str | None = None
         self.cls_name: str | None = None
@@ -470,8 +475,9 @@ class FunctionWalker:
                 any(join > seq for join in self.joins),
                 self._serial_executor(node) if api_name.startswith("executor.") else "",
                 via,
+                fresh,
             )
-            for target, api_name, node, repeats, seq, via in self.spawns
+            for target, api_name, node, repeats, seq, via, fresh in self.spawns
         )
         unit = self.unit
         line = 1
@@ -838,15 +844,31 @@ class FunctionWalker:
             del self.aliases[name]
 
     def _note_owned(self, targets: list[cst.BaseExpression], value: cst.BaseExpression) -> None:
-        if len(targets) != 1 or not isinstance(targets[0], cst.Name):
+        if len(targets) != 1:
             return
-        name = targets[0].value
+        target = targets[0]
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == self.self_name
+        ):
+            key = f"{self.self_name}.{target.attr.value}"
+            if isinstance(value, cst.Call) and self.ctx.kind_of_type(value.func) is None:
+                self.made_in[key] = self.repeating[-1] if self.repeating else None
+            else:
+                self.made_in.pop(key, None)
+            return
+        if not isinstance(target, cst.Name):
+            return
+        name = target.value
         if isinstance(value, cst.Call) and name in self.locals:
             made = absolute_name(self.m, value.func)
             if made is not None and self.ctx.kind_of_type(value.func) is None:
                 self.owned[name] = made
+                self.made_in[name] = self.repeating[-1] if self.repeating else None
                 return
         self.owned.pop(name, None)
+        self.made_in.pop(name, None)
 
     def if_stmt(self, node: cst.If, held: frozenset[str]) -> frozenset[str]:
         start = len(self.recs)
@@ -943,9 +965,9 @@ class FunctionWalker:
                 self.drawn[node.target.value] = container
         else:
             self.expr(node.test, held)
-        self.repeat_depth += 1
+        self.repeating.append(node)
         after = self.block(_suite(node.body), held)
-        self.repeat_depth -= 1
+        self.repeating.pop()
         if node.orelse is not None:
             after = self.block(_suite(node.orelse.body), after)
         self.seq += 1
@@ -1199,7 +1221,7 @@ class FunctionWalker:
     def comprehension(self, node: cst.BaseComp, held: frozenset[str]) -> None:
         clause: cst.CompFor | None = node.for_in
         first = True
-        self.repeat_depth += 1
+        self.repeating.append(node)
         while clause is not None:
             if first:
                 self.use(clause.iter, F.ITERATE, held)
@@ -1214,7 +1236,7 @@ class FunctionWalker:
             self.expr(node.value, held)
         else:
             self.expr(node.elt, held)  # type: ignore[attr-defined]
-        self.repeat_depth -= 1
+        self.repeating.pop()
 
     def use(
         self, node: cst.BaseExpression, kind: str, held: frozenset[str], resizes: bool = True
@@ -1438,7 +1460,7 @@ class FunctionWalker:
                     held,
                     self.seq,
                     owned,
-                    self.repeat_depth > 0,
+                    bool(self.repeating),
                     self._callable_arguments(node),
                     callee[0] == "inst" and self._made_by_self(func),
                     self._current_gates(),
@@ -1640,7 +1662,7 @@ class FunctionWalker:
             repeats = False
         else:
             repeats = not serial and (
-                repeats or self.repeat_depth > 0 or api_name.startswith(POOLED_APIS)
+                repeats or bool(self.repeating) or api_name.startswith(POOLED_APIS)
             )
         if not api_name.startswith("threading."):
             self._start_event()
@@ -1648,7 +1670,9 @@ class FunctionWalker:
             line = self.m.pos.of(target)[0]
             unit_id = f"{self.id}.<lambda:{line}>"
             FunctionWalker(self.m, target, unit_id, outer=self).run()
-            self.spawns.append((("name", unit_id, ""), api_name, call, repeats, self.seq, ""))
+            self.spawns.append(
+                (("name", unit_id, ""), api_name, call, repeats, self.seq, "", False)
+            )
             return original
         via = ""
         callee: F.Callee | None = None
@@ -1663,8 +1687,18 @@ class FunctionWalker:
         else:
             callee = self._callable(target)
         if callee is not None:
-            self.spawns.append((callee, api_name, call, repeats, self.seq, via))
+            self.spawns.append((callee, api_name, call, repeats, self.seq, via, self._fresh(target)))
         return None
+
+    def _fresh(self, target: cst.BaseExpression) -> bool:
+        """A method of an object this function has just made, in the same
+        loop as the start (`w = Worker(); Thread(target=w.run)`, or `self.worker
+        = Worker()` first): each start runs on an object of its own."""
+        if not isinstance(target, cst.Attribute):
+            return False
+        receiver = dotted_name(target.value)
+        innermost = self.repeating[-1] if self.repeating else None
+        return receiver in self.made_in and self.made_in[receiver] is innermost
 
     def _awaited_each_period(self, call: cst.Call) -> bool:
         """Whether `call` is awaited where it stands, inside a loop of this

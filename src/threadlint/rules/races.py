@@ -16,6 +16,7 @@ from threadlint.config import Settings
 from threadlint.diagnostics import Diagnostic
 from threadlint.project_model import (
     DECLARED,
+    HELD,
     SELF,
     Model,
     Site,
@@ -739,9 +740,10 @@ def self_repeats(
 ) -> bool:
     """Does this root run the site's code several times at once on the same state?"""
     root = model.roots[root_index]
-    if scope == "self" and modes <= {SELF}:
-        # The root's own object: shared by its runs only when they run on the
-        # same object (not a fresh Thread or handler per run).
+    if scope == "self" and modes <= {SELF, HELD}:
+        # The root's own object, or one it made and keeps: shared by its runs
+        # only when they run on the same object (not a fresh Thread, handler
+        # or worker per run).
         return root.repeats_self and not root.per_instance
     return root.repeats or root.many_instances
 
