@@ -997,6 +997,23 @@ def _translate(locks: frozenset[str], mode: str, caller: str) -> frozenset[str]:
     return frozenset(f"~{caller}:{key}" if key.startswith("self.") else key for key in locks)
 
 
+def _meet(first: frozenset[str], second: frozenset[str]) -> frozenset[str]:
+    """The locks two kinds of call both hold: `L` where both surely hold it,
+    `?L` where both may and one is unsure (its caller took `L` on some paths
+    only).  A lock one of them surely does not hold is not held."""
+    common = first & second
+
+    def maybe(locks: frozenset[str]) -> set[str]:
+        return {key.removeprefix(F.UNKNOWN_LOCK) for key in locks}
+
+    unsure = {
+        F.UNKNOWN_LOCK + key
+        for key in maybe(first) & maybe(second)
+        if key not in common and F.UNKNOWN_LOCK + key not in common
+    }
+    return common | unsure
+
+
 def _propagate_locks(model: Model) -> None:
     """The locks every call of a function holds, from its callers.
 
@@ -1035,7 +1052,7 @@ def _propagate_locks(model: Model) -> None:
                 if caller_held is None:
                     continue  # not known yet: optimistic, refined by later rounds
                 seen = _translate(call.locks | caller_held, mode, caller)
-                held = seen if held is None else held & seen
+                held = seen if held is None else _meet(held, seen)
             if held is not None and held != current:
                 inherited[fid] = held
                 changed = True

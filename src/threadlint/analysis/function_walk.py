@@ -921,10 +921,9 @@ class FunctionWalker:
         if pushed:
             self.if_stack.pop()
         # A branch that leaves (return, raise) does not reach what follows.
+        orelse = node.orelse.body if isinstance(node.orelse, cst.Else) else None
         reaching = [
-            b
-            for b, suite in zip(branches, [node.body, node.orelse])
-            if suite is None or not (isinstance(suite, cst.BaseSuite) and _escapes(suite))
+            b for b, suite in zip(branches, [node.body, orelse]) if not (suite and _escapes(suite))
         ]
         return _merge(reaching or branches)
 
