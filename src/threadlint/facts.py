@@ -95,6 +95,7 @@ class Access:
     # The constant key of an item access (`"hits"` in `d["hits"] += 1`):
     # items at two different constant keys are separate cells.
     key: str = ""
+    seq: int = 0  # its place in the function's order of steps (see `Call.seq`)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,12 @@ class Call:
     # Inside a `try` whose handler takes every exception and goes on: what
     # the callee raises does not leave this function.
     shielded: bool = False
+    # Its place in the function's order of steps, and the place from which
+    # a thread it starts runs: the entry of the outermost loop around it
+    # (the loop's next round runs after the start too), else `seq`.  The
+    # link uses them when the callee turns out to start a thread.
+    seq: int = 0
+    start_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -190,6 +197,7 @@ class CheckAct:
     # The action fails when the tested item is gone: `d[k]`, `del d[k]`,
     # `d.pop(k)`, `lst.remove(x)`, `q.popleft()`, `d[k] += 1`.
     raises: bool = False
+    seq: int = 0  # the place of the test in the function's order of steps
 
 
 @dataclass(frozen=True)
@@ -274,6 +282,10 @@ class Function:
     # callable's name).
     raises: tuple[tuple[int, str], ...] = ()
     slot_stores: tuple[tuple[str, Callee | None], ...] = ()
+    # It starts threads itself (`phase` is set from those starts), and may
+    # return while one it started still runs (no join after the last start).
+    starts: bool = False
+    leaves_running: bool = False
 
 
 @dataclass(frozen=True)

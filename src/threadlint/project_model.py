@@ -357,6 +357,7 @@ def build_model(results: Iterable[FileResult], settings: Settings) -> Model:
                 subclasses.setdefault(resolved, []).append(cid)
     model.subclasses = subclasses
     _parameter_types(model, subclasses)
+    _before_starts(model, subclasses)
     _link_calls(model, subclasses)
     _find_roots(model, settings, subclasses)
     _api_roots(model, settings)
@@ -413,6 +414,52 @@ def _parameter_types(model: Model, subclasses: dict[str, list[str]]) -> None:
     model.param_types = {
         key: next(iter(found)) for key, found in seen.items() if len(found) == 1 and "" not in found
     }
+
+
+def _before_starts(model: Model, subclasses: dict[str, list[str]]) -> None:
+    """What a function does before it calls one that starts a thread
+    (`self.state.load(); self.state.schedule_save()`, where the second
+    starts a timer) runs before that thread exists, like the code before a
+    `start()` of its own: phase "pre".
+
+    A function *starts* threads when it may return with one it started
+    still running, or calls a function that does (not after its own join).
+    Functions with starts of their own keep the phases their walk gave."""
+    resolved = {
+        fid: [
+            (call, model.callees(call.callee, subclasses))
+            for call in function.calls
+            if not call.deferred and call.phase != "post"
+        ]
+        for fid, function in model.functions.items()
+    }
+    starters = {fid for fid, function in model.functions.items() if function.leaves_running}
+    changed = True
+    while changed:
+        changed = False
+        for fid, calls in resolved.items():
+            if fid not in starters and any(starters.intersection(c) for _, c in calls):
+                starters.add(fid)
+                changed = True
+    for fid, function in model.functions.items():
+        if function.starts or function.name == "<module>":
+            continue
+        first = min(
+            (call.start_at for call, callees in resolved[fid] if starters.intersection(callees)),
+            default=None,
+        )
+        if first is None:
+            continue
+
+        def before(seq: int, phase: str, first: int = first) -> str:
+            return "pre" if seq < first and not phase else phase
+
+        model.functions[fid] = replace(
+            function,
+            accesses=tuple(replace(a, phase=before(a.seq, a.phase)) for a in function.accesses),
+            calls=tuple(replace(c, phase=before(c.seq, c.phase)) for c in function.calls),
+            checks=tuple(replace(c, phase=before(c.seq, c.phase)) for c in function.checks),
+        )
 
 
 def _link_calls(model: Model, subclasses: dict[str, list[str]]) -> None:

@@ -108,6 +108,7 @@ class _CallRec:
     arg_classes: tuple[tuple[str, str], ...] = ()
     deferred: bool = False
     shielded: bool = False
+    start_at: int = 0
 
 
 # ---------------------------------------------------------------------------
@@ -392,6 +393,7 @@ class FunctionWalker:
                     rec.counter,
                     read_again[index] if rec.kind == F.RMW else 0,
                     rec.key,
+                    rec.seq,
                 )
             )
         checks = []
@@ -441,6 +443,7 @@ class FunctionWalker:
                     outer_line,
                     *self._end(if_rec.node.test),
                     rec.raises or rec.kind == F.ITEM_READ,
+                    if_rec.seq,
                 )
             )
         # Calls from the module body run the program (`main()`): they are
@@ -462,6 +465,8 @@ class FunctionWalker:
                 self.m.pos.of(c.node)[1],
                 *self._end(c.node),
                 c.shielded,
+                c.seq,
+                c.start_at,
             )
             for c in self.calls
         )
@@ -510,6 +515,8 @@ class FunctionWalker:
                 loop_uses=loop_uses,
                 raises=tuple(self.raises),
                 slot_stores=tuple(dict.fromkeys(self.slot_stores)),
+                starts=bool(self.starts),
+                leaves_running=bool(self.starts) and joined_at is None,
             )
         )
 
@@ -1466,6 +1473,7 @@ class FunctionWalker:
                     self._argument_classes(node),
                     self.lambdas > 0,
                     raise_evidence.shielded(self.ctx, node, raise_evidence.ANYTHING, self.unit),
+                    self.loop_entry if self.loop_entry is not None else self.seq,
                 )
             )
 
