@@ -1183,16 +1183,53 @@ class FunctionWalker:
         return value is not None and not (isinstance(value, cst.Integer) and int(value.value) <= 1)
 
     def _lock_statement(self, value: cst.BaseExpression) -> tuple[str, bool] | None:
-        """(key, acquired) for `L.acquire()` / `L.release()` on a thread lock."""
+        """(key, acquired) for `L.acquire()` / `L.release()` on a thread lock,
+        or a call of a helper method that does only that."""
         if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
             return None
         method = value.func.attr.value
         if method not in ("acquire", "release"):
-            return None
+            return self._helper_lock_change(value)
         key = self.lock_key(value.func.value)
         if key is None:
             return None
         return key, method == "acquire"
+
+    def _helper_lock_change(self, call: cst.Call) -> tuple[str, bool] | None:
+        """`self._acquire()`, where the class's `_acquire` does nothing but
+        take a lock of its object (`self._lock.acquire()`, maybe behind `if
+        self._lock is not None:`, a lock that is optional), or `self._release()`
+        that only gives it back: the caller holds the lock from one call to
+        the other."""
+        func = call.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == self.self_name
+            and self.class_node is not None
+            and not call.args
+        ):
+            return None
+        helper = self.ctx.method(self.class_node, func.attr.value)
+        if helper is None or helper.decorators or not helper.params.params:
+            return None
+        statement = _only_statement(helper.body)
+        change = _lock_method_call(statement)
+        if isinstance(statement, cst.If) and statement.orelse is None:
+            change = _lock_method_call(_only_statement(statement.body))
+            if change is not None and not _tests_presence(statement.test, change[0]):
+                change = None
+        if change is None:
+            return None
+        receiver, method = change
+        if not (
+            isinstance(receiver, cst.Attribute)
+            and isinstance(receiver.value, cst.Name)
+            and receiver.value.value == helper.params.params[0].name.value
+            and self.m.locks.is_thread_lock(receiver)
+        ):
+            return None
+        return f"self.{receiver.attr.value}", method == "acquire"
 
     def _apply(self, held: frozenset[str], change: tuple[str, bool]) -> frozenset[str]:
         key, acquired = change
@@ -1919,6 +1956,51 @@ def _acquire_in_test(test: cst.BaseExpression, positive: bool) -> cst.BaseExpres
     ):
         return test.func.value
     return None
+
+
+def _only_statement(body: cst.BaseSuite) -> cst.CSTNode | None:
+    """The one statement of a body (its docstring aside), unwrapped from its
+    line: an expression's value, an `if`; None for a longer body."""
+    statements = [
+        s
+        for s in _suite(body)
+        if not (
+            isinstance(s, cst.SimpleStatementLine)
+            and len(s.body) == 1
+            and isinstance(s.body[0], cst.Expr)
+            and isinstance(s.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+        )
+    ]
+    if len(statements) != 1:
+        return None
+    only = statements[0]
+    if isinstance(only, cst.SimpleStatementLine):
+        if len(only.body) != 1 or not isinstance(only.body[0], cst.Expr):
+            return None
+        return only.body[0].value
+    return only
+
+
+def _lock_method_call(node: cst.CSTNode | None) -> tuple[cst.BaseExpression, str] | None:
+    """(x, method) for `x.acquire(...)` or `x.release()`."""
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("acquire", "release")
+    ):
+        return node.func.value, node.func.attr.value
+    return None
+
+
+def _tests_presence(test: cst.BaseExpression, lock: cst.BaseExpression) -> bool:
+    """`if lock:` or `if lock is not None:` on the same expression."""
+    written = dotted_name(lock)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if not (isinstance(target.operator, cst.IsNot) and is_none(target.comparator)):
+            return False
+        test = test.left
+    return written is not None and dotted_name(test) == written
 
 
 def _escapes(body: cst.BaseSuite) -> bool:
