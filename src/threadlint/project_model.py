@@ -357,8 +357,8 @@ def build_model(results: Iterable[FileResult], settings: Settings) -> Model:
                 subclasses.setdefault(resolved, []).append(cid)
     model.subclasses = subclasses
     _parameter_types(model, subclasses)
-    _before_starts(model, subclasses)
     _link_calls(model, subclasses)
+    _before_starts(model)
     _find_roots(model, settings, subclasses)
     _api_roots(model, settings)
     _propagate_reach(model)
@@ -416,7 +416,7 @@ def _parameter_types(model: Model, subclasses: dict[str, list[str]]) -> None:
     }
 
 
-def _before_starts(model: Model, subclasses: dict[str, list[str]]) -> None:
+def _before_starts(model: Model) -> None:
     """What a function does before it calls one that starts a thread
     (`self.state.load(); self.state.schedule_save()`, where the second
     starts a timer) runs before that thread exists, like the code before a
@@ -424,28 +424,30 @@ def _before_starts(model: Model, subclasses: dict[str, list[str]]) -> None:
 
     A function *starts* threads when it may return with one it started
     still running, or calls a function that does (not after its own join).
-    Functions with starts of their own keep the phases their walk gave."""
-    resolved = {
-        fid: [
-            (call, model.callees(call.callee, subclasses))
-            for call in function.calls
-            if not call.deferred and call.phase != "post"
-        ]
-        for fid, function in model.functions.items()
-    }
+    Functions with starts of their own keep the phases their walk gave.
+    Runs on the linked calls, and puts the rewritten calls in their place
+    in the edges."""
+
+    def counts(call: F.Call) -> bool:
+        return not call.deferred and call.phase != "post"
+
     starters = {fid for fid, function in model.functions.items() if function.leaves_running}
-    changed = True
-    while changed:
-        changed = False
-        for fid, calls in resolved.items():
-            if fid not in starters and any(starters.intersection(c) for _, c in calls):
-                starters.add(fid)
-                changed = True
-    for fid, function in model.functions.items():
+    pending = list(starters)
+    while pending:
+        for caller, call, _ in model.edges.get(pending.pop(), []):
+            if caller not in starters and counts(call):
+                starters.add(caller)
+                pending.append(caller)
+    for caller in {c for fid in starters for c, _, _ in model.edges.get(fid, [])}:
+        function = model.functions[caller]
         if function.starts or function.name == "<module>":
             continue
         first = min(
-            (call.start_at for call, callees in resolved[fid] if starters.intersection(callees)),
+            (
+                call.start_at
+                for callee, _, call in model.out_edges.get(caller, [])
+                if callee in starters and counts(call)
+            ),
             default=None,
         )
         if first is None:
@@ -454,12 +456,20 @@ def _before_starts(model: Model, subclasses: dict[str, list[str]]) -> None:
         def before(seq: int, phase: str, first: int = first) -> str:
             return "pre" if seq < first and not phase else phase
 
-        model.functions[fid] = replace(
+        calls = tuple(replace(c, phase=before(c.seq, c.phase)) for c in function.calls)
+        renamed = {id(old): new for old, new in zip(function.calls, calls) if old != new}
+        model.functions[caller] = replace(
             function,
             accesses=tuple(replace(a, phase=before(a.seq, a.phase)) for a in function.accesses),
-            calls=tuple(replace(c, phase=before(c.seq, c.phase)) for c in function.calls),
+            calls=calls,
             checks=tuple(replace(c, phase=before(c.seq, c.phase)) for c in function.checks),
         )
+        out = model.out_edges.get(caller, [])
+        model.out_edges[caller] = [(c, mode, renamed.get(id(call), call)) for c, mode, call in out]
+        for callee in {c for c, _, _ in out}:
+            model.edges[callee] = [
+                (c, renamed.get(id(call), call), mode) for c, call, mode in model.edges[callee]
+            ]
 
 
 def _link_calls(model: Model, subclasses: dict[str, list[str]]) -> None:
