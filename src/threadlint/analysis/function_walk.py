@@ -23,9 +23,10 @@ import libcst as cst
 from threadlint import facts as F
 from threadlint.analysis import raise_evidence
 from threadlint.analysis import threading_api as api
-from threadlint.analysis.calls import argument, positional_params
+from threadlint.analysis.calls import argument, method_call, positional_params
+from threadlint.analysis.cannot_raise import is_docstring
 from threadlint.analysis.context import Binding, catches, dotted_name, is_none
-from threadlint.analysis.locks import blocking_acquire
+from threadlint.analysis.locks import blocking_acquire, method_call_on, small_statements
 from threadlint.analysis.module_scope import ModuleScope, absolute_name, annotated, container_kind
 from threadlint.analysis.spawn import find_spawn, unwrap_target
 from threadlint.analysis.state_api import (
@@ -53,6 +54,7 @@ _LITERALS = (cst.Integer, cst.Float, cst.SimpleString)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 # What reads a value back after an update (`F.Access.used_line`).
 _READ_KINDS = frozenset({F.READ, F.TEST, F.ITEM_READ, F.ITERATE})
+_LOCK_METHODS = ("acquire", "release")
 
 
 @dataclass
@@ -1188,7 +1190,7 @@ class FunctionWalker:
         if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
             return None
         method = value.func.attr.value
-        if method not in ("acquire", "release"):
+        if method not in _LOCK_METHODS:
             return self._helper_lock_change(value)
         key = self.lock_key(value.func.value)
         if key is None:
@@ -1214,14 +1216,15 @@ class FunctionWalker:
         if helper is None or helper.decorators or not helper.params.params:
             return None
         statement = _only_statement(helper.body)
-        change = _lock_method_call(statement)
         if isinstance(statement, cst.If) and statement.orelse is None:
-            change = _lock_method_call(_only_statement(statement.body))
-            if change is not None and not _tests_presence(statement.test, change[0]):
-                change = None
-        if change is None:
+            guarded = _only_statement(statement.body)
+            lock = method_call_on(guarded, _LOCK_METHODS) if guarded is not None else None
+            if lock is None or not _tests_presence(statement.test, lock):
+                return None
+            statement = guarded
+        if not isinstance(statement, cst.Call):
             return None
-        receiver, method = change
+        receiver = method_call_on(statement, _LOCK_METHODS)
         if not (
             isinstance(receiver, cst.Attribute)
             and isinstance(receiver.value, cst.Name)
@@ -1229,7 +1232,7 @@ class FunctionWalker:
             and self.m.locks.is_thread_lock(receiver)
         ):
             return None
-        return f"self.{receiver.attr.value}", method == "acquire"
+        return f"self.{receiver.attr.value}", method_call(statement) == "acquire"
 
     def _apply(self, held: frozenset[str], change: tuple[str, bool]) -> frozenset[str]:
         key, acquired = change
@@ -1565,9 +1568,9 @@ class FunctionWalker:
 
         `handler = self._on_init` in one branch and `handler = self._on_data`
         in another (or `self._a if x else self._b`), then `handler(msg)`: the
-        call runs one of them, so each is a call edge.  A binding to anything else (a parameter, a call's
-        result, a loop variable) leaves the callee unknown; `None` calls
-        nothing."""
+        call runs one of them, so each is a call edge.  A binding to anything
+        else (a parameter, a call's result, a loop variable) leaves the
+        callee unknown; `None` calls nothing."""
         if not (
             isinstance(func, cst.Name)
             and self.class_id is not None
@@ -1959,37 +1962,12 @@ def _acquire_in_test(test: cst.BaseExpression, positive: bool) -> cst.BaseExpres
 
 
 def _only_statement(body: cst.BaseSuite) -> cst.CSTNode | None:
-    """The one statement of a body (its docstring aside), unwrapped from its
-    line: an expression's value, an `if`; None for a longer body."""
-    statements = [
-        s
-        for s in _suite(body)
-        if not (
-            isinstance(s, cst.SimpleStatementLine)
-            and len(s.body) == 1
-            and isinstance(s.body[0], cst.Expr)
-            and isinstance(s.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-        )
-    ]
-    if len(statements) != 1:
+    """The one step of a body (its docstring aside), an expression by its
+    value: `self._lock.acquire()`, an `if`; None for a longer body."""
+    steps = [s for s in small_statements(_suite(body)) if not is_docstring(s)]
+    if len(steps) != 1:
         return None
-    only = statements[0]
-    if isinstance(only, cst.SimpleStatementLine):
-        if len(only.body) != 1 or not isinstance(only.body[0], cst.Expr):
-            return None
-        return only.body[0].value
-    return only
-
-
-def _lock_method_call(node: cst.CSTNode | None) -> tuple[cst.BaseExpression, str] | None:
-    """(x, method) for `x.acquire(...)` or `x.release()`."""
-    if (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value in ("acquire", "release")
-    ):
-        return node.func.value, node.func.attr.value
-    return None
+    return steps[0].value if isinstance(steps[0], cst.Expr) else steps[0]
 
 
 def _tests_presence(test: cst.BaseExpression, lock: cst.BaseExpression) -> bool:
